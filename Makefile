@@ -1,0 +1,107 @@
+# cell - login-session isolator. Plain make; see README.md.
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+MULTIARCH  := $(shell $(CC) -print-multiarch 2>/dev/null)
+PAMDIR     ?= /lib/$(MULTIARCH)/security
+DESTDIR    ?=
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wmissing-prototypes \
+            -Wstrict-prototypes -Wpointer-arith -Wvla
+HARDEN   := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIC
+DEFS     := -D_GNU_SOURCE \
+            -DCELLSH_PATH='"$(BINDIR)/cellsh"' \
+            -DCELL_INIT_PATH='"$(LIBEXECDIR)/cell/cell-init"' \
+            -DCELL_CONF_PATH='"$(SYSCONFDIR)/security/cell.conf"'
+ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) $(HARDEN) $(DEFS) -Ilib
+LDHARDEN := -Wl,-z,relro,-z,now
+
+B := build
+LIB_SRC := $(wildcard lib/*.c)
+LIB_OBJ := $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
+
+PROGS := $(B)/pam_cell.so $(B)/cellsh $(B)/cell-init
+
+all: $(PROGS)
+
+$(B)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(B)/lib
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/%.o: %.c $(wildcard lib/*.h) | $(B)/lib
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/libcell.a: $(LIB_OBJ)
+	rm -f $@; ar rcs $@ $^
+
+$(B)/pam_cell.so: $(B)/pam_module/pam_cell.o $(B)/libcell.a pam_module/module.map
+	$(CC) -shared $(LDHARDEN) -Wl,--version-script=pam_module/module.map \
+	      -Wl,--no-undefined -o $@ $< $(B)/libcell.a -lpam -lcap -lsubid
+
+$(B)/cellsh: $(B)/shell/cellsh.o $(B)/libcell.a
+	$(CC) -pie $(LDHARDEN) -o $@ $^ -lcap
+
+$(B)/cell-init: $(B)/init/cell-init.o $(B)/libcell.a
+	$(CC) -pie $(LDHARDEN) -o $@ $^ -lcap
+
+$(B)/lib:
+	mkdir -p $@
+
+# ---- tests ----
+UNIT := $(B)/tests/test_conf $(B)/tests/test_idmap $(B)/tests/test_registry
+TEST_TOOLS := $(B)/tests/pamdrive $(B)/tests/logsink
+
+$(B)/tests/test_%: tests/unit/test_%.c $(B)/libcell.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(B)/libcell.a -lcmocka -lcap -lsubid
+
+$(B)/tests/%: tests/tools/%.c $(B)/libcell.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libcell.a -lpam -lpamtest -lcmocka -lcap
+
+check-unit: $(UNIT)
+	@set -e; for t in $(UNIT); do echo "== $$t"; $$t; done
+
+test-build: all $(UNIT) $(TEST_TOOLS)
+
+# Everything; needs root (real namespaces, sshd, su). See README.md.
+check: test-build
+	tests/run-all.sh
+
+# ---- install ----
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/cell $(DESTDIR)$(PAMDIR) \
+	           $(DESTDIR)$(SYSCONFDIR)/security $(DESTDIR)$(MANDIR)/man5 \
+	           $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(B)/cellsh $(DESTDIR)$(BINDIR)/cellsh
+	install -m 0755 $(B)/cell-init $(DESTDIR)$(LIBEXECDIR)/cell/cell-init
+	install -m 0644 $(B)/pam_cell.so $(DESTDIR)$(PAMDIR)/pam_cell.so
+	@# Never overwrite an admin's config.
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/security/cell.conf ]; then \
+	  echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/security/cell.conf"; \
+	else \
+	  sed -e 's|@CELLSH@|$(BINDIR)/cellsh|' -e 's|@CELL_INIT@|$(LIBEXECDIR)/cell/cell-init|' \
+	    conf/cell.conf > $(DESTDIR)$(SYSCONFDIR)/security/cell.conf && \
+	  chmod 0644 $(DESTDIR)$(SYSCONFDIR)/security/cell.conf; \
+	fi
+	install -m 0644 man/cell.conf.5 $(DESTDIR)$(MANDIR)/man5/cell.conf.5
+	install -m 0644 man/pam_cell.8 $(DESTDIR)$(MANDIR)/man8/pam_cell.8
+	install -m 0644 man/cell-init.8 $(DESTDIR)$(MANDIR)/man8/cell-init.8
+	install -m 0644 man/cellsh.1 $(DESTDIR)$(MANDIR)/man1/cellsh.1
+
+# The config is the admin's: uninstall leaves it (remove it by hand).
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/cellsh $(DESTDIR)$(LIBEXECDIR)/cell/cell-init \
+	      $(DESTDIR)$(PAMDIR)/pam_cell.so $(DESTDIR)$(MANDIR)/man5/cell.conf.5 \
+	      $(DESTDIR)$(MANDIR)/man8/pam_cell.8 $(DESTDIR)$(MANDIR)/man8/cell-init.8 \
+	      $(DESTDIR)$(MANDIR)/man1/cellsh.1
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/cell 2>/dev/null
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all check check-unit test-build install uninstall clean

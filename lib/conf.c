@@ -1,0 +1,736 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cell.conf: a small line grammar.
+ *
+ *   # comment
+ *   include = /etc/security/cell.d/NAME.conf  global keys come first
+ *   exempt = root @admins
+ *   [defaults]                                 profile keys for everyone
+ *   identity = keep-id
+ *   [group cellusers]                          who is confined, and how
+ *   hostname = lab-%u
+ *   [user alice]
+ *
+ * Every error is reported as "file:line: message"; parsing goes on to the end
+ * so that all of them are reported at once, and any error refuses every
+ * confined login (the caller's decision, see conf_is_exempt).
+ */
+#include "conf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <glob.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define CONF_MAX_SIZE (1 << 20)
+
+enum {
+	KEY_IDENTITY = 1u << 0,
+	KEY_SHELL = 1u << 1,
+	KEY_HOSTNAME = 1u << 2,
+	KEY_PATH = 1u << 3,
+	KEY_SUBID_COUNT = 1u << 4,
+	KEY_TMPFS_SIZE = 1u << 5,
+	KEY_SERVICES = 1u << 6,
+	KEY_ROOTFS = 1u << 7,
+};
+
+struct parse_ctx {
+	struct cell_conf *c;
+	const char *file;
+	int line;
+	bool in_section;		/* a [header] was seen in this file */
+	struct cell_section *sec;	/* NULL after a broken header */
+};
+
+static void add_error(struct cell_conf *c, const char *file, int line,
+		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void add_error(struct cell_conf *c, const char *file, int line,
+		      const char *fmt, ...)
+{
+	char msg[300];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->nerrors < CONF_MAX_ERRORS) {
+		if (line > 0)
+			snprintf(c->errors[c->nerrors], sizeof(c->errors[0]),
+				 "%s:%d: %s", file, line, msg);
+		else
+			snprintf(c->errors[c->nerrors], sizeof(c->errors[0]),
+				 "%s: %s", file, msg);
+	}
+	c->nerrors++;
+}
+
+const char *identity_name(enum cell_identity id)
+{
+	switch (id) {
+	case IDENTITY_KEEP_ID: return "keep-id";
+	case IDENTITY_ROOT: return "root";
+	case IDENTITY_SELF: return "self";
+	}
+	return "?";
+}
+
+static void profile_builtin(struct cell_profile *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->identity = IDENTITY_KEEP_ID;
+	strcpy(p->shell, "/bin/bash");
+	strcpy(p->hostname, "cell");
+	strcpy(p->path, "/usr/local/bin:/usr/bin:/bin");
+	p->subid_count = 65536;
+	p->tmpfs_size = 64ULL << 20;
+	strcpy(p->services, "*");
+	strcpy(p->rootfs, "host");
+}
+
+void conf_init(struct cell_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->cellsh, sizeof(c->cellsh), "%s", CELLSH_PATH);
+	snprintf(c->cell_init, sizeof(c->cell_init), "%s", CELL_INIT_PATH);
+	c->subid_min = 100000;
+	c->defaults.kind = SECTION_DEFAULTS;
+	profile_builtin(&c->defaults.profile);
+}
+
+void conf_free(struct cell_conf *c)
+{
+	for (size_t i = 0; i < c->nexempt; i++)
+		free(c->exempt[i]);
+	free(c->exempt);
+	free(c->sections);
+	c->exempt = NULL;
+	c->sections = NULL;
+	c->nexempt = c->nsections = 0;
+}
+
+/* ---- value checkers: return NULL if fine, else why not ---- */
+
+static const char *check_abs_path(const char *v)
+{
+	if (v[0] != '/')
+		return "must be an absolute path";
+	for (const char *p = v; *p; p++)
+		if (isspace((unsigned char)*p) || !isprint((unsigned char)*p))
+			return "must not contain spaces or control characters";
+	return NULL;
+}
+
+static const char *check_hostname(const char *v)
+{
+	size_t len = strlen(v);
+
+	if (len == 0 || len > 63)
+		return "must be 1 to 63 characters";
+	for (const char *p = v; *p; p++) {
+		if (*p == '%' && p[1] == 'u') {
+			p++;
+			continue;
+		}
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+			return "may hold only letters, digits, '-', '.' and %u";
+	}
+	return NULL;
+}
+
+static const char *check_path_list(const char *v)
+{
+	char buf[512], *save = NULL;
+
+	if (strlen(v) >= sizeof(buf))
+		return "is too long";
+	strcpy(buf, v);
+	for (char *d = strtok_r(buf, ":", &save); d; d = strtok_r(NULL, ":", &save))
+		if (check_abs_path(d))
+			return "must be a ':'-separated list of absolute directories";
+	if (v[0] == ':' || strstr(v, "::") || v[strlen(v) - 1] == ':')
+		return "must not contain empty entries (they mean the current directory)";
+	return NULL;
+}
+
+static const char *check_patterns(const char *v)
+{
+	for (const char *p = v; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr(" -_.*?[]", *p))
+			return "may hold only service names and the glob characters * ? []";
+	return NULL;
+}
+
+static int set_string(char *dst, size_t size, const char *v)
+{
+	if (strlen(v) >= size)
+		return -1;
+	strcpy(dst, v);
+	return 0;
+}
+
+/* Returns NULL on success, or the reason the value is wrong. */
+static const char *set_profile_key(struct cell_profile *p, unsigned bit,
+				   const char *v)
+{
+	const char *why;
+
+	switch (bit) {
+	case KEY_IDENTITY:
+		if (strcmp(v, "keep-id") == 0)
+			p->identity = IDENTITY_KEEP_ID;
+		else if (strcmp(v, "root") == 0)
+			p->identity = IDENTITY_ROOT;
+		else if (strcmp(v, "self") == 0)
+			p->identity = IDENTITY_SELF;
+		else
+			return "must be one of keep-id, root, self";
+		return NULL;
+	case KEY_SHELL:
+		if ((why = check_abs_path(v)))
+			return why;
+		return set_string(p->shell, sizeof(p->shell), v) ? "is too long" : NULL;
+	case KEY_HOSTNAME:
+		if ((why = check_hostname(v)))
+			return why;
+		return set_string(p->hostname, sizeof(p->hostname), v) ? "is too long" : NULL;
+	case KEY_PATH:
+		if ((why = check_path_list(v)))
+			return why;
+		return set_string(p->path, sizeof(p->path), v) ? "is too long" : NULL;
+	case KEY_SUBID_COUNT:
+		if (parse_ulong(v, &p->subid_count) < 0 || p->subid_count == 0 ||
+		    p->subid_count > 0xfffffffeUL)
+			return "must be a whole number from 1 to 4294967294";
+		return NULL;
+	case KEY_TMPFS_SIZE:
+		if (parse_size(v, &p->tmpfs_size) < 0)
+			return "must be a size such as 64M or 1G";
+		return NULL;
+	case KEY_SERVICES:
+		if ((why = check_patterns(v)))
+			return why;
+		return set_string(p->services, sizeof(p->services), v) ? "is too long" : NULL;
+	case KEY_ROOTFS:
+		if (strcmp(v, "host") != 0)
+			return "must be 'host' (the only root filesystem this version builds)";
+		return set_string(p->rootfs, sizeof(p->rootfs), v) ? "is too long" : NULL;
+	}
+	return "is not a profile key";
+}
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} profile_keys[] = {
+	{ "identity", KEY_IDENTITY },	{ "shell", KEY_SHELL },
+	{ "hostname", KEY_HOSTNAME },	{ "path", KEY_PATH },
+	{ "subid_count", KEY_SUBID_COUNT }, { "tmpfs_size", KEY_TMPFS_SIZE },
+	{ "services", KEY_SERVICES },	{ "rootfs", KEY_ROOTFS },
+};
+
+static const char *const global_keys[] = { "include", "exempt", "cellsh",
+					    "cell_init", "subid_min" };
+
+#define VALID_KEYS \
+	"include, exempt, cellsh, cell_init, subid_min; in a section: " \
+	"identity, shell, hostname, path, subid_count, tmpfs_size, services, rootfs"
+
+static size_t parse_text(struct cell_conf *c, const char *file, const char *text);
+
+static void do_include_file(struct parse_ctx *x, const char *path)
+{
+	struct cell_conf *c = x->c;
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *text = NULL;
+	struct cell_err e;
+	struct stat st;
+	ssize_t n;
+
+	/* O_NONBLOCK: a FIFO planted here must not hang a login. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		add_error(c, x->file, x->line, "include %s: %s", path, strerror(errno));
+		return;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		add_error(c, x->file, x->line, "include %s: not a regular file", path);
+		return;
+	}
+	if (check_root_owned(fd, path, &e) < 0) {
+		add_error(c, x->file, x->line, "include %s", e.msg);
+		return;
+	}
+	if (st.st_size > CONF_MAX_SIZE) {
+		add_error(c, x->file, x->line, "include %s: larger than 1 MiB", path);
+		return;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (!text) {
+		add_error(c, x->file, x->line, "include %s: out of memory", path);
+		return;
+	}
+	n = read_all(fd, text, (size_t)st.st_size);
+	if (n < 0) {
+		add_error(c, x->file, x->line, "include %s: %s", path, strerror(errno));
+		return;
+	}
+	text[n] = '\0';
+	c->depth++;
+	parse_text(c, path, text);
+	c->depth--;
+}
+
+static void do_include(struct parse_ctx *x, const char *pattern)
+{
+	glob_t g;
+	int r;
+
+	if (pattern[0] != '/') {
+		add_error(x->c, x->file, x->line,
+			  "include: '%s' must be an absolute path", pattern);
+		return;
+	}
+	if (x->c->depth >= CONF_MAX_DEPTH) {
+		add_error(x->c, x->file, x->line,
+			  "include: nested deeper than %d files (an include loop?)",
+			  CONF_MAX_DEPTH);
+		return;
+	}
+	r = glob(pattern, GLOB_ERR, NULL, &g);
+	if (r == GLOB_NOMATCH) {
+		/* A literal name must exist; a pattern may match nothing. */
+		if (!strpbrk(pattern, "*?["))
+			add_error(x->c, x->file, x->line, "include %s: no such file",
+				  pattern);
+		return;
+	}
+	if (r != 0) {
+		add_error(x->c, x->file, x->line, "include %s: cannot be read", pattern);
+		return;
+	}
+	for (size_t i = 0; i < g.gl_pathc; i++)
+		do_include_file(x, g.gl_pathv[i]);
+	globfree(&g);
+}
+
+static void do_exempt(struct parse_ctx *x, const char *v)
+{
+	char buf[1024], *save = NULL;
+
+	if (strlen(v) >= sizeof(buf)) {
+		add_error(x->c, x->file, x->line, "exempt: list too long");
+		return;
+	}
+	strcpy(buf, v);
+	for (char *w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		char **n;
+
+		if (strlen(w) > 63 || (w[0] == '@' && !w[1])) {
+			add_error(x->c, x->file, x->line, "exempt: bad name '%s'", w);
+			continue;
+		}
+		n = realloc(x->c->exempt, (x->c->nexempt + 1) * sizeof(*n));
+		if (!n || !(n[x->c->nexempt] = strdup(w))) {
+			if (n)
+				x->c->exempt = n;
+			add_error(x->c, x->file, x->line, "out of memory");
+			return;
+		}
+		x->c->exempt = n;
+		x->c->nexempt++;
+	}
+}
+
+static void do_global(struct parse_ctx *x, const char *key, const char *v)
+{
+	struct cell_conf *c = x->c;
+	const char *why;
+
+	if (strcmp(key, "include") == 0) {
+		do_include(x, v);
+	} else if (strcmp(key, "exempt") == 0) {
+		do_exempt(x, v);
+	} else if (strcmp(key, "cellsh") == 0 || strcmp(key, "cell_init") == 0) {
+		char *dst = key[4] == 's' ? c->cellsh : c->cell_init;
+
+		if ((why = check_abs_path(v)))
+			add_error(c, x->file, x->line, "%s: '%s' %s", key, v, why);
+		else if (set_string(dst, sizeof(c->cellsh), v) < 0)
+			add_error(c, x->file, x->line, "%s: path too long", key);
+	} else if (strcmp(key, "subid_min") == 0) {
+		if (parse_ulong(v, &c->subid_min) < 0 || c->subid_min == 0 ||
+		    c->subid_min > 0xfffffffeUL)
+			add_error(c, x->file, x->line,
+				  "subid_min: '%s' must be a whole number from 1 to 4294967294", v);
+	}
+}
+
+static void do_section_header(struct parse_ctx *x, char *s)
+{
+	struct cell_conf *c = x->c;
+	char *end = strchr(s, ']'), *kind, *pat, *save = NULL;
+	struct cell_section *n;
+	enum section_kind k;
+	size_t idx;
+
+	x->in_section = true;
+	if (!end || end[1] != '\0') {
+		add_error(c, x->file, x->line, "section header must end with ']'");
+		x->sec = NULL;
+		return;
+	}
+	*end = '\0';
+	kind = strtok_r(s + 1, " \t", &save);
+	pat = strtok_r(NULL, " \t", &save);
+	if (kind && strcmp(kind, "defaults") == 0 && !pat) {
+		if (c->have_defaults) {
+			add_error(c, x->file, x->line,
+				  "duplicate section [defaults] (first at %s)",
+				  c->defaults.where);
+			x->sec = NULL;
+			return;
+		}
+		c->have_defaults = true;
+		snprintf(c->defaults.where, sizeof(c->defaults.where), "%s:%d",
+			 x->file, x->line);
+		x->sec = &c->defaults;
+		return;
+	}
+	if (!kind || !pat || strtok_r(NULL, " \t", &save) ||
+	    (strcmp(kind, "user") != 0 && strcmp(kind, "group") != 0)) {
+		add_error(c, x->file, x->line,
+			  "unknown section '[%s]': use [defaults], [user NAME] or [group NAME]",
+			  kind ? kind : "");
+		x->sec = NULL;
+		return;
+	}
+	k = kind[0] == 'u' ? SECTION_USER : SECTION_GROUP;
+	if (strlen(pat) >= sizeof(n->pattern) || check_patterns(pat)) {
+		add_error(c, x->file, x->line, "[%s %s]: not a valid name or pattern",
+			  kind, pat);
+		x->sec = NULL;
+		return;
+	}
+	for (size_t i = 0; i < c->nsections; i++) {
+		if (c->sections[i].kind == k && strcmp(c->sections[i].pattern, pat) == 0) {
+			add_error(c, x->file, x->line,
+				  "duplicate section [%s %s] (first at %s)", kind,
+				  pat, c->sections[i].where);
+			x->sec = NULL;
+			return;
+		}
+	}
+	n = realloc(c->sections, (c->nsections + 1) * sizeof(*n));
+	if (!n) {
+		add_error(c, x->file, x->line, "out of memory");
+		x->sec = NULL;
+		return;
+	}
+	c->sections = n;
+	idx = c->nsections++;
+	memset(&n[idx], 0, sizeof(n[0]));
+	n[idx].kind = k;
+	strcpy(n[idx].pattern, pat);
+	snprintf(n[idx].where, sizeof(n[0].where), "%s:%d", x->file, x->line);
+	x->sec = &n[idx];
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+/* A '#' at the start of a line or after white space starts a comment. */
+static void strip_comment(char *s)
+{
+	for (char *p = s; *p; p++) {
+		if (*p == '#' && (p == s || isspace((unsigned char)p[-1]))) {
+			*p = '\0';
+			return;
+		}
+	}
+}
+
+static void do_line(struct parse_ctx *x, char *raw)
+{
+	struct cell_conf *c = x->c;
+	char *s, *eq, *key, *val;
+	size_t i;
+
+	strip_comment(raw);
+	s = trim(raw);
+	if (*s == '\0')
+		return;
+	for (char *p = s; *p; p++) {
+		if (!isprint((unsigned char)*p) && *p != '\t') {
+			add_error(c, x->file, x->line, "control character in line");
+			return;
+		}
+	}
+	if (*s == '[') {
+		do_section_header(x, s);
+		return;
+	}
+	eq = strchr(s, '=');
+	if (!eq) {
+		add_error(c, x->file, x->line,
+			  "expected 'key = value', '[section]' or a comment");
+		return;
+	}
+	*eq = '\0';
+	key = trim(s);
+	val = trim(eq + 1);
+	if (*key == '\0') {
+		add_error(c, x->file, x->line, "missing key before '='");
+		return;
+	}
+	if (*val == '\0') {
+		add_error(c, x->file, x->line, "'%s' has no value", key);
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(global_keys); i++) {
+		if (strcmp(key, global_keys[i]) == 0) {
+			if (x->in_section)
+				add_error(c, x->file, x->line,
+					  "'%s' is a global key: move it above the first [section]",
+					  key);
+			else
+				do_global(x, key, val);
+			return;
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(profile_keys); i++) {
+		const char *why;
+
+		if (strcmp(key, profile_keys[i].name) != 0)
+			continue;
+		if (!x->in_section) {
+			add_error(c, x->file, x->line,
+				  "'%s' belongs in a section: put it under [defaults], "
+				  "[user NAME] or [group NAME]", key);
+			return;
+		}
+		if (!x->sec)	/* inside a broken header: already reported */
+			return;
+		if (x->sec->profile.set & profile_keys[i].bit) {
+			add_error(c, x->file, x->line,
+				  "'%s' is already set in this section", key);
+			return;
+		}
+		why = set_profile_key(&x->sec->profile, profile_keys[i].bit, val);
+		if (why) {
+			add_error(c, x->file, x->line, "%s: '%s' %s", key, val, why);
+			return;
+		}
+		x->sec->profile.set |= profile_keys[i].bit;
+		return;
+	}
+	add_error(c, x->file, x->line, "unknown key '%s' (valid keys: %s)", key,
+		  VALID_KEYS);
+}
+
+static size_t parse_text(struct cell_conf *c, const char *file, const char *text)
+{
+	struct parse_ctx x = { .c = c, .file = file };
+	const char *p = text;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char line[1024];
+
+		x.line++;
+		if (len >= sizeof(line)) {
+			add_error(c, file, x.line, "line longer than %zu characters",
+				  sizeof(line) - 1);
+		} else {
+			memcpy(line, p, len);
+			line[len] = '\0';
+			if (memchr(p, '\0', len))
+				add_error(c, file, x.line, "NUL byte in line");
+			else
+				do_line(&x, line);
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return c->nerrors;
+}
+
+size_t conf_parse_string(struct cell_conf *c, const char *name, const char *text)
+{
+	return parse_text(c, name, text);
+}
+
+size_t conf_load(struct cell_conf *c, const char *path)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *text = NULL;
+	struct cell_err e;
+	struct stat st;
+	ssize_t n;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		add_error(c, path, 0, "cannot open: %s (install one from conf/cell.conf)",
+			  strerror(errno));
+		return c->nerrors;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		add_error(c, path, 0, "not a regular file");
+		return c->nerrors;
+	}
+	/* Trusted only if the open fd is root-owned and not group/other-writable. */
+	if (check_root_owned(fd, path, &e) < 0) {
+		add_error(c, path, 0, "refusing an unsafe config: %s", e.msg);
+		return c->nerrors;
+	}
+	if (st.st_size > CONF_MAX_SIZE) {
+		add_error(c, path, 0, "larger than 1 MiB");
+		return c->nerrors;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (!text) {
+		add_error(c, path, 0, "out of memory");
+		return c->nerrors;
+	}
+	n = read_all(fd, text, (size_t)st.st_size);
+	if (n < 0) {
+		add_error(c, path, 0, "read: %s", strerror(errno));
+		return c->nerrors;
+	}
+	text[n] = '\0';
+	return parse_text(c, path, text);
+}
+
+/* ---- policy ---- */
+
+static bool in_groups(const char *name, const char *const *groups, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(groups[i], name) == 0)
+			return true;
+	return false;
+}
+
+bool conf_is_exempt(const struct cell_conf *c, const char *user,
+		    const char *const *groups, size_t ngroups)
+{
+	for (size_t i = 0; i < c->nexempt; i++) {
+		const char *x = c->exempt[i];
+
+		if (x[0] == '@' ? in_groups(x + 1, groups, ngroups) : strcmp(x, user) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void overlay(struct cell_profile *dst, const struct cell_profile *src)
+{
+	if (src->set & KEY_IDENTITY) dst->identity = src->identity;
+	if (src->set & KEY_SHELL) strcpy(dst->shell, src->shell);
+	if (src->set & KEY_HOSTNAME) strcpy(dst->hostname, src->hostname);
+	if (src->set & KEY_PATH) strcpy(dst->path, src->path);
+	if (src->set & KEY_SUBID_COUNT) dst->subid_count = src->subid_count;
+	if (src->set & KEY_TMPFS_SIZE) dst->tmpfs_size = src->tmpfs_size;
+	if (src->set & KEY_SERVICES) strcpy(dst->services, src->services);
+	if (src->set & KEY_ROOTFS) strcpy(dst->rootfs, src->rootfs);
+}
+
+static bool service_matches(const char *patterns, const char *service)
+{
+	char buf[512], *save = NULL;
+
+	strcpy(buf, patterns);
+	for (char *p = strtok_r(buf, " \t", &save); p; p = strtok_r(NULL, " \t", &save))
+		if (fnmatch(p, service, 0) == 0)
+			return true;
+	return false;
+}
+
+/* %u becomes the user name, with characters a hostname cannot hold as '-'. */
+static void expand_hostname(char *dst, size_t size, const char *tmpl, const char *user)
+{
+	size_t o = 0;
+
+	for (const char *p = tmpl; *p && o + 1 < size; p++) {
+		if (p[0] == '%' && p[1] == 'u') {
+			for (const char *u = user; *u && o + 1 < size; u++)
+				dst[o++] = isalnum((unsigned char)*u) || *u == '-' ? *u : '-';
+			p++;
+		} else {
+			dst[o++] = *p;
+		}
+	}
+	dst[o] = '\0';
+}
+
+void conf_decide(const struct cell_conf *c, const char *user,
+		 const char *const *groups, size_t ngroups, const char *service,
+		 struct cell_match *out)
+{
+	const struct cell_section *hit = NULL;
+	char host[64];
+
+	memset(out, 0, sizeof(*out));
+	if (conf_is_exempt(c, user, groups, ngroups)) {
+		out->decision = CELL_EXEMPT;
+		snprintf(out->why, sizeof(out->why), "listed in 'exempt'");
+		return;
+	}
+	/* The first [user] section that matches wins; else the first [group]. */
+	for (size_t i = 0; i < c->nsections && !hit; i++)
+		if (c->sections[i].kind == SECTION_USER &&
+		    fnmatch(c->sections[i].pattern, user, 0) == 0)
+			hit = &c->sections[i];
+	for (size_t i = 0; i < c->nsections && !hit; i++) {
+		if (c->sections[i].kind != SECTION_GROUP)
+			continue;
+		for (size_t g = 0; g < ngroups; g++)
+			if (fnmatch(c->sections[i].pattern, groups[g], 0) == 0) {
+				hit = &c->sections[i];
+				break;
+			}
+	}
+	if (!hit) {
+		out->decision = CELL_IGNORE;
+		snprintf(out->why, sizeof(out->why), "no [user] or [group] section matches");
+		return;
+	}
+	out->profile = c->defaults.profile;
+	overlay(&out->profile, &hit->profile);
+	out->profile.set = c->defaults.profile.set | hit->profile.set;
+	snprintf(out->why, sizeof(out->why), "[%s %s] at %s",
+		 hit->kind == SECTION_USER ? "user" : "group", hit->pattern, hit->where);
+	if (!service_matches(out->profile.services, service)) {
+		out->decision = CELL_IGNORE;
+		snprintf(out->why, sizeof(out->why),
+			 "service '%s' not in 'services = %s' of [%s %s] at %s",
+			 service, out->profile.services,
+			 hit->kind == SECTION_USER ? "user" : "group", hit->pattern,
+			 hit->where);
+		return;
+	}
+	expand_hostname(host, sizeof(host), out->profile.hostname, user);
+	strcpy(out->profile.hostname, host);
+	out->decision = CELL_CONFINE;
+}

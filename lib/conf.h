@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef CELL_CONF_H
+#define CELL_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#ifndef CELL_CONF_PATH
+#define CELL_CONF_PATH "/etc/security/cell.conf"
+#endif
+#ifndef CELLSH_PATH
+#define CELLSH_PATH "/usr/local/bin/cellsh"
+#endif
+#ifndef CELL_INIT_PATH
+#define CELL_INIT_PATH "/usr/local/libexec/cell/cell-init"
+#endif
+
+#define CONF_MAX_ERRORS 32
+#define CONF_MAX_DEPTH 8
+
+enum cell_identity { IDENTITY_KEEP_ID, IDENTITY_ROOT, IDENTITY_SELF };
+
+/* What a cell looks like: built-in defaults, then [defaults], then a match. */
+struct cell_profile {
+	unsigned set;			/* one bit per key set in this section */
+	enum cell_identity identity;
+	char shell[256];		/* executed inside the cell */
+	char hostname[64];		/* may hold %u, expanded per user */
+	char path[512];			/* PATH inside the cell */
+	unsigned long subid_count;	/* subordinate ids mapped (not 'self') */
+	unsigned long long tmpfs_size;	/* /tmp, /var/tmp, /dev/shm each */
+	char services[512];		/* PAM service glob patterns */
+	char rootfs[32];		/* only "host" for now */
+};
+
+enum section_kind { SECTION_DEFAULTS, SECTION_USER, SECTION_GROUP };
+
+struct cell_section {
+	enum section_kind kind;
+	char pattern[64];
+	char where[320];		/* "file:line" of the header */
+	struct cell_profile profile;
+};
+
+struct cell_conf {
+	char cellsh[256];		/* the only login shell a confined user may have */
+	char cell_init[256];		/* helper pam_cell execs, root-owned path */
+	unsigned long subid_min;	/* lowest subordinate id accepted */
+	char **exempt;			/* user names and @groups */
+	size_t nexempt;
+	struct cell_section *sections;	/* [user] and [group], in file order */
+	size_t nsections;
+	struct cell_section defaults;
+	bool have_defaults;
+	char errors[CONF_MAX_ERRORS][400];
+	size_t nerrors;			/* total; only the first CONF_MAX_ERRORS kept */
+	int depth;
+};
+
+enum cell_decision { CELL_IGNORE, CELL_EXEMPT, CELL_CONFINE };
+
+struct cell_match {
+	enum cell_decision decision;
+	struct cell_profile profile;	/* resolved; hostname expanded */
+	char why[800];			/* which section or rule decided */
+};
+
+void conf_init(struct cell_conf *c);
+void conf_free(struct cell_conf *c);
+
+/* Parse a file (must be root-owned, not group/other-writable). Returns the
+ * number of errors; each is in c->errors as "file:line: message". */
+size_t conf_load(struct cell_conf *c, const char *path);
+
+/* Parse text as if it were the file `name` (unit tests, includes aside). */
+size_t conf_parse_string(struct cell_conf *c, const char *name, const char *text);
+
+/* Is user (a member of groups) exempt? Usable even when the config has errors. */
+bool conf_is_exempt(const struct cell_conf *c, const char *user,
+		    const char *const *groups, size_t ngroups);
+
+/* Decide for user, with groups, logging in through PAM service. */
+void conf_decide(const struct cell_conf *c, const char *user,
+		 const char *const *groups, size_t ngroups, const char *service,
+		 struct cell_match *out);
+
+const char *identity_name(enum cell_identity id);
+
+#endif

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: MIT
+#include "join.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+void cell_join_close(struct cell_join *j)
+{
+	for (int i = 0; i < NS_COUNT; i++)
+		closep(&j->nsfd[i]), j->nsfd[i] = -1;
+	closep(&j->pidfd);
+	j->pidfd = -1;
+}
+
+int cell_open(const char *id, uid_t caller, struct cell_join *j, struct cell_err *e)
+{
+	_cleanup_close_ int procfd = -1, piddir = -1;
+	unsigned long long start = 0;
+	pid_t ppid;
+	uid_t owner, puid;
+	struct stat st;
+
+	memset(j, 0, sizeof(*j));
+	for (int i = 0; i < NS_COUNT; i++)
+		j->nsfd[i] = -1;
+	j->pidfd = -1;
+	if (registry_read(id, &j->rec, e) < 0)
+		return -1;
+	if (j->rec.uid != caller)
+		return cell_err_set(e, EPERM, "cell %s belongs to user %s (uid %u), not to uid %u",
+				    id, j->rec.user, (unsigned)j->rec.uid, (unsigned)caller);
+	j->pidfd = pidfd_open(j->rec.pid, 0);
+	if (j->pidfd < 0)
+		return cell_err_sys(e, "cell %s: its PID 1 (%d) is gone", id, (int)j->rec.pid);
+	procfd = proc_open_root(e);
+	if (procfd < 0)
+		return -1;
+	piddir = proc_open_pid(procfd, j->rec.pid, e);
+	if (piddir < 0 || proc_stat(piddir, &ppid, &start, e) < 0 ||
+	    proc_uid(piddir, &puid, e) < 0)
+		goto fail;
+	if (start != j->rec.starttime) {
+		cell_err_set(e, ESRCH, "cell %s: pid %d is another process now (recycled pid)",
+			     id, (int)j->rec.pid);
+		goto fail;
+	}
+	if (puid != caller) {
+		cell_err_set(e, EPERM, "cell %s: PID 1 runs as uid %u, not %u", id,
+			     (unsigned)puid, (unsigned)caller);
+		goto fail;
+	}
+	for (int i = 0; i < NS_COUNT; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "ns/%s", ns_names[i]);
+		j->nsfd[i] = openat(piddir, name, O_RDONLY | O_CLOEXEC);
+		if (j->nsfd[i] < 0) {
+			cell_err_sys(e, "cell %s: opening its %s namespace", id, ns_names[i]);
+			goto fail;
+		}
+		if (fstat(j->nsfd[i], &st) < 0 || (unsigned long)st.st_ino != j->rec.ns[i]) {
+			cell_err_set(e, EPERM, "cell %s: %s namespace is not the recorded one",
+				     id, ns_names[i]);
+			goto fail;
+		}
+	}
+	if (ioctl(j->nsfd[NS_USER], NS_GET_OWNER_UID, &owner) < 0 || owner != caller) {
+		cell_err_set(e, EPERM, "cell %s: its user namespace is not owned by uid %u",
+			     id, (unsigned)caller);
+		goto fail;
+	}
+	/* Still the same process: the fds above are its namespaces. */
+	if (!pidfd_alive(j->pidfd)) {
+		cell_err_set(e, ESRCH, "cell %s ended while joining", id);
+		goto fail;
+	}
+	return 0;
+fail:
+	cell_join_close(j);
+	return -1;
+}
+
+int cell_enter(struct cell_join *j, struct cell_err *e)
+{
+	/* User first: it grants the rights to join the others; mount last. */
+	static const int order[] = { NS_USER, NS_CGROUP, NS_IPC, NS_UTS, NS_PID, NS_MNT };
+
+	for (size_t k = 0; k < ARRAY_SIZE(order); k++) {
+		int i = order[k];
+
+		if (setns(j->nsfd[i], ns_clone_flags[i]) < 0)
+			return cell_err_sys(e, "joining the cell's %s namespace", ns_names[i]);
+	}
+	return 0;
+}

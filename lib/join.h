@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef CELL_JOIN_H
+#define CELL_JOIN_H
+
+#include <sys/types.h>
+
+#include "err.h"
+#include "registry.h"
+
+struct cell_join {
+	struct cell_record rec;
+	int nsfd[NS_COUNT];
+	int pidfd;
+};
+
+/*
+ * Find and verify the cell `id` for the caller: the registry entry is
+ * root's, names the caller's uid; PID 1 is alive with the recorded start
+ * time and owned by the caller; every namespace has the recorded inode;
+ * the user namespace is owned by the caller. The namespace fds are opened
+ * while a pidfd proves the pid was not recycled.
+ */
+int cell_open(const char *id, uid_t caller, struct cell_join *j, struct cell_err *e);
+
+/* setns() into every namespace of the cell (user first). */
+int cell_enter(struct cell_join *j, struct cell_err *e);
+
+void cell_join_close(struct cell_join *j);
+
+#endif

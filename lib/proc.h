@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef CELL_PROC_H
+#define CELL_PROC_H
+
+#include <sys/types.h>
+
+#include "err.h"
+
+enum { NS_USER, NS_MNT, NS_PID, NS_UTS, NS_IPC, NS_CGROUP, NS_COUNT };
+
+extern const char *const ns_names[NS_COUNT];	/* "user", "mnt", ... */
+extern const int ns_clone_flags[NS_COUNT];	/* CLONE_NEWUSER, ... */
+
+/* An O_PATH fd on /proc, checked to be the root of a procfs mount. */
+int proc_open_root(struct cell_err *e);
+
+/* O_PATH directory fd of /proc/PID below a verified proc root. */
+int proc_open_pid(int procfd, pid_t pid, struct cell_err *e);
+
+/* ppid, start time (clock ticks since boot) and uid of a process. */
+int proc_stat(int piddir, pid_t *ppid, unsigned long long *starttime,
+	      struct cell_err *e);
+int proc_uid(int piddir, uid_t *uid, struct cell_err *e);
+
+/* Inode numbers of the process's namespaces. */
+int proc_ns_inodes(int piddir, unsigned long ino[NS_COUNT], struct cell_err *e);
+
+/* Is the process behind pidfd still alive (so a pid read before is its)? */
+int pidfd_alive(int pidfd);
+
+#endif

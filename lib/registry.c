@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: MIT
+#include "registry.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+bool cell_id_valid(const char *id)
+{
+	size_t i;
+
+	for (i = 0; id[i]; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+			return false;
+	return i == CELL_ID_LEN;
+}
+
+int cell_id_new(char id[CELL_ID_LEN + 1], struct cell_err *e)
+{
+	unsigned char raw[CELL_ID_LEN / 2];
+
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return cell_err_sys(e, "getrandom");
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(id + 2 * i, 3, "%02x", raw[i]);
+	return 0;
+}
+
+static int open_run_dir(bool create, struct cell_err *e)
+{
+	/* /run is root's; a pre-existing CELL_RUN_DIR must be too (checked below). */
+	if (create && mkdir(CELL_RUN_DIR, 0711) < 0 && errno != EEXIST)
+		return cell_err_sys(e, "creating %s", CELL_RUN_DIR);
+	return open_trusted_path(CELL_RUN_DIR, true, e);
+}
+
+static bool value_ok(const char *v)
+{
+	return !strchr(v, '\n');
+}
+
+int registry_write(const struct cell_record *r, struct cell_err *e)
+{
+	_cleanup_close_ int dfd = -1, fd = -1;
+	char buf[4096];
+	int len;
+
+	if (!value_ok(r->user) || !value_ok(r->service) || !value_ok(r->tty) ||
+	    !value_ok(r->home) || !value_ok(r->shell) || !value_ok(r->path))
+		return cell_err_set(e, EINVAL, "newline in a registry value");
+	len = snprintf(buf, sizeof(buf),
+		       "id=%s\npid=%d\nstarttime=%llu\nuid=%u\ngid=%u\nuser=%s\n"
+		       "service=%s\ntty=%s\nidentity=%d\ninside_uid=%lu\ninside_gid=%lu\n"
+		       "home=%s\nshell=%s\npath=%s\nhostname=%s\ncreated=%lld\n",
+		       r->id, (int)r->pid, r->starttime, (unsigned)r->uid,
+		       (unsigned)r->gid, r->user, r->service, r->tty, (int)r->identity,
+		       r->inside_uid, r->inside_gid, r->home, r->shell, r->path,
+		       r->hostname, r->created);
+	for (int i = 0; i < NS_COUNT && len > 0 && (size_t)len < sizeof(buf); i++)
+		len += snprintf(buf + len, sizeof(buf) - (size_t)len, "ns_%s=%lu\n",
+				ns_names[i], r->ns[i]);
+	if (len < 0 || (size_t)len >= sizeof(buf))
+		return cell_err_set(e, E2BIG, "registry record too long");
+	dfd = open_run_dir(true, e);
+	if (dfd < 0)
+		return cell_err_prefix(e, "registry: ");
+	/* O_EXCL|O_NOFOLLOW in a root-only directory: nothing can be planted. */
+	fd = openat(dfd, r->id, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return cell_err_sys(e, "registry: creating %s/%s", CELL_RUN_DIR, r->id);
+	if (write_all(fd, buf, (size_t)len) < 0) {
+		cell_err_sys(e, "registry: writing %s/%s", CELL_RUN_DIR, r->id);
+		unlinkat(dfd, r->id, 0);
+		return -1;
+	}
+	return 0;
+}
+
+static int field(const char *buf, const char *key, char *out, size_t size)
+{
+	size_t klen = strlen(key);
+
+	for (const char *p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
+			const char *v = p + klen + 1, *nl = strchrnul(v, '\n');
+
+			if ((size_t)(nl - v) >= size)
+				return -1;
+			memcpy(out, v, (size_t)(nl - v));
+			out[nl - v] = '\0';
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int field_ul(const char *buf, const char *key, unsigned long *out)
+{
+	char v[32];
+
+	return field(buf, key, v, sizeof(v)) < 0 || parse_ulong(v, out) < 0 ? -1 : 0;
+}
+
+int registry_read(const char *id, struct cell_record *r, struct cell_err *e)
+{
+	_cleanup_close_ int dfd = -1, fd = -1;
+	unsigned long v[7];
+	char buf[4096], key[32];
+	struct stat st;
+	ssize_t n;
+
+	memset(r, 0, sizeof(*r));
+	if (!cell_id_valid(id))
+		return cell_err_set(e, EINVAL, "'%s' is not a cell id (32 hex digits)", id);
+	dfd = open_run_dir(false, e);
+	if (dfd < 0)
+		return cell_err_prefix(e, "registry: ");
+	fd = openat(dfd, id, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return cell_err_set(e, ENOENT, "no live cell %s (it has ended, "
+					    "or the session never had one)", id);
+		return cell_err_sys(e, "registry: opening %s/%s", CELL_RUN_DIR, id);
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & 022))
+		return cell_err_set(e, EPERM, "registry entry %s/%s is not a root-owned file",
+				    CELL_RUN_DIR, id);
+	n = read_all(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return cell_err_sys(e, "registry: reading %s", id);
+	buf[n] = '\0';
+	if (field(buf, "id", r->id, sizeof(r->id)) < 0 || strcmp(r->id, id) != 0 ||
+	    field_ul(buf, "pid", &v[0]) < 0 || field_ul(buf, "uid", &v[1]) < 0 ||
+	    field_ul(buf, "gid", &v[2]) < 0 || field_ul(buf, "identity", &v[3]) < 0 ||
+	    field_ul(buf, "inside_uid", &r->inside_uid) < 0 ||
+	    field_ul(buf, "inside_gid", &r->inside_gid) < 0 ||
+	    field_ul(buf, "starttime", &v[4]) < 0 || field_ul(buf, "created", &v[5]) < 0 ||
+	    field(buf, "user", r->user, sizeof(r->user)) < 0 ||
+	    field(buf, "service", r->service, sizeof(r->service)) < 0 ||
+	    field(buf, "tty", r->tty, sizeof(r->tty)) < 0 ||
+	    field(buf, "home", r->home, sizeof(r->home)) < 0 ||
+	    field(buf, "shell", r->shell, sizeof(r->shell)) < 0 ||
+	    field(buf, "path", r->path, sizeof(r->path)) < 0 ||
+	    field(buf, "hostname", r->hostname, sizeof(r->hostname)) < 0)
+		return cell_err_set(e, EINVAL, "registry entry %s is malformed", id);
+	for (int i = 0; i < NS_COUNT; i++) {
+		snprintf(key, sizeof(key), "ns_%s", ns_names[i]);
+		if (field_ul(buf, key, &r->ns[i]) < 0)
+			return cell_err_set(e, EINVAL, "registry entry %s lacks %s", id, key);
+	}
+	r->pid = (pid_t)v[0];
+	r->uid = (uid_t)v[1];
+	r->gid = (gid_t)v[2];
+	r->identity = (enum cell_identity)v[3];
+	r->starttime = v[4];
+	r->created = (long long)v[5];
+	return 0;
+}
+
+int registry_remove(const char *id, struct cell_err *e)
+{
+	_cleanup_close_ int dfd = -1;
+
+	if (!cell_id_valid(id))
+		return cell_err_set(e, EINVAL, "'%s' is not a cell id", id);
+	dfd = open_run_dir(false, e);
+	if (dfd < 0)
+		return -1;
+	if (unlinkat(dfd, id, 0) < 0 && errno != ENOENT)
+		return cell_err_sys(e, "removing %s/%s", CELL_RUN_DIR, id);
+	return 0;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef CELL_REGISTRY_H
+#define CELL_REGISTRY_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "conf.h"
+#include "err.h"
+#include "proc.h"
+
+#ifndef CELL_RUN_DIR
+#define CELL_RUN_DIR "/run/cell"
+#endif
+#define CELL_ID_LEN 32
+
+/*
+ * One live cell, as root recorded it in CELL_RUN_DIR/ID (root-owned, 0644,
+ * in a 0711 directory: a user can read an entry whose id they know, but
+ * cannot list the others).
+ */
+struct cell_record {
+	char id[CELL_ID_LEN + 1];
+	pid_t pid;			/* the cell's PID 1, in the host pid ns */
+	unsigned long long starttime;	/* guards against a recycled pid */
+	uid_t uid;
+	gid_t gid;
+	char user[64];
+	char service[64];
+	char tty[64];
+	unsigned long ns[NS_COUNT];	/* namespace inode numbers */
+	enum cell_identity identity;
+	unsigned long inside_uid, inside_gid;
+	char home[256];
+	char shell[256];
+	char path[512];
+	char hostname[64];
+	long long created;		/* CLOCK_REALTIME seconds */
+};
+
+bool cell_id_valid(const char *id);
+int cell_id_new(char id[CELL_ID_LEN + 1], struct cell_err *e);
+
+int registry_write(const struct cell_record *r, struct cell_err *e);
+int registry_read(const char *id, struct cell_record *r, struct cell_err *e);
+int registry_remove(const char *id, struct cell_err *e);
+
+#endif

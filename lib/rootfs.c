@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: MIT
+#include "rootfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define RESOLVE_INSIDE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
+
+static const char *const system_dirs[] = { "usr", "bin", "sbin", "lib", "lib32",
+					   "lib64", "libx32", "etc" };
+static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+
+/* Open a path inside the new root; never leaves it, never follows a link. */
+static int open_inside(int rootfd, const char *rel, int flags, struct cell_err *e)
+{
+	struct open_how how = { .flags = (unsigned long long)(flags | O_CLOEXEC),
+				.resolve = RESOLVE_INSIDE };
+	int fd = (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+
+	if (fd < 0)
+		return cell_err_sys(e, "opening /%s in the cell", rel);
+	return fd;
+}
+
+/* mkdir -p of rel below rootfd, component by component. */
+static int mkdir_inside(int rootfd, const char *rel, struct cell_err *e)
+{
+	char path[PATH_MAX];
+	size_t len = strlen(rel);
+
+	if (len >= sizeof(path))
+		return cell_err_set(e, ENAMETOOLONG, "path too long: %s", rel);
+	memcpy(path, rel, len + 1);
+	for (char *p = path;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char saved = *p;
+
+			*p = '\0';
+			if (*path && mkdirat(rootfd, path, 0755) < 0 && errno != EEXIST)
+				return cell_err_sys(e, "mkdir /%s in the cell", path);
+			*p = saved;
+			if (!saved)
+				break;
+		}
+	}
+	return 0;
+}
+
+/* A new filesystem instance as a detached mount: no path is involved. */
+static int fs_new(const char *type, const char *const *opts, unsigned attrs,
+		  struct cell_err *e)
+{
+	_cleanup_close_ int fsfd = fsopen(type, FSOPEN_CLOEXEC);
+	int mfd;
+
+	if (fsfd < 0)
+		return cell_err_sys(e, "fsopen %s", type);
+	for (; opts && opts[0]; opts += 2) {
+		int r = opts[1] ? fsconfig(fsfd, FSCONFIG_SET_STRING, opts[0], opts[1], 0)
+				: fsconfig(fsfd, FSCONFIG_SET_FLAG, opts[0], NULL, 0);
+
+		if (r < 0)
+			return cell_err_sys(e, "%s option %s", type, opts[0]);
+	}
+	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return cell_err_sys(e, "creating a %s instance", type);
+	mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, attrs);
+	if (mfd < 0)
+		return cell_err_sys(e, "fsmount %s", type);
+	return mfd;
+}
+
+static int attach(int mfd, int rootfd, const char *rel, struct cell_err *e)
+{
+	_cleanup_close_ int target = open_inside(rootfd, rel, O_PATH, e);
+
+	if (target < 0)
+		return -1;
+	if (move_mount(mfd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return cell_err_sys(e, "mounting on /%s in the cell", rel);
+	return 0;
+}
+
+static int mount_fs(int rootfd, const char *rel, const char *type, const char *const *opts,
+		    unsigned attrs, struct cell_err *e)
+{
+	_cleanup_close_ int mfd = -1;
+
+	if (mkdir_inside(rootfd, rel, e) < 0)
+		return -1;
+	mfd = fs_new(type, opts, attrs, e);
+	if (mfd < 0)
+		return -1;
+	return attach(mfd, rootfd, rel, e);
+}
+
+/* Bind a tree (an fd of the caller's choosing) with extra mount attributes. */
+static int bind_fd(int srcfd, int rootfd, const char *rel, unsigned attrs, bool recursive,
+		   struct cell_err *e)
+{
+	unsigned rec = recursive ? AT_RECURSIVE : 0;
+	struct mount_attr attr = { .attr_set = attrs };
+	_cleanup_close_ int tree = open_tree(srcfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+							AT_EMPTY_PATH | rec);
+
+	if (tree < 0)
+		return cell_err_sys(e, "cloning the tree for /%s", rel);
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | rec, &attr, sizeof(attr)) < 0)
+		return cell_err_sys(e, "setting attributes of /%s", rel);
+	return attach(tree, rootfd, rel, e);
+}
+
+static int bind_system_dirs(int rootfd, struct cell_err *e)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(system_dirs); i++) {
+		const char *d = system_dirs[i];
+		_cleanup_close_ int src = -1;
+		char host[64], target[PATH_MAX];
+		struct stat st;
+		ssize_t n;
+
+		snprintf(host, sizeof(host), "/%s", d);
+		if (lstat(host, &st) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return cell_err_sys(e, "lstat %s", host);
+		}
+		if (S_ISLNK(st.st_mode)) {	/* merged /usr: /bin -> usr/bin */
+			n = readlink(host, target, sizeof(target) - 1);
+			if (n < 0)
+				return cell_err_sys(e, "readlink %s", host);
+			target[n] = '\0';
+			if (symlinkat(target, rootfd, d) < 0)
+				return cell_err_sys(e, "symlink /%s in the cell", d);
+			continue;
+		}
+		if (!S_ISDIR(st.st_mode))
+			continue;
+		/* Root-owned host paths: resolving them by name is safe. */
+		src = open(host, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (src < 0)
+			return cell_err_sys(e, "opening %s", host);
+		if (mkdirat(rootfd, d, 0755) < 0)
+			return cell_err_sys(e, "mkdir /%s in the cell", d);
+		if (bind_fd(src, rootfd, d,
+			    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int bind_home(int rootfd, const struct rootfs_spec *s, struct cell_err *e)
+{
+	_cleanup_close_ int hfd = -1;
+	struct stat st;
+
+	if (s->home[0] != '/' || strcmp(s->home, "/") == 0 || strstr(s->home, "/../") ||
+	    strstr(s->home, "/./"))
+		return cell_err_set(e, EINVAL, "home directory '%s' is not a clean absolute "
+				    "path: fix it with 'usermod -d'", s->home);
+	for (size_t i = 0; i < ARRAY_SIZE(system_dirs); i++) {
+		size_t l = strlen(system_dirs[i]);
+
+		if (strncmp(s->home + 1, system_dirs[i], l) == 0 &&
+		    (s->home[l + 1] == '/' || s->home[l + 1] == '\0'))
+			return cell_err_set(e, EINVAL, "home directory %s lies in the read-only "
+					    "system tree /%s: move it with 'usermod -m -d'",
+					    s->home, system_dirs[i]);
+	}
+	/* Opened as the user (cell-init dropped to the user before this). */
+	hfd = open(s->home, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (hfd < 0)
+		return cell_err_sys(e, "opening home directory %s (create it, e.g. "
+				    "'mkhomedir_helper USER')", s->home);
+	if (fstat(hfd, &st) < 0)
+		return cell_err_sys(e, "fstat %s", s->home);
+	if (st.st_uid != s->uid)
+		return cell_err_set(e, EPERM, "home directory %s is owned by uid %u, not the "
+				    "user's uid %u: fix with 'chown USER: %s'", s->home,
+				    (unsigned)st.st_uid, (unsigned)s->uid, s->home);
+	if (mkdir_inside(rootfd, s->home + 1, e) < 0)
+		return -1;
+	return bind_fd(hfd, rootfd, s->home + 1, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true, e);
+}
+
+static int build_dev(int rootfd, const struct rootfs_spec *s, struct cell_err *e)
+{
+	static const char *const dev_opts[] = { "size", "64k", "mode", "0755", NULL };
+	static const char *const pts_opts[] = { "newinstance", NULL, "ptmxmode", "0666",
+						"mode", "0620", NULL };
+	static const char *const links[][2] = { { "pts/ptmx", "ptmx" },
+						{ "/proc/self/fd", "fd" },
+						{ "/proc/self/fd/0", "stdin" },
+						{ "/proc/self/fd/1", "stdout" },
+						{ "/proc/self/fd/2", "stderr" } };
+	char shm_size[32];
+	const char *shm_opts[] = { "size", shm_size, "mode", "1777", NULL };
+	_cleanup_close_ int devfd = -1;
+
+	if (mount_fs(rootfd, "dev", "tmpfs", dev_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, e) < 0)
+		return -1;
+	devfd = open_inside(rootfd, "dev", O_PATH | O_DIRECTORY, e);
+	if (devfd < 0)
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
+		_cleanup_close_ int src = -1, f = -1;
+		char host[32];
+
+		snprintf(host, sizeof(host), "/dev/%s", dev_nodes[i]);
+		f = openat(devfd, dev_nodes[i], O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
+		src = open(host, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (f < 0 || src < 0)
+			return cell_err_sys(e, "preparing /dev/%s", dev_nodes[i]);
+		if (bind_fd(src, devfd, dev_nodes[i], MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
+			    false, e) < 0)
+			return -1;
+	}
+	if (mount_fs(devfd, "pts", "devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, e) < 0)
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
+		if (symlinkat(links[i][0], devfd, links[i][1]) < 0)
+			return cell_err_sys(e, "symlink /dev/%s", links[i][1]);
+	snprintf(shm_size, sizeof(shm_size), "%llu", s->tmpfs_size);
+	return mount_fs(devfd, "shm", "tmpfs", shm_opts,
+			MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e);
+}
+
+int rootfs_build_host(const struct rootfs_spec *s, struct cell_err *e)
+{
+	static const char *const root_opts[] = { "size", "1m", "mode", "0755", NULL };
+	static const char *const proc_opts[] = { NULL };
+	char tmp_size[32], run_size[32];
+	const char *tmp_opts[] = { "size", tmp_size, "mode", "1777", NULL };
+	const char *run_opts[] = { "size", run_size, "mode", "0755", NULL };
+	const unsigned nosuid_nodev = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+	_cleanup_close_ int rootfd = -1;
+
+	snprintf(tmp_size, sizeof(tmp_size), "%llu", s->tmpfs_size);
+	snprintf(run_size, sizeof(run_size), "%llu",
+		 s->tmpfs_size < (16ULL << 20) ? s->tmpfs_size : 16ULL << 20);
+
+	/* Nothing we mount may propagate back to the host. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return cell_err_sys(e, "making the mount tree private");
+	rootfd = fs_new("tmpfs", root_opts, nosuid_nodev, e);
+	if (rootfd < 0)
+		return -1;
+	/* pivot_root needs the new root attached; /tmp is root's in root's /. */
+	if (move_mount(rootfd, "", AT_FDCWD, "/tmp", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return cell_err_sys(e, "attaching the new root");
+	if (bind_system_dirs(rootfd, e) < 0 || bind_home(rootfd, s, e) < 0 ||
+	    mount_fs(rootfd, "tmp", "tmpfs", tmp_opts, nosuid_nodev, e) < 0 ||
+	    mount_fs(rootfd, "var/tmp", "tmpfs", tmp_opts, nosuid_nodev, e) < 0 ||
+	    mount_fs(rootfd, "run", "tmpfs", run_opts, nosuid_nodev, e) < 0 ||
+	    build_dev(rootfd, s, e) < 0)
+		return -1;
+	/* procfs must be mounted while the host's /proc is still visible. */
+	if (mount_fs(rootfd, "proc", "proc", proc_opts,
+		     nosuid_nodev | MOUNT_ATTR_NOEXEC, e) < 0)
+		return -1;
+	if (fchdir(rootfd) < 0)
+		return cell_err_sys(e, "entering the new root");
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return cell_err_sys(e, "pivot_root");
+	/* The old root is stacked on "."; detach it and everything below it. */
+	if (umount2(".", MNT_DETACH) < 0)
+		return cell_err_sys(e, "detaching the old root");
+	if (chdir("/") < 0)
+		return cell_err_sys(e, "chdir /");
+	if (mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof(ro)) < 0)
+		return cell_err_sys(e, "making the root read-only");
+	return 0;
+}

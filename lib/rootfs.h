@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef CELL_ROOTFS_H
+#define CELL_ROOTFS_H
+
+#include <sys/types.h>
+
+#include "err.h"
+
+struct rootfs_spec {
+	const char *home;		/* absolute, from passwd */
+	uid_t uid;			/* home must be owned by this uid */
+	unsigned long long tmpfs_size;	/* /tmp, /var/tmp, /dev/shm */
+};
+
+/*
+ * The 'host' profile, built allow-list style in the caller's new mount
+ * namespace (the caller holds CAP_SYS_ADMIN in the cell's user namespace
+ * only): a fresh tmpfs root; read-only nosuid nodev binds of the host's
+ * /usr /bin /sbin /lib* /etc (symlinks recreated); the user's home
+ * read-write nosuid nodev; fresh /tmp /var/tmp /run /dev/shm; /dev with
+ * null zero full random urandom tty and a new devpts; a fresh /proc; then
+ * pivot_root, the old root detached, the root made read-only.
+ */
+int rootfs_build_host(const struct rootfs_spec *s, struct cell_err *e);
+
+#endif

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+/* The only file that talks to libsubid, so the rest stays unit-testable. */
+#include <errno.h>
+#include <shadow/subid.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "idmap.h"
+
+int subid_lookup(const char *user, bool gid, struct id_range **out, size_t *n,
+		 struct cell_err *e)
+{
+	struct subid_range *ranges = NULL;
+	struct id_range *r;
+	int k;
+
+	*out = NULL;
+	*n = 0;
+	/* libsubid prints to stderr unless told otherwise: never in a login. */
+	subid_init("cell", NULL);
+	k = gid ? subid_get_gid_ranges(user, &ranges)
+		: subid_get_uid_ranges(user, &ranges);
+	if (k < 0)
+		return cell_err_set(e, EIO,
+				    "cannot read subordinate %s ranges of %s (libsubid "
+				    "failed: check /etc/sub%s and the 'subid:' line of "
+				    "/etc/nsswitch.conf)", gid ? "gid" : "uid", user,
+				    gid ? "gid" : "uid");
+	if (k == 0) {
+		free(ranges);
+		return 0;
+	}
+	r = calloc((size_t)k, sizeof(*r));
+	if (!r) {
+		free(ranges);
+		return cell_err_set(e, ENOMEM, "out of memory");
+	}
+	for (int i = 0; i < k; i++)
+		r[i] = (struct id_range){ ranges[i].start, ranges[i].count };
+	free(ranges);
+	*out = r;
+	*n = (size_t)k;
+	return 0;
+}

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+#include "util.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+ssize_t read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, p + got, len - got);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+int read_small_at(int dirfd, const char *name, char *buf, size_t size,
+		  struct cell_err *e)
+{
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return cell_err_sys(e, "opening %s", name);
+	n = read_all(fd, buf, size - 1);
+	if (n < 0)
+		return cell_err_sys(e, "reading %s", name);
+	buf[n] = '\0';
+	return (int)n;
+}
+
+int check_root_owned(int fd, const char *what, struct cell_err *e)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return cell_err_sys(e, "fstat %s", what);
+	if (st.st_uid != 0)
+		return cell_err_set(e, EPERM,
+				    "%s is owned by uid %u, not root: "
+				    "fix with 'chown root: %s'",
+				    what, (unsigned)st.st_uid, what);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return cell_err_set(e, EPERM,
+				    "%s is writable by group or others (mode %04o): "
+				    "fix with 'chmod go-w %s'",
+				    what, (unsigned)(st.st_mode & 07777), what);
+	return 0;
+}
+
+int open_trusted_path(const char *path, bool want_dir, struct cell_err *e)
+{
+	char buf[PATH_MAX], *save = NULL, *comp;
+	char sofar[PATH_MAX] = "";
+	_cleanup_close_ int cur = -1;
+	struct stat st;
+
+	if (path[0] != '/')
+		return cell_err_set(e, EINVAL, "%s: not an absolute path", path);
+	if (strlen(path) >= sizeof(buf))
+		return cell_err_set(e, ENAMETOOLONG, "%s: path too long", path);
+	strcpy(buf, path);
+
+	cur = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cur < 0)
+		return cell_err_sys(e, "opening /");
+	if (check_root_owned(cur, "/", e) < 0)
+		return -1;
+	for (comp = strtok_r(buf, "/", &save); comp;
+	     comp = strtok_r(NULL, "/", &save)) {
+		int next;
+
+		if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0)
+			return cell_err_set(e, EINVAL,
+					    "%s: '.' or '..' in a trusted path",
+					    path);
+		/* O_NOFOLLOW on every component: a symlink anywhere is refused. */
+		next = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0)
+			return cell_err_sys(e, "opening %s", path);
+		close(cur);
+		cur = next;
+		strncat(sofar, "/", sizeof(sofar) - strlen(sofar) - 1);
+		strncat(sofar, comp, sizeof(sofar) - strlen(sofar) - 1);
+		if (fstat(cur, &st) < 0)
+			return cell_err_sys(e, "fstat %s", sofar);
+		if (S_ISLNK(st.st_mode))
+			return cell_err_set(e, ELOOP,
+					    "%s is a symlink: name the real path",
+					    sofar);
+		if (check_root_owned(cur, sofar, e) < 0)
+			return -1;
+	}
+	if (fstat(cur, &st) < 0)
+		return cell_err_sys(e, "fstat %s", path);
+	if (want_dir && !S_ISDIR(st.st_mode))
+		return cell_err_set(e, ENOTDIR, "%s: not a directory", path);
+	if (!want_dir && !S_ISREG(st.st_mode))
+		return cell_err_set(e, EINVAL, "%s: not a regular file", path);
+	return steal_fd(&cur);
+}
+
+int parse_ulong(const char *s, unsigned long *out)
+{
+	unsigned long v = 0;
+
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		if (v > (ULONG_MAX - (unsigned long)(*s - '0')) / 10)
+			return -1;
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int parse_size(const char *s, unsigned long long *out)
+{
+	char num[32];
+	size_t len = strlen(s);
+	unsigned long long mult = 1;
+	unsigned long v;
+
+	if (len == 0 || len >= sizeof(num))
+		return -1;
+	memcpy(num, s, len + 1);
+	switch (num[len - 1]) {
+	case 'k': case 'K': mult = 1ULL << 10; break;
+	case 'm': case 'M': mult = 1ULL << 20; break;
+	case 'g': case 'G': mult = 1ULL << 30; break;
+	default: break;
+	}
+	if (mult != 1)
+		num[len - 1] = '\0';
+	if (parse_ulong(num, &v) < 0 || v == 0)
+		return -1;
+	if ((unsigned long long)v > (1ULL << 50) / mult)
+		return -1;
+	*out = (unsigned long long)v * mult;
+	return 0;
+}
+
+int count_threads(void)
+{
+	char buf[4096], *p;
+	struct cell_err e;
+	_cleanup_close_ int dfd = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	unsigned long n;
+
+	if (dfd < 0 || read_small_at(dfd, "status", buf, sizeof(buf), &e) < 0)
+		return -1;
+	p = strstr(buf, "\nThreads:");
+	if (!p)
+		return -1;
+	p += strlen("\nThreads:");
+	while (*p == '\t' || *p == ' ')
+		p++;
+	*strchrnul(p, '\n') = '\0';
+	if (parse_ulong(p, &n) < 0)
+		return -1;
+	return (int)n;
+}

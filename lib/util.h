@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef CELL_UTIL_H
+#define CELL_UTIL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "err.h"
+
+/* One cleanup idiom everywhere: scope-bound release, steal to keep. */
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+
+static inline void closep(int *fd)
+{
+	if (*fd >= 0) {
+		int saved = errno;
+
+		close(*fd);
+		errno = saved;
+	}
+}
+
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_close_ _cleanup_(closep)
+
+static inline int steal_fd(int *fd)
+{
+	int r = *fd;
+
+	*fd = -1;
+	return r;
+}
+
+static inline void *steal_ptr(void *pp)
+{
+	void **p = pp, *r = *p;
+
+	*p = NULL;
+	return r;
+}
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* write(2)/read(2) until done, retrying EINTR; -1 with errno on failure. */
+int write_all(int fd, const void *buf, size_t len);
+ssize_t read_all(int fd, void *buf, size_t len);
+
+/* Read a small file below dirfd (O_NOFOLLOW) into buf, NUL-terminated. */
+int read_small_at(int dirfd, const char *name, char *buf, size_t size,
+		  struct cell_err *e);
+
+/*
+ * Open a file or directory that root trusts: every component from / is
+ * opened with O_NOFOLLOW, owned by root and not writable by group or
+ * others. Returns an O_PATH|O_CLOEXEC fd of the last component.
+ */
+int open_trusted_path(const char *path, bool want_dir, struct cell_err *e);
+
+/* fstat check: root-owned and not group/other-writable. */
+int check_root_owned(int fd, const char *what, struct cell_err *e);
+
+/* Strict decimal parse of an unsigned long (no sign, no junk, no overflow). */
+int parse_ulong(const char *s, unsigned long *out);
+
+/* Parse a size like 64M, 1G, 4096 into bytes. */
+int parse_size(const char *s, unsigned long long *out);
+
+/* True if the process has exactly one thread (from /proc/self/status). */
+int count_threads(void);
+
+#endif

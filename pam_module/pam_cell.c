@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pam_cell.so: open_session builds the cell of a confined user, close_session
+ * ends it. Runs as root inside the login program (sshd, login, su), which is
+ * single-threaded and calls close_session from the same process later.
+ *
+ *   session required pam_cell.so [conf=/etc/security/cell.conf] [debug]
+ *
+ * Every decision is one syslog line (authpriv). Any doubt refuses the
+ * session (PAM_SESSION_ERR): the login program then gives no shell.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "create.h"
+#include "idmap.h"
+#include "proto.h"
+#include "registry.h"
+#include "util.h"
+
+#define DATA_KEY "pam_cell_state"
+#define MAX_GROUPS 1024
+#define CREATE_TIMEOUT_MS 20000
+
+struct args {
+	const char *conf;
+	bool debug;
+};
+
+struct state {
+	char id[CELL_ID_LEN + 1];
+	int pidfd;
+	long long started_ms;
+};
+
+struct who {
+	const char *user, *service, *tty, *rhost;
+	struct passwd pw;
+	char pwbuf[4096];
+	gid_t gids[MAX_GROUPS];
+	int ngids;
+	char *gnames[MAX_GROUPS];
+	size_t ngnames;
+};
+
+static int parse_args(pam_handle_t *pamh, int argc, const char **argv, struct args *a)
+{
+	a->conf = CELL_CONF_PATH;
+	a->debug = false;
+	for (int i = 0; i < argc; i++) {
+		if (strncmp(argv[i], "conf=", 5) == 0 && argv[i][5] == '/')
+			a->conf = argv[i] + 5;
+		else if (strcmp(argv[i], "debug") == 0)
+			a->debug = true;
+		else {
+			pam_syslog(pamh, LOG_ERR, "unknown module argument '%s' "
+				   "(valid: conf=/ABSOLUTE/PATH, debug): refusing", argv[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Refuse: log the reason for the admin, tell the user in one line. */
+static int refuse(pam_handle_t *pamh, int flags, const struct who *w, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int refuse(pam_handle_t *pamh, int flags, const struct who *w, const char *fmt, ...)
+{
+	char msg[1200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pam_syslog(pamh, LOG_ERR, "refused user=%s service=%s: %s",
+		   w->user ? w->user : "?", w->service ? w->service : "?", msg);
+	if (!(flags & PAM_SILENT))
+		pam_error(pamh, "cell: session refused: %s", msg);
+	return PAM_SESSION_ERR;
+}
+
+static void free_groups(struct who *w)
+{
+	for (size_t i = 0; i < w->ngnames; i++)
+		free(w->gnames[i]);
+	w->ngnames = 0;
+}
+
+static int lookup_user(pam_handle_t *pamh, struct who *w, char *why, size_t whylen)
+{
+	struct passwd *res = NULL;
+	const void *item;
+
+	if (pam_get_user(pamh, &w->user, NULL) != PAM_SUCCESS || !w->user || !*w->user) {
+		snprintf(why, whylen, "no user name from PAM");
+		return -1;
+	}
+	w->service = pam_get_item(pamh, PAM_SERVICE, &item) == PAM_SUCCESS && item ? item : "?";
+	w->tty = pam_get_item(pamh, PAM_TTY, &item) == PAM_SUCCESS && item ? item : "";
+	w->rhost = pam_get_item(pamh, PAM_RHOST, &item) == PAM_SUCCESS && item ? item : "";
+	if (getpwnam_r(w->user, &w->pw, w->pwbuf, sizeof(w->pwbuf), &res) != 0 || !res) {
+		snprintf(why, whylen, "user %s not found in passwd", w->user);
+		return -1;
+	}
+	w->ngids = MAX_GROUPS;
+	if (getgrouplist(w->user, w->pw.pw_gid, w->gids, &w->ngids) < 0) {
+		snprintf(why, whylen, "user %s is in more than %d groups", w->user, MAX_GROUPS);
+		return -1;
+	}
+	for (int i = 0; i < w->ngids; i++) {
+		struct group gr, *gres = NULL;
+		char buf[8192];
+
+		if (getgrgid_r(w->gids[i], &gr, buf, sizeof(buf), &gres) == 0 && gres) {
+			w->gnames[w->ngnames] = strdup(gr.gr_name);
+			if (!w->gnames[w->ngnames]) {
+				snprintf(why, whylen, "out of memory");
+				return -1;
+			}
+			w->ngnames++;
+		}
+	}
+	return 0;
+}
+
+static void cleanup_state(pam_handle_t *pamh, void *data, int status)
+{
+	struct state *s = data;
+
+	(void)pamh;
+	/* PAM_DATA_REPLACE / pam_end in a forked child: only drop our fd. */
+	(void)status;
+	if (s->pidfd >= 0)
+		close(s->pidfd);
+	free(s);
+}
+
+static int build_maps(const struct cell_conf *c, const struct cell_profile *p,
+		      const struct who *w, char *uidmap, char *gidmap, size_t size,
+		      struct cell_err *e)
+{
+	_cleanup_free_ struct id_range *ur = NULL, *gr = NULL;
+	size_t nu = 0, ng = 0;
+	struct idmap *m = malloc(sizeof(*m));
+	int r = -1;
+
+	if (!m)
+		return cell_err_set(e, ENOMEM, "out of memory");
+	if (p->identity != IDENTITY_SELF) {
+		if (subid_lookup(w->user, false, &ur, &nu, e) < 0 ||
+		    subid_validate(ur, nu, w->pw.pw_uid, c->subid_min, "uid", w->user, e) < 0 ||
+		    subid_lookup(w->user, true, &gr, &ng, e) < 0 ||
+		    subid_validate(gr, ng, w->pw.pw_gid, c->subid_min, "gid", w->user, e) < 0)
+			goto out;
+	}
+	if (idmap_build(p->identity, w->pw.pw_uid, ur, nu, p->subid_count, "uid", w->user, m, e) < 0 ||
+	    idmap_format(m, uidmap, size, e) < 0 ||
+	    idmap_build(p->identity, w->pw.pw_gid, gr, ng, p->subid_count, "gid", w->user, m, e) < 0 ||
+	    idmap_format(m, gidmap, size, e) < 0)
+		goto out;
+	r = 0;
+out:
+	free(m);
+	return r;
+}
+
+static int open_session(pam_handle_t *pamh, int flags, const struct args *a, struct who *w)
+{
+	struct cell_conf *c = NULL;
+	struct cell_match match;
+	struct cell_handle h;
+	struct cell_record rec;
+	struct cell_err e = { 0 };
+	struct state *st;
+	char uidmap[8192], gidmap[8192], env[64], why[512];
+	long long t0 = now_ms();
+	int ret = PAM_SESSION_ERR;
+	int threads;
+
+	if (lookup_user(pamh, w, why, sizeof(why)) < 0)
+		return refuse(pamh, flags, w, "%s", why);
+	c = malloc(sizeof(*c));
+	if (!c)
+		return refuse(pamh, flags, w, "out of memory");
+	conf_init(c);
+	if (conf_load(c, a->conf) > 0) {
+		if (conf_is_exempt(c, w->user, (const char *const *)w->gnames, w->ngnames)) {
+			pam_syslog(pamh, LOG_WARNING, "exempt user=%s service=%s: let through "
+				   "unconfined although %s has %zu error(s)", w->user,
+				   w->service, a->conf, c->nerrors);
+			ret = PAM_IGNORE;
+			goto out;
+		}
+		for (size_t i = 0; i < c->nerrors && i < CONF_MAX_ERRORS; i++)
+			pam_syslog(pamh, LOG_ERR, "%s", c->errors[i]);
+		ret = refuse(pamh, flags, w, "%s has %zu error(s), the first: %s; every "
+			     "confined login is refused until it is fixed", a->conf,
+			     c->nerrors, c->errors[0]);
+		goto out;
+	}
+	conf_decide(c, w->user, (const char *const *)w->gnames, w->ngnames, w->service, &match);
+	if (match.decision == CELL_EXEMPT) {
+		pam_syslog(pamh, LOG_NOTICE, "exempt user=%s service=%s: let through "
+			   "unconfined (%s)", w->user, w->service, match.why);
+		ret = PAM_IGNORE;
+		goto out;
+	}
+	if (match.decision == CELL_IGNORE) {
+		if (a->debug)
+			pam_syslog(pamh, LOG_DEBUG, "not confined user=%s service=%s: %s",
+				   w->user, w->service, match.why);
+		ret = PAM_IGNORE;
+		goto out;
+	}
+	/* Confined from here on: any failure refuses the session. */
+	if (strcmp(w->pw.pw_shell, c->cellsh) != 0) {
+		ret = refuse(pamh, flags, w, "user %s is confined by %s but their login shell "
+			     "is '%s', so the shell would run outside the cell: fix with "
+			     "'chsh -s %s %s'", w->user, match.why, w->pw.pw_shell,
+			     c->cellsh, w->user);
+		goto out;
+	}
+	threads = count_threads();
+	if (threads != 1) {
+		ret = refuse(pamh, flags, w, "the login program has %d threads; a cell can "
+			     "only be built from a single-threaded login program", threads);
+		goto out;
+	}
+	if (build_maps(c, &match.profile, w, uidmap, gidmap, sizeof(uidmap), &e) < 0) {
+		ret = refuse(pamh, flags, w, "%s (profile %s)", e.msg, match.why);
+		goto out;
+	}
+	{
+		struct cell_spec spec = {
+			.user = w->user, .uid = w->pw.pw_uid, .gid = w->pw.pw_gid,
+			.groups = w->gids, .ngroups = (size_t)w->ngids, .home = w->pw.pw_dir,
+			.profile = &match.profile, .uid_map = uidmap, .gid_map = gidmap,
+			.cell_init = c->cell_init, .timeout_ms = CREATE_TIMEOUT_MS,
+		};
+
+		if (cell_create(&spec, &h, &e) < 0) {
+			ret = refuse(pamh, flags, w, "creating the cell: %s", e.msg);
+			goto out;
+		}
+	}
+	memset(&rec, 0, sizeof(rec));
+	if (cell_id_new(rec.id, &e) < 0)
+		goto fail_kill;
+	rec.pid = h.pid;
+	rec.starttime = h.starttime;
+	rec.uid = w->pw.pw_uid;
+	rec.gid = w->pw.pw_gid;
+	memcpy(rec.ns, h.ns, sizeof(rec.ns));
+	rec.identity = match.profile.identity;
+	rec.inside_uid = idmap_inside_self(rec.identity, rec.uid);
+	rec.inside_gid = idmap_inside_self(rec.identity, rec.gid);
+	rec.created = (long long)time(NULL);
+	snprintf(rec.user, sizeof(rec.user), "%s", w->user);
+	snprintf(rec.service, sizeof(rec.service), "%s", w->service);
+	snprintf(rec.tty, sizeof(rec.tty), "%s", w->tty);
+	snprintf(rec.home, sizeof(rec.home), "%s", w->pw.pw_dir);
+	snprintf(rec.shell, sizeof(rec.shell), "%s", match.profile.shell);
+	snprintf(rec.path, sizeof(rec.path), "%s", match.profile.path);
+	snprintf(rec.hostname, sizeof(rec.hostname), "%s", match.profile.hostname);
+	if (registry_write(&rec, &e) < 0)
+		goto fail_kill;
+	snprintf(env, sizeof(env), "CELL_ID=%s", rec.id);
+	st = calloc(1, sizeof(*st));
+	if (!st || pam_putenv(pamh, env) != PAM_SUCCESS) {
+		free(st);
+		cell_err_set(&e, ENOMEM, "exporting CELL_ID to the session");
+		registry_remove(rec.id, &(struct cell_err){ 0 });
+		goto fail_kill;
+	}
+	memcpy(st->id, rec.id, sizeof(st->id));
+	st->pidfd = h.pidfd;
+	st->started_ms = now_ms();
+	if (pam_set_data(pamh, DATA_KEY, st, cleanup_state) != PAM_SUCCESS) {
+		free(st);
+		cell_err_set(&e, ENOMEM, "pam_set_data");
+		registry_remove(rec.id, &(struct cell_err){ 0 });
+		goto fail_kill;
+	}
+	pam_syslog(pamh, LOG_INFO, "cell %s created user=%s uid=%u service=%s tty=%s "
+		   "rhost=%s profile=%s identity=%s pid=%d in %lld ms", rec.id, w->user,
+		   (unsigned)rec.uid, w->service, w->tty, w->rhost, match.why,
+		   identity_name(rec.identity), (int)h.pid, now_ms() - t0);
+	ret = PAM_SUCCESS;
+	goto out;
+
+fail_kill:
+	cell_kill(h.pidfd, &(struct cell_err){ 0 });
+	close(h.pidfd);
+	ret = refuse(pamh, flags, w, "registering the cell: %s", e.msg);
+out:
+	conf_free(c);
+	free(c);
+	return ret;
+}
+
+PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct args a;
+	struct who *w = calloc(1, sizeof(*w));
+	int r;
+
+	if (!w)
+		return PAM_BUF_ERR;
+	if (parse_args(pamh, argc, argv, &a) < 0) {
+		free(w);
+		return PAM_SESSION_ERR;
+	}
+	r = open_session(pamh, flags, &a, w);
+	free_groups(w);
+	free(w);
+	return r;
+}
+
+PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	const void *data = NULL;
+	const struct state *st;
+	struct cell_err e = { 0 };
+	struct args a;
+	const char *user = "?";
+
+	(void)flags;
+	if (parse_args(pamh, argc, argv, &a) < 0)
+		return PAM_SESSION_ERR;
+	if (pam_get_data(pamh, DATA_KEY, &data) != PAM_SUCCESS || !data)
+		return PAM_IGNORE;	/* we made no cell in this handle */
+	st = data;
+	pam_get_item(pamh, PAM_USER, (const void **)&user);
+	/* SIGKILL to PID 1 ends the whole pid namespace; never wait for it. */
+	if (cell_kill(st->pidfd, &e) < 0)
+		pam_syslog(pamh, LOG_ERR, "cell %s: %s", st->id, e.msg);
+	if (registry_remove(st->id, &e) < 0)
+		pam_syslog(pamh, LOG_ERR, "cell %s: %s", st->id, e.msg);
+	pam_syslog(pamh, LOG_INFO, "cell %s ended user=%s after %lld ms", st->id,
+		   user ? user : "?", now_ms() - st->started_ms);
+	pam_set_data(pamh, DATA_KEY, NULL, NULL);	/* runs cleanup_state */
+	return PAM_SUCCESS;
+}

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cellsh: the login shell of confined users. Not setuid, no file
+ * capabilities. It finds the session's cell (CELL_ID from pam_cell), verifies
+ * it, joins every namespace and execs the profile's shell inside with no
+ * privilege left. Without a valid cell it gives no shell at all.
+ *
+ *   cellsh                   interactive (login shell if argv[0] starts with '-')
+ *   cellsh -l                login shell
+ *   cellsh -c COMMAND [ARG0 [ARG...]]   COMMAND passed verbatim
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harden.h"
+#include "join.h"
+#include "util.h"
+
+#define EXIT_NO_CELL 126
+
+extern char **environ;
+
+static pid_t child_pid;
+
+static void __attribute__((noreturn)) die(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("cellsh: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_NO_CELL);
+}
+
+static void forward(int sig)
+{
+	if (child_pid > 0)
+		kill(child_pid, sig);
+}
+
+/* In the forked child, already inside every namespace. */
+static void __attribute__((noreturn)) run_shell(const struct cell_join *j, int argc,
+						 char **argv, int cmd_index, bool login)
+{
+	const struct cell_record *r = &j->rec;
+	const char *base = strrchr(r->shell, '/') ? strrchr(r->shell, '/') + 1 : r->shell;
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	char arg0[300], **args, **env;
+	struct cell_err e = { 0 };
+	int n = 0;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &dfl, NULL);
+	if (harden_set_ids((uid_t)r->inside_uid, (gid_t)r->inside_gid, &e) < 0 ||
+	    harden_drop_caps(&e) < 0)
+		die("%s", e.msg);
+	/* Only fds 0-2 reach the shell. */
+	if (close_range(3, ~0U, 0) < 0)
+		die("close_range: %s", strerror(errno));
+	if (chdir(r->home) < 0 && chdir("/") < 0)
+		die("chdir: %s", strerror(errno));
+
+	args = calloc((size_t)argc + 3, sizeof(*args));
+	if (!args)
+		die("out of memory");
+	snprintf(arg0, sizeof(arg0), "%s%s", login ? "-" : "", base);
+	args[n++] = arg0;
+	if (cmd_index > 0) {
+		args[n++] = "-c";
+		for (int i = cmd_index; i < argc; i++)
+			args[n++] = argv[i];	/* verbatim */
+	}
+	args[n] = NULL;
+	env = harden_env(environ, r->user, r->home, r->shell, r->path, r->id);
+	execve(r->shell, args, env);
+	die("cannot run %s in the cell: %s", r->shell, strerror(errno));
+}
+
+static int relay_status(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+		struct rlimit no_core = { 0, 0 };
+
+		/* Die the same way, so the caller (sshd) reports the signal. */
+		setrlimit(RLIMIT_CORE, &no_core);
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return 128 + sig;
+	}
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	bool login = argv[0] && argv[0][0] == '-';
+	struct cell_err e = { 0 };
+	struct cell_join j;
+	const char *id;
+	int cmd_index = 0, status;
+
+	if (argc >= 2 && strcmp(argv[1], "-c") == 0) {
+		if (argc < 3)
+			die("-c needs a command");
+		cmd_index = 2;
+	} else if (argc == 2 && (strcmp(argv[1], "-l") == 0 || strcmp(argv[1], "--login") == 0)) {
+		login = true;
+	} else if (argc != 1) {
+		die("usage: cellsh [-l | -c COMMAND [ARG0 [ARG...]]]");
+	}
+
+	id = getenv("CELL_ID");
+	if (!id || !*id)
+		die("this session has no cell (CELL_ID is not set). cellsh is the login "
+		    "shell of users confined by pam_cell.so: log in through a PAM service "
+		    "with 'session required pam_cell.so' (see cell.conf(5)), or give this "
+		    "user an ordinary shell with chsh");
+	/* Nothing inside the cell may trace us while we hold its capabilities. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die("PR_SET_DUMPABLE: %s", strerror(errno));
+	if (cell_open(id, getuid(), &j, &e) < 0)
+		die("refusing to join: %s", e.msg);
+	if (cell_enter(&j, &e) < 0)
+		die("%s", e.msg);
+
+	child_pid = fork();
+	if (child_pid < 0)
+		die("fork: %s", strerror(errno));
+	if (child_pid == 0)
+		run_shell(&j, argc, argv, cmd_index, login);
+
+	/* The parent stays outside the cell's pid namespace only to relay. */
+	cell_join_close(&j);
+	if (harden_drop_caps(&e) < 0) {
+		kill(child_pid, SIGKILL);
+		die("%s", e.msg);
+	}
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	signal(SIGTSTP, SIG_IGN);
+	signal(SIGTTIN, SIG_IGN);
+	signal(SIGTTOU, SIG_IGN);
+	signal(SIGHUP, forward);
+	signal(SIGTERM, forward);
+	signal(SIGCONT, forward);
+	while (waitpid(child_pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			die("waitpid: %s", strerror(errno));
+	}
+	return relay_status(status);
+}
