@@ -53,7 +53,7 @@ $(B)/lib:
 
 # ---- tests ----
 UNIT := $(B)/tests/test_conf $(B)/tests/test_idmap $(B)/tests/test_registry
-TEST_TOOLS := $(B)/tests/pamdrive $(B)/tests/logsink
+TEST_TOOLS := $(B)/tests/logsink
 
 $(B)/tests/test_%: tests/unit/test_%.c $(B)/libcell.a
 	@mkdir -p $(dir $@)
@@ -61,7 +61,7 @@ $(B)/tests/test_%: tests/unit/test_%.c $(B)/libcell.a
 
 $(B)/tests/%: tests/tools/%.c $(B)/libcell.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libcell.a -lpam -lpamtest -lcmocka -lcap
+	$(CC) $(ALL_CFLAGS) -o $@ $<
 
 check-unit: $(UNIT)
 	@set -e; for t in $(UNIT); do echo "== $$t"; $$t; done

@@ -1,0 +1,193 @@
+# Shared harness for cell's root tests: sourced, not run.
+# Creates (and on exit removes) a private install dir, test users with their
+# own subordinate ranges, a syslog capture, and a private sshd on 127.0.0.1.
+# It never touches /etc/pam.d/sshd, su or login, nor the machine's sshd.
+set -u
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=$TOP/build
+PASS=0 FAIL=0 SKIP=0
+CREATED_USERS=()
+CREATED_PAM=()
+STARTED_PIDS=()
+MADE_SSHD_DIR=""
+MADE_DEVLOG=""
+
+say() { printf '%s\n' "$*"; }
+ok() { PASS=$((PASS + 1)); say "ok - $1"; }
+not_ok() { FAIL=$((FAIL + 1)); say "not ok - $1"; shift; for l in "$@"; do say "    # $l"; done; }
+skip() { SKIP=$((SKIP + 1)); say "skip - $1 # $2"; }
+
+# check NAME COND_CMD...: the test passes if the command succeeds.
+check() {
+	local name=$1; shift
+	if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi
+}
+# eq NAME EXPECTED ACTUAL
+eq() {
+	if [ "$2" == "$3" ]; then ok "$1"; else not_ok "$1" "expected: $(printf %q "$2")" "actual:   $(printf %q "$3")"; fi
+}
+# has NAME NEEDLE HAYSTACK (fixed string)
+has() {
+	if grep -qF -- "$2" <<<"$3"; then ok "$1"; else not_ok "$1" "missing: $2" "in: $(head -c 1500 <<<"$3")"; fi
+}
+lacks() {
+	if ! grep -qF -- "$2" <<<"$3"; then ok "$1"; else not_ok "$1" "unexpected: $2" "in: $(head -c 1500 <<<"$3")"; fi
+}
+
+# Wait up to $1 seconds for a command to succeed.
+wait_for() {
+	local t=$1 i; shift
+	for ((i = 0; i < t * 10; i++)); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+
+require_root() {
+	if [ "$(id -u)" != 0 ]; then
+		say "skip - all root tests # need root: real namespaces, users, sshd"
+		exit 0
+	fi
+}
+
+# A private, root-owned, world-traversable install (pam_cell trusts only
+# root-owned paths, and the test users must be able to run cellsh).
+setup_install() {
+	W=$(mktemp -d /run/celltest.XXXXXX)
+	chmod 0755 "$W"
+	mkdir -p "$W/bin" "$W/keys"
+	install -m 0755 "$BUILD/cellsh" "$BUILD/cell-init" "$W/bin/"
+	install -m 0644 "$BUILD/pam_cell.so" "$W/pam_cell.so"
+	CELLSH=$W/bin/cellsh
+	CONF=$W/cell.conf
+	LOG=$W/syslog
+	: >"$LOG"
+	REG_BEFORE=$(ls /run/cell 2>/dev/null | sort)
+}
+
+# Unique names and subordinate ranges, far from anything real.
+USER_SEQ=0
+new_user() { # new_user VAR [shell] [with_subids:1|0]
+	local var=$1 shell=${2:-$CELLSH} sub=${3:-1} name start
+	USER_SEQ=$((USER_SEQ + 1))
+	name="ct$$u$USER_SEQ"
+	useradd -m -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 -s "$shell" -p '*' "$name" || return 1
+	CREATED_USERS+=("$name")
+	if [ "$sub" = 1 ]; then
+		start=$((1000000000 + ($$ % 5000) * 200000 + USER_SEQ * 70000))
+		usermod --add-subuids "$start-$((start + 65535))" \
+			--add-subgids "$start-$((start + 65535))" "$name" || return 1
+	fi
+	install -m 0644 /dev/null "$W/keys/$name"
+	cat "$W/id.pub" >"$W/keys/$name"
+	printf -v "$var" '%s' "$name"
+}
+
+subuid_start() { awk -F: -v u="$1" '$1 == u { print $2; exit }' /etc/subuid; }
+
+write_conf() { # write_conf TEXT (mode 0644 root)
+	printf '%s\n' "$1" >"$CONF"
+	chmod 0644 "$CONF"
+}
+
+start_logsink() {
+	if [ -e /dev/log ]; then
+		# A real syslog daemon: capture in sshd's private mount namespace.
+		SINK_SOCK=$W/log.sock
+	else
+		SINK_SOCK=/dev/log
+		MADE_DEVLOG=1
+	fi
+	"$BUILD/tests/logsink" "$SINK_SOCK" "$LOG" &
+	STARTED_PIDS+=($!)
+	wait_for 5 test -S "$SINK_SOCK"
+}
+
+start_sshd() { # start_sshd [extra sshd_config text]
+	local i
+	ssh-keygen -q -t ed25519 -N '' -f "$W/hostkey" </dev/null
+	if [ ! -d /run/sshd ]; then mkdir -m 0755 /run/sshd; MADE_SSHD_DIR=1; fi
+	for ((i = 0; i < 20; i++)); do
+		PORT=$((20000 + RANDOM % 20000))
+		ss -ltnH "sport = :$PORT" | grep -q . || break
+	done
+	cat >"$W/sshd_config" <<-CFG
+	Port $PORT
+	ListenAddress 127.0.0.1
+	HostKey $W/hostkey
+	PidFile $W/sshd.pid
+	UsePAM yes
+	PasswordAuthentication no
+	KbdInteractiveAuthentication no
+	PubkeyAuthentication yes
+	AuthorizedKeysFile $W/keys/%u
+	PermitRootLogin no
+	StrictModes yes
+	Subsystem sftp /usr/lib/openssh/sftp-server
+	LogLevel VERBOSE
+	${1:-}
+	CFG
+	# sshd takes its PAM service name from argv[0].
+	ln -s /usr/sbin/sshd "$W/sshd-celltest"
+	install_pam sshd-celltest "account required pam_unix.so
+session required pam_unix.so
+session required $W/pam_cell.so conf=$CONF"
+	if [ -n "$MADE_DEVLOG" ]; then
+		"$W/sshd-celltest" -D -e -f "$W/sshd_config" 2>>"$W/sshd.log" &
+	else
+		unshare -m --propagation private sh -c \
+			'mount --bind "$1" /dev/log && exec "$2" -D -e -f "$3"' sh \
+			"$SINK_SOCK" "$W/sshd-celltest" "$W/sshd_config" 2>>"$W/sshd.log" &
+	fi
+	STARTED_PIDS+=($!)
+	wait_for 10 sh -c "ss -ltnH 'sport = :$PORT' | grep -q ." ||
+		{ say "sshd did not start:"; cat "$W/sshd.log"; return 1; }
+}
+
+install_pam() { # install_pam SERVICE TEXT (a private service name only)
+	case $1 in sshd|su|su-l|login|runuser|runuser-l|other|common-*)
+		say "refusing to write /etc/pam.d/$1"; exit 1;; esac
+	printf '%s\n' "$2" >"/etc/pam.d/$1"
+	CREATED_PAM+=("/etc/pam.d/$1")
+}
+
+SSH_BASE=()
+setup_client() {
+	ssh-keygen -q -t ed25519 -N '' -f "$W/id" </dev/null
+	SSH_BASE=(-i "$W/id" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
+		-o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=10)
+}
+ssh_to() { # ssh_to USER COMMAND... (extra ssh options in the SSH_EXTRA array)
+	local u=$1; shift
+	ssh "${SSH_BASE[@]}" "${SSH_EXTRA[@]}" -p "$PORT" "$u@127.0.0.1" "$@"
+}
+SSH_EXTRA=()
+
+# Interactive login on a pty: run_pty USER LINE... ; prints the transcript
+# and EXIT=status. Each LINE is typed at a shell prompt.
+run_pty() {
+	local u=$1; shift
+	expect -f "$TOP/tests/e2e/pty.exp" -- "$PORT" "$W/id" "$u" "$@" 2>&1
+}
+
+host_mounts() { awk '{ print $5, $9, $10 }' /proc/self/mountinfo | sort; }
+
+cleanup() {
+	local p u f
+	for p in "${STARTED_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${STARTED_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	for u in "${CREATED_USERS[@]}"; do
+		pkill -KILL -u "$u" 2>/dev/null
+		wait_for 5 sh -c "! pgrep -u $u >/dev/null"
+		userdel -r "$u" >/dev/null 2>&1
+		sed -i "/^$u:/d" /etc/subuid /etc/subgid
+	done
+	for f in "${CREATED_PAM[@]}"; do rm -f "$f"; done
+	[ -n "$MADE_SSHD_DIR" ] && rmdir /run/sshd 2>/dev/null
+	[ -n "$MADE_DEVLOG" ] && rm -f /dev/log
+	[ -n "${W:-}" ] && rm -rf "$W"
+}
+
+finish() {
+	say "$PASS passed, $FAIL failed, $SKIP skipped"
+	[ "$FAIL" = 0 ]
+}

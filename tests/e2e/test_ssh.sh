@@ -1,0 +1,93 @@
+#!/bin/bash
+# End to end through a real sshd on 127.0.0.1 and the real ssh client:
+# what a confined login sees, and that nothing is left after logout.
+. "$(dirname "$0")/lib.sh"
+require_root
+trap cleanup EXIT
+
+setup_install
+setup_client
+start_logsink
+new_user U
+new_user EXEMPT /bin/bash 0
+write_conf "cellsh = $CELLSH
+cell_init = $W/bin/cell-init
+exempt = root $EXEMPT
+[defaults]
+hostname = celltest-box
+[user ct$$u*]"
+MOUNTS_BEFORE=$(host_mounts)
+HOST_NAME=$(hostname)
+start_sshd || exit 1
+
+uid=$(id -u "$U"); gid=$(id -g "$U"); s=$(subuid_start "$U")
+
+# ---- identity and maps ----
+out=$(ssh_to "$U" 'cat /proc/self/uid_map; echo --; cat /proc/self/gid_map; echo --; id -u; id -g' 2>&1)
+norm=$(tr -s ' ' <<<"$out" | sed 's/^ //')
+expect_map="$uid $uid 1
+0 $s $uid
+$((uid + 1)) $((s + uid)) $((65536 - uid))"
+eq "uid_map is keep-id over the subordinate range" "$expect_map" "$(sed -n '1,/^--$/p' <<<"$norm" | grep -v '^--')"
+eq "gid_map is keep-id over the subordinate range" \
+	"$gid $gid 1
+0 $s $gid
+$((gid + 1)) $((s + gid)) $((65536 - gid))" "$(sed -n '/^--$/,/^--$/p' <<<"$norm" | grep -v '^--' | head -3)"
+eq "id shows the user's own uid and gid" "$uid
+$gid" "$(tail -2 <<<"$norm")"
+
+# ---- processes ----
+out=$(ssh_to "$U" 'ps -e -o pid=,comm=' 2>&1)
+eq "PID 1 is cell-init" "1 cell-init" "$(head -1 <<<"$out" | tr -s ' ' | sed 's/^ //')"
+lacks "no host process is visible (sshd)" "sshd" "$out"
+check "only the cell's few processes are visible" test "$(wc -l <<<"$out")" -le 3
+
+# ---- namespaces and hostname ----
+inside=$(ssh_to "$U" 'hostname; for n in user mnt pid uts ipc; do readlink /proc/self/ns/$n; done' 2>&1)
+eq "hostname is the profile's" "celltest-box" "$(head -1 <<<"$inside")"
+eq "the host's hostname is unchanged" "$HOST_NAME" "$(hostname)"
+for n in user mnt pid uts ipc; do
+	in=$(grep "^$n:" <<<"$inside")
+	check "$n namespace differs from the host's ($in)" test -n "$in" -a "$in" != "$(readlink /proc/self/ns/$n)"
+done
+
+# ---- file system ----
+eq "/home shows only the user's own home" "$U" "$(ssh_to "$U" 'ls /home' 2>&1)"
+ssh_to "$U" 'echo written-inside > ~/probe' >/dev/null 2>&1
+eq "a file written to ~ lands in the real home" "written-inside" "$(cat "/home/$U/probe" 2>&1)"
+eq "... owned by the user's real uid" "$uid" "$(stat -c %u "/home/$U/probe" 2>&1)"
+out=$(ssh_to "$U" 'cat /etc/shadow; echo "rc=$?"' 2>&1)
+has "/etc/shadow is unreadable" "Permission denied" "$out"
+has "... and cat fails" "rc=1" "$out"
+lacks "... and no hash leaks" "root:" "$out"
+
+# ---- privileges ----
+out=$(ssh_to "$U" 'grep -E "^(CapInh|CapPrm|CapEff|CapAmb|NoNewPrivs):" /proc/self/status' 2>&1)
+for c in CapInh CapPrm CapEff CapAmb; do
+	eq "$c is zero" "0000000000000000" "$(awk -v k="$c:" '$1 == k { print $2 }' <<<"$out")"
+done
+eq "NoNewPrivs is 1" "1" "$(awk '$1 == "NoNewPrivs:" { print $2 }' <<<"$out")"
+
+# ---- exit status and an interactive pty login ----
+ssh_to "$U" 'exit 7' >/dev/null 2>&1
+eq "ssh host 'exit 7' returns 7" 7 "$?"
+out=$(run_pty "$U" 'echo MARK$((40+2)); hostname')
+has "interactive ssh -tt gets a prompt and runs commands" "MARK42" "$out"
+has "... runs in the cell" "celltest-box" "$out"
+has "... and logs out cleanly" "EXIT=0" "$out"
+
+# ---- nothing outlives the session ----
+ssh_to "$U" 'sleep 1000 >/dev/null 2>&1 </dev/null & echo started' >/dev/null 2>&1
+gone() { ! pgrep -u "$U" >/dev/null; }
+check "after logout no process of the user remains (background sleep gone)" wait_for 10 gone
+check "after logout the registry is as before" wait_for 5 sh -c "[ \"\$(ls /run/cell 2>/dev/null | sort)\" = \"$REG_BEFORE\" ]"
+eq "after logout the host mount table is as before" "$MOUNTS_BEFORE" "$(host_mounts)"
+
+# ---- exempt users and logging ----
+out=$(ssh_to "$EXEMPT" 'readlink /proc/self/ns/mnt' 2>&1)
+eq "an exempt user logs in unconfined" "$(readlink /proc/self/ns/mnt)" "$out"
+has "... and the log says so" "exempt user=$EXEMPT service=sshd-celltest" "$(cat "$LOG")"
+has "each cell is logged with user, service and time" "created user=$U uid=$uid service=sshd-celltest" "$(cat "$LOG")"
+has "each end is logged" "ended user=$U" "$(cat "$LOG")"
+
+finish

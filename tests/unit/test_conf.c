@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: MIT
+/* cell.conf parser and policy: every error message with its line number. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+
+static struct cell_conf *parse(const char *text)
+{
+	struct cell_conf *c = malloc(sizeof(*c));
+
+	assert_non_null(c);
+	conf_init(c);
+	conf_parse_string(c, "t.conf", text);
+	return c;
+}
+
+static void done(struct cell_conf *c)
+{
+	conf_free(c);
+	free(c);
+}
+
+/* The text must give exactly this one error. */
+static void one_error(const char *text, const char *expected)
+{
+	struct cell_conf *c = parse(text);
+
+	if (c->nerrors != 1 || strcmp(c->errors[0], expected) != 0)
+		print_error("text: %s\nwant: %s\ngot %zu: %s\n", text, expected, c->nerrors,
+			    c->nerrors ? c->errors[0] : "(none)");
+	assert_int_equal(c->nerrors, 1);
+	assert_string_equal(c->errors[0], expected);
+	done(c);
+}
+
+static void test_valid_full(void **state)
+{
+	(void)state;
+	struct cell_conf *c = parse("# comment\n"
+				    "cellsh = /opt/cell/bin/cellsh   # trailing comment\n"
+				    "cell_init = /opt/cell/libexec/cell-init\n"
+				    "subid_min = 200000\n"
+				    "exempt = root @admins\n"
+				    "\n"
+				    "[defaults]\n"
+				    "  identity = keep-id\n"
+				    "  hostname = lab-%u\n"
+				    "[group students]\n"
+				    "identity = self\n"
+				    "services = sshd login\n"
+				    "[user alice]\n"
+				    "shell = /bin/sh\n"
+				    "subid_count = 1000\n"
+				    "tmpfs_size = 16M\n"
+				    "path = /usr/bin:/bin\n"
+				    "rootfs = host\n");
+
+	assert_int_equal(c->nerrors, 0);
+	assert_string_equal(c->cellsh, "/opt/cell/bin/cellsh");
+	assert_string_equal(c->cell_init, "/opt/cell/libexec/cell-init");
+	assert_int_equal(c->subid_min, 200000);
+	assert_int_equal(c->nexempt, 2);
+	assert_string_equal(c->exempt[1], "@admins");
+	assert_int_equal(c->nsections, 2);
+	assert_int_equal(c->sections[1].profile.subid_count, 1000);
+	assert_int_equal(c->sections[1].profile.tmpfs_size, 16ULL << 20);
+	done(c);
+}
+
+static void test_errors_each(void **state)
+{
+	(void)state;
+	one_error("\n\nbogus line\n", "t.conf:3: expected 'key = value', '[section]' or a comment");
+	one_error("[user a]\nfoo = 1\n",
+		  "t.conf:2: unknown key 'foo' (valid keys: include, exempt, cellsh, cell_init, "
+		  "subid_min; in a section: identity, shell, hostname, path, subid_count, "
+		  "tmpfs_size, services, rootfs)");
+	one_error("[users a]\n", "t.conf:1: unknown section '[users]': use [defaults], [user NAME] or [group NAME]");
+	one_error("[user]\n", "t.conf:1: unknown section '[user]': use [defaults], [user NAME] or [group NAME]");
+	one_error("[user a\n", "t.conf:1: section header must end with ']'");
+	one_error("[user a]\n[user a]\n", "t.conf:2: duplicate section [user a] (first at t.conf:1)");
+	one_error("[defaults]\n[defaults]\n", "t.conf:2: duplicate section [defaults] (first at t.conf:1)");
+	one_error("[user a]\nidentity = root\nidentity = self\n",
+		  "t.conf:3: 'identity' is already set in this section");
+	one_error("[user a]\nidentity = god\n",
+		  "t.conf:2: identity: 'god' must be one of keep-id, root, self");
+	one_error("[user a]\nshell = bash\n", "t.conf:2: shell: 'bash' must be an absolute path");
+	one_error("[user a]\nhostname = a_b\n",
+		  "t.conf:2: hostname: 'a_b' may hold only letters, digits, '-', '.' and %u");
+	one_error("[user a]\npath = /bin::/usr/bin\n",
+		  "t.conf:2: path: '/bin::/usr/bin' must not contain empty entries (they mean the current directory)");
+	one_error("[user a]\npath = bin\n",
+		  "t.conf:2: path: 'bin' must be a ':'-separated list of absolute directories");
+	one_error("[user a]\nsubid_count = 0\n",
+		  "t.conf:2: subid_count: '0' must be a whole number from 1 to 4294967294");
+	one_error("[user a]\nsubid_count = 99999999999999999999999\n",
+		  "t.conf:2: subid_count: '99999999999999999999999' must be a whole number from 1 to 4294967294");
+	one_error("[user a]\ntmpfs_size = lots\n", "t.conf:2: tmpfs_size: 'lots' must be a size such as 64M or 1G");
+	one_error("[user a]\nservices = ssh;rm\n",
+		  "t.conf:2: services: 'ssh;rm' may hold only service names and the glob characters * ? []");
+	one_error("[user a]\nrootfs = image:debian\n",
+		  "t.conf:2: rootfs: 'image:debian' must be 'host' (the only root filesystem this version builds)");
+	one_error("[user a]\nexempt = bob\n",
+		  "t.conf:2: 'exempt' is a global key: move it above the first [section]");
+	one_error("identity = root\n",
+		  "t.conf:1: 'identity' belongs in a section: put it under [defaults], [user NAME] or [group NAME]");
+	one_error("cellsh = cellsh\n", "t.conf:1: cellsh: 'cellsh' must be an absolute path");
+	one_error("subid_min = 0\n", "t.conf:1: subid_min: '0' must be a whole number from 1 to 4294967294");
+	one_error("shell =\n", "t.conf:1: 'shell' has no value");
+	one_error("= x\n", "t.conf:1: missing key before '='");
+	one_error("exempt = @\n", "t.conf:1: exempt: bad name '@'");
+	one_error("include = relative.conf\n", "t.conf:1: include: 'relative.conf' must be an absolute path");
+	one_error("include = /nonexistent/cell-test.conf\n",
+		  "t.conf:1: include /nonexistent/cell-test.conf: no such file");
+	one_error("[user a]\nshell = /bin/sh\x01\n", "t.conf:2: control character in line");
+}
+
+static void test_all_errors_reported(void **state)
+{
+	(void)state;
+	struct cell_conf *c = parse("bad one\n[user a]\nidentity = x\nfoo = 2\n[nope]\nshell = y\n");
+
+	/* Parsing goes on past each error: all four are reported, in order. */
+	assert_int_equal(c->nerrors, 4);
+	assert_string_equal(c->errors[0], "t.conf:1: expected 'key = value', '[section]' or a comment");
+	assert_true(strncmp(c->errors[1], "t.conf:3: identity:", 19) == 0);
+	assert_true(strncmp(c->errors[2], "t.conf:4: unknown key 'foo'", 27) == 0);
+	assert_true(strncmp(c->errors[3], "t.conf:5: unknown section", 25) == 0);
+	/* line 6 is under a broken header: not reported twice */
+	done(c);
+}
+
+static void test_error_cap(void **state)
+{
+	(void)state;
+	char text[8192] = "";
+	struct cell_conf *c;
+
+	for (int i = 0; i < CONF_MAX_ERRORS + 10; i++)
+		strcat(text, "x\n");
+	c = parse(text);
+	assert_int_equal(c->nerrors, CONF_MAX_ERRORS + 10);	/* counted */
+	assert_string_equal(c->errors[CONF_MAX_ERRORS - 1],
+			    "t.conf:32: expected 'key = value', '[section]' or a comment");
+	done(c);
+}
+
+static void test_long_line(void **state)
+{
+	(void)state;
+	char text[3000];
+
+	memset(text, 'a', 2000);
+	strcpy(text + 2000, "\n");
+	one_error(text, "t.conf:1: line longer than 1023 characters");
+}
+
+static char tmpdir[64];
+
+static void write_file(const char *name, const char *text, mode_t mode)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+}
+
+static void test_include(void **state)
+{
+	(void)state;
+	struct cell_conf *c;
+	char text[512], path[256];
+
+	if (geteuid() != 0) {
+		print_message("skipping: included files are trusted only when root-owned, "
+			      "so this test needs root\n");
+		skip();
+		return;
+	}
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/cellunit.XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	write_file("a.conf", "[user inc]\nidentity = self\n", 0644);
+	write_file("b.conf", "oops\n", 0644);
+	write_file("w.conf", "[user w]\n", 0664);
+	snprintf(text, sizeof(text), "include = %s/a.conf\n", tmpdir);
+	c = parse(text);
+	assert_int_equal(c->nerrors, 0);
+	assert_int_equal(c->nsections, 1);
+	assert_string_equal(c->sections[0].pattern, "inc");
+	done(c);
+
+	/* An error inside an included file names that file and its line. */
+	snprintf(text, sizeof(text), "\ninclude = %s/b.conf\n", tmpdir);
+	snprintf(path, sizeof(path), "%s/b.conf:1: expected 'key = value', '[section]' or a comment", tmpdir);
+	one_error(text, path);
+
+	/* A group-writable include is refused with the fix. */
+	snprintf(text, sizeof(text), "include = %s/w.conf\n", tmpdir);
+	snprintf(path, sizeof(path), "t.conf:1: include %s/w.conf is writable by group or others "
+		 "(mode 0664): fix with 'chmod go-w %s/w.conf'", tmpdir, tmpdir);
+	one_error(text, path);
+
+	/* A self-include stops at the nesting limit instead of looping. */
+	snprintf(text, sizeof(text), "include = %s/loop.conf\n", tmpdir);
+	write_file("loop.conf", text, 0644);
+	c = parse(text);
+	assert_int_equal(c->nerrors, 1);
+	assert_non_null(strstr(c->errors[0], "nested deeper than 8 files"));
+	done(c);
+
+	/* A glob that matches nothing is fine; a literal name must exist. */
+	snprintf(text, sizeof(text), "include = %s/none-*.conf\n", tmpdir);
+	c = parse(text);
+	assert_int_equal(c->nerrors, 0);
+	done(c);
+	for (const char *const *f = (const char *const[]){ "a.conf", "b.conf", "w.conf",
+							  "loop.conf", NULL }; *f; f++) {
+		snprintf(path, sizeof(path), "%s/%s", tmpdir, *f);
+		unlink(path);
+	}
+	rmdir(tmpdir);
+}
+
+static void decide(const char *conf, const char *user, const char *group,
+		   const char *service, enum cell_decision want, struct cell_match *m)
+{
+	struct cell_conf *c = parse(conf);
+	const char *groups[] = { group };
+
+	assert_int_equal(c->nerrors, 0);
+	conf_decide(c, user, groups, group ? 1 : 0, service, m);
+	if (m->decision != want)
+		print_error("%s/%s/%s: %s\n", user, group, service, m->why);
+	assert_int_equal(m->decision, want);
+	done(c);
+}
+
+static void test_policy(void **state)
+{
+	(void)state;
+	const char *conf = "exempt = root @wheel\n"
+			   "[defaults]\nhostname = box-%u\n"
+			   "[group lab]\nidentity = self\nservices = sshd login\n"
+			   "[user al*]\nidentity = root\n"
+			   "[user alice]\nshell = /bin/sh\n";
+	struct cell_match m;
+
+	decide(conf, "root", NULL, "sshd", CELL_EXEMPT, &m);
+	decide(conf, "bob", "wheel", "sshd", CELL_EXEMPT, &m);
+	assert_string_equal(m.why, "listed in 'exempt'");
+	decide(conf, "carol", "users", "sshd", CELL_IGNORE, &m);
+	assert_string_equal(m.why, "no [user] or [group] section matches");
+	/* group match, service filter */
+	decide(conf, "dave", "lab", "sshd", CELL_CONFINE, &m);
+	assert_int_equal(m.profile.identity, IDENTITY_SELF);
+	assert_string_equal(m.profile.hostname, "box-dave");
+	decide(conf, "dave", "lab", "su", CELL_IGNORE, &m);
+	assert_non_null(strstr(m.why, "service 'su' not in 'services = sshd login'"));
+	/* the first matching [user] wins over later ones and over groups */
+	decide(conf, "alice", "lab", "su", CELL_CONFINE, &m);
+	assert_int_equal(m.profile.identity, IDENTITY_ROOT);
+	assert_string_equal(m.profile.shell, "/bin/bash");
+	assert_string_equal(m.why, "[user al*] at t.conf:7");
+	/* %u with characters a hostname cannot hold */
+	decide(conf, "al_x.y", NULL, "sshd", CELL_CONFINE, &m);
+	assert_string_equal(m.profile.hostname, "box-al-x-y");
+}
+
+static void test_exempt_with_errors(void **state)
+{
+	(void)state;
+	struct cell_conf *c = parse("exempt = admin\n[user x]\nidentity = nope\n");
+	const char *g[] = { "users" };
+
+	/* A broken config still lets exempt (break-glass) users be recognised. */
+	assert_int_equal(c->nerrors, 1);
+	assert_true(conf_is_exempt(c, "admin", g, 1));
+	assert_false(conf_is_exempt(c, "x", g, 1));
+	done(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_valid_full),
+		cmocka_unit_test(test_errors_each),
+		cmocka_unit_test(test_all_errors_reported),
+		cmocka_unit_test(test_error_cap),
+		cmocka_unit_test(test_long_line),
+		cmocka_unit_test(test_include),
+		cmocka_unit_test(test_policy),
+		cmocka_unit_test(test_exempt_with_errors),
+	};
+
+	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);
+}

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+/* Cell ids and size parsing: what cellsh accepts from its environment. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "registry.h"
+#include "util.h"
+
+static void test_ids(void **state)
+{
+	(void)state;
+	struct cell_err e = { 0 };
+	char a[CELL_ID_LEN + 1], b[CELL_ID_LEN + 1];
+
+	assert_int_equal(cell_id_new(a, &e), 0);
+	assert_int_equal(cell_id_new(b, &e), 0);
+	assert_true(cell_id_valid(a));
+	assert_string_not_equal(a, b);
+	assert_true(cell_id_valid("0123456789abcdef0123456789abcdef"));
+	assert_false(cell_id_valid("0123456789abcdef0123456789abcde"));	/* short */
+	assert_false(cell_id_valid("0123456789abcdef0123456789abcdef0"));	/* long */
+	assert_false(cell_id_valid("0123456789ABCDEF0123456789abcdef"));	/* case */
+	assert_false(cell_id_valid("../../../../etc/passwd/0123456789ab"));
+	assert_false(cell_id_valid(""));
+}
+
+static void test_numbers(void **state)
+{
+	(void)state;
+	unsigned long v;
+	unsigned long long s;
+
+	assert_int_equal(parse_ulong("42", &v), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(parse_ulong("-1", &v), -1);
+	assert_int_equal(parse_ulong("1x", &v), -1);
+	assert_int_equal(parse_ulong("", &v), -1);
+	assert_int_equal(parse_ulong("18446744073709551616", &v), -1);
+	assert_int_equal(parse_size("64M", &s), 0);
+	assert_int_equal(s, 64ULL << 20);
+	assert_int_equal(parse_size("2g", &s), 0);
+	assert_int_equal(s, 2ULL << 30);
+	assert_int_equal(parse_size("0", &s), -1);
+	assert_int_equal(parse_size("M", &s), -1);
+	assert_int_equal(parse_size("99999999999G", &s), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ids),
+		cmocka_unit_test(test_numbers),
+	};
+
+	return cmocka_run_group_tests_name("registry", tests, NULL, NULL);
+}
