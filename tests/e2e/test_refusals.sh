@@ -1,0 +1,96 @@
+#!/bin/bash
+# Every refusal fails closed (no shell) and says the cause and the fix.
+. "$(dirname "$0")/lib.sh"
+require_root
+trap cleanup EXIT
+
+setup_install
+setup_client
+start_logsink
+new_user U
+new_user NOSUB "$CELLSH" 0
+new_user BASH /bin/bash
+new_user OTHER
+GOOD="cellsh = $CELLSH
+cell_init = $W/bin/cell-init
+[user ct$$u*]"
+write_conf "$GOOD"
+start_sshd || exit 1
+
+# refused NAME USER LOG-NEEDLE...: ssh gives no shell, exits non-zero, and the
+# log holds every needle; nothing of a cell is left.
+refused() {
+	local name=$1 user=$2 out rc n; shift 2
+	: >"$LOG"
+	out=$(ssh_to "$user" 'echo SHELL-RAN' 2>&1); rc=$?
+	lacks "$name: no shell" "SHELL-RAN" "$out"
+	check "$name: ssh fails" test "$rc" -ne 0
+	wait_for 3 grep -q "refused user=$user" "$LOG"
+	for n in "$@"; do has "$name: log says '$n'" "$n" "$(cat "$LOG")"; done
+	check "$name: no process of $user left" wait_for 5 sh -c "! pgrep -u $user >/dev/null"
+	check "$name: registry unchanged" sh -c "[ \"\$(ls /run/cell 2>/dev/null | sort)\" = \"$REG_BEFORE\" ]"
+}
+
+# sanity: the good config works, so the refusals below are about their cause
+eq "baseline: a confined login works" "SHELL-RAN" "$(ssh_to "$U" 'echo SHELL-RAN' 2>&1)"
+
+write_conf "$GOOD
+identity = sometimes"
+refused "syntax error in the config" "$U" "$CONF:4: identity: 'sometimes' must be one of keep-id, root, self" \
+	"every confined login is refused until it is fixed"
+
+write_conf "$GOOD"
+chmod 0664 "$CONF"
+refused "group-writable config" "$U" "is writable by group or others (mode 0664): fix with 'chmod go-w $CONF'"
+chmod 0644 "$CONF"
+
+refused "no subordinate range" "$NOSUB" "user $NOSUB has no subordinate uid range in /etc/subuid" \
+	"usermod --add-subuids FIRST-LAST $NOSUB"
+
+refused "login shell is not cellsh" "$BASH" "login shell is '/bin/bash', so the shell would run outside the cell: fix with 'chsh -s $CELLSH $BASH'"
+
+write_conf "cellsh = $CELLSH
+cell_init = /usr/bin/false
+[user ct$$u*]"
+refused "cell-init dies at once" "$U" "creating the cell: cell-init exited before the cell was ready"
+
+mkdir -m 0777 "$W/unsafe"; cp "$W/bin/cell-init" "$W/unsafe/"
+write_conf "cellsh = $CELLSH
+cell_init = $W/unsafe/cell-init
+[user ct$$u*]"
+refused "cell-init in a world-writable directory" "$U" "cell_init: $W/unsafe is writable by group or others"
+
+rm -f "$CONF"
+refused "missing config" "$U" "$CONF: cannot open: No such file or directory"
+write_conf "$GOOD"
+
+# ---- cellsh on its own ----
+uid=$(id -u "$U"); gid=$(id -g "$U")
+as_user() { local u=$1; shift; setpriv --reuid="$(id -u "$u")" --regid="$(id -g "$u")" --init-groups "$@"; }
+out=$(env -i PATH=/usr/bin:/bin HOME=/ bash -c "$(declare -f as_user); as_user $U $CELLSH -c 'echo SHELL-RAN'" 2>&1); rc=$?
+lacks "cellsh with no cell gives no shell" "SHELL-RAN" "$out"
+has "... and says why and what to do" "this session has no cell (CELL_ID is not set)" "$out"
+eq "... exit status 126" 126 "$rc"
+
+out=$(as_user "$U" env CELL_ID=../../etc/passwd "$CELLSH" -c 'echo SHELL-RAN' 2>&1)
+has "cellsh refuses a malformed cell id" "is not a cell id (32 hex digits)" "$out"
+out=$(as_user "$U" env CELL_ID=0123456789abcdef0123456789abcdef "$CELLSH" -c 'echo SHELL-RAN' 2>&1)
+has "cellsh refuses an unknown cell id" "no live cell 0123456789abcdef0123456789abcdef" "$out"
+
+# Another user's live cell.
+ssh_to "$OTHER" 'sleep 60' >/dev/null 2>&1 &
+bg=$!
+STARTED_PIDS+=($bg)
+other_id() { for f in /run/cell/*; do [ -f "$f" ] && grep -q "^user=$OTHER$" "$f" && basename "$f"; done; }
+wait_for 10 sh -c "[ -n \"\$($(declare -f other_id); OTHER=$OTHER other_id)\" ]"
+oid=$(other_id)
+check "the other user's cell is registered" test -n "$oid"
+out=$(as_user "$U" env CELL_ID="$oid" "$CELLSH" -c 'echo SHELL-RAN' 2>&1); rc=$?
+lacks "cellsh pointed at another user's cell gives no shell" "SHELL-RAN" "$out"
+has "... and names whose cell it is" "belongs to user $OTHER" "$out"
+eq "... exit status 126" 126 "$rc"
+out=$(as_user "$U" "$CELLSH" -x 2>&1); rc=$?
+has "cellsh rejects unknown arguments" "usage: cellsh [-l | -c COMMAND [ARG0 [ARG...]]]" "$out"
+kill "$bg" 2>/dev/null; wait "$bg" 2>/dev/null
+
+finish
