@@ -40,7 +40,7 @@ $(B)/libcell.a: $(LIB_OBJ)
 
 $(B)/pam_cell.so: $(B)/pam_module/pam_cell.o $(B)/libcell.a pam_module/module.map
 	$(CC) -shared $(LDHARDEN) -Wl,--version-script=pam_module/module.map \
-	      -Wl,--no-undefined -o $@ $< $(B)/libcell.a -lpam -lcap -lsubid
+	      -Wl,--no-undefined -o $@ $< $(B)/libcell.a -lpam -lsubid
 
 $(B)/cellsh: $(B)/shell/cellsh.o $(B)/libcell.a
 	$(CC) -pie $(LDHARDEN) -o $@ $^ -lcap
@@ -53,7 +53,7 @@ $(B)/lib:
 
 # ---- tests ----
 UNIT := $(B)/tests/test_conf $(B)/tests/test_idmap $(B)/tests/test_registry
-TEST_TOOLS := $(B)/tests/logsink
+TEST_TOOLS := $(B)/tests/logsink $(B)/tests/dlopen_check
 
 $(B)/tests/test_%: tests/unit/test_%.c $(B)/libcell.a
 	@mkdir -p $(dir $@)
@@ -61,7 +61,7 @@ $(B)/tests/test_%: tests/unit/test_%.c $(B)/libcell.a
 
 $(B)/tests/%: tests/tools/%.c $(B)/libcell.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $<
+	$(CC) $(ALL_CFLAGS) -o $@ $< -ldl
 
 check-unit: $(UNIT)
 	@set -e; for t in $(UNIT); do echo "== $$t"; $$t; done

@@ -1,0 +1,13 @@
+#!/bin/bash
+# pam_cell.so exports only the pam_sm_* entry points and loads with dlopen.
+. "$(dirname "$0")/lib.sh"
+so=$BUILD/pam_cell.so
+syms=$(nm -D --defined-only "$so" | awk '$2 == "T" || $2 == "D" || $2 == "B" { print $3 }' | sort | tr '\n' ' ')
+eq "pam_cell.so exports only pam_sm_open_session and pam_sm_close_session" \
+	"pam_sm_close_session pam_sm_open_session " "$syms"
+eq "pam_cell.so loads with dlopen (RTLD_NOW) and resolves its entry points" ok "$("$BUILD/tests/dlopen_check" "$so" 2>&1)"
+needed=$(readelf -d "$so" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p' | sort | tr '\n' ' ')
+eq "pam_cell.so needs only libc, libpam and libsubid" "libc.so.6 libpam.so.0 libsubid.so.4 " "$needed"
+check "cellsh is not setuid" test ! -u "$BUILD/cellsh"
+check "cellsh has no file capabilities" sh -c "! getcap '$BUILD/cellsh' 2>/dev/null | grep -q ."
+finish

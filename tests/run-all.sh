@@ -1,0 +1,37 @@
+#!/bin/bash
+# Run every test: unit (cmocka), module checks, then the root end-to-end
+# suites (real namespaces, a real sshd, su). Ends with "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+pass=0 fail=0 skip=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+tally() { # tally NAME STATUS OUTPUT-FILE, counting TAP-ish and cmocka lines
+	local p f s
+	p=$(grep -cE '^(ok -|\[       OK \])' "$3")
+	f=$(grep -cE '^(not ok -|\[  FAILED  \] [a-z_]+$|\[  ERROR   \])' "$3")
+	s=$(grep -cE '^(skip -|\[  SKIPPED \] [a-z_]+$)' "$3")
+	if [ "$2" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "not ok - $1 exited $2"; fi
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	printf '== %s: %d passed, %d failed, %d skipped\n' "$1" "$p" "$f" "$s"
+}
+
+run() { # run NAME COMMAND...
+	echo "== $1"
+	"${@:2}" 2>&1 | tee "$log"
+	tally "$1" "${PIPESTATUS[0]}" "$log"
+}
+
+for t in build/tests/test_*; do run "unit $(basename "$t")" "$t"; done
+run "module exports" tests/e2e/test_module.sh
+if [ "$(id -u)" = 0 ]; then
+	for t in tests/e2e/test_ssh.sh tests/e2e/test_refusals.sh; do
+		[ -x "$t" ] && run "$(basename "$t" .sh)" timeout 300 "$t"
+	done
+else
+	echo "skip - end-to-end suites # they need root (users, namespaces, sshd)"
+	skip=$((skip + 1))
+fi
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
