@@ -42,8 +42,10 @@ $(B)/pam_cell.so: $(B)/pam_module/pam_cell.o $(B)/libcell.a pam_module/module.ma
 	$(CC) -shared $(LDHARDEN) -Wl,--version-script=pam_module/module.map \
 	      -Wl,--no-undefined -o $@ $< $(B)/libcell.a -lpam -lsubid
 
+# Static: no dynamic loader, so LD_PRELOAD/LD_AUDIT/LD_LIBRARY_PATH passed by a
+# login program (sshd AcceptEnv, PAM env) cannot run code outside the cell.
 $(B)/cellsh: $(B)/shell/cellsh.o $(B)/libcell.a
-	$(CC) -pie $(LDHARDEN) -o $@ $^ -lcap
+	$(CC) -static-pie $(LDHARDEN) -o $@ $^ -l:libcap.a
 
 $(B)/cell-init: $(B)/init/cell-init.o $(B)/libcell.a
 	$(CC) -pie $(LDHARDEN) -o $@ $^ -lcap

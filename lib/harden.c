@@ -90,6 +90,17 @@ static bool sane_value(const char *v, size_t max)
 	return n <= max;
 }
 
+/* A variable name: upper-case letters, digits and '_', at most 63 long. */
+static bool sane_name(const char *name, const char *eq)
+{
+	if (eq == name || eq - name > 63)
+		return false;
+	for (const char *p = name; p < eq; p++)
+		if (!(*p >= 'A' && *p <= 'Z') && !(*p >= '0' && *p <= '9') && *p != '_')
+			return false;
+	return true;
+}
+
 /* Passed through from the login program when their values look sane. */
 static const char *const allowed[] = { "TERM=", "COLORTERM=", "LANG=", "LANGUAGE=",
 				       "LC_", "TZ=", "SSH_CONNECTION=", "SSH_CLIENT=",
@@ -117,7 +128,7 @@ char **harden_env(char *const *outer, const char *user, const char *home,
 			continue;
 		for (size_t i = 0; allowed[i]; i++) {
 			if (strncmp(*outer, allowed[i], strlen(allowed[i])) == 0 &&
-			    sane_value(eq + 1, 256) && eq - *outer < 64) {
+			    sane_name(*outer, eq) && sane_value(eq + 1, 256)) {
 				env[n++] = *outer;
 				break;
 			}

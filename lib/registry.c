@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,4 +177,50 @@ int registry_remove(const char *id, struct cell_err *e)
 	if (unlinkat(dfd, id, 0) < 0 && errno != ENOENT)
 		return cell_err_sys(e, "removing %s/%s", CELL_RUN_DIR, id);
 	return 0;
+}
+
+static bool record_alive(const struct cell_record *r)
+{
+	_cleanup_close_ int procfd = -1, piddir = -1;
+	struct cell_err e;
+	unsigned long long start;
+	pid_t ppid;
+
+	procfd = proc_open_root(&e);
+	if (procfd < 0)
+		return true;	/* cannot tell: keep it */
+	piddir = proc_open_pid(procfd, r->pid, &e);
+	if (piddir < 0)
+		return errno != ENOENT;
+	if (proc_stat(piddir, &ppid, &start, &e) < 0)
+		return true;
+	return start == r->starttime;
+}
+
+int registry_sweep(void)
+{
+	_cleanup_close_ int dfd = -1;
+	struct cell_record r;
+	struct cell_err e;
+	struct dirent *de;
+	DIR *d;
+	int removed = 0, lfd;
+
+	dfd = open_run_dir(false, &e);
+	if (dfd < 0)
+		return 0;
+	lfd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lfd < 0 || !(d = fdopendir(lfd))) {
+		if (lfd >= 0)
+			close(lfd);
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		if (!cell_id_valid(de->d_name) || registry_read(de->d_name, &r, &e) < 0)
+			continue;
+		if (!record_alive(&r) && unlinkat(dfd, de->d_name, 0) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
 }

@@ -45,4 +45,8 @@ int registry_write(const struct cell_record *r, struct cell_err *e);
 int registry_read(const char *id, struct cell_record *r, struct cell_err *e);
 int registry_remove(const char *id, struct cell_err *e);
 
+/* Remove entries whose PID 1 is gone (a login program killed before it
+ * could close its session). Root only. Returns how many were removed. */
+int registry_sweep(void);
+
 #endif

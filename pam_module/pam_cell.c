@@ -257,6 +257,9 @@ static int open_session(pam_handle_t *pamh, int flags, const struct args *a, str
 			goto out;
 		}
 	}
+	/* Records of login programs that were killed without closing. */
+	if (registry_sweep() > 0 && a->debug)
+		pam_syslog(pamh, LOG_DEBUG, "removed stale cell records");
 	memset(&rec, 0, sizeof(rec));
 	if (cell_id_new(rec.id, &e) < 0)
 		goto fail_kill;

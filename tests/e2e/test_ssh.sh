@@ -18,7 +18,7 @@ hostname = celltest-box
 [user ct$$u*]"
 MOUNTS_BEFORE=$(host_mounts)
 HOST_NAME=$(hostname)
-start_sshd || exit 1
+start_sshd "AcceptEnv LC_* BASH_ENV LD_PRELOAD ENV X_*" || exit 1
 
 uid=$(id -u "$U"); gid=$(id -g "$U"); s=$(subuid_start "$U")
 
@@ -82,6 +82,29 @@ gone() { ! pgrep -u "$U" >/dev/null; }
 check "after logout no process of the user remains (background sleep gone)" wait_for 10 gone
 check "after logout the registry is as before" wait_for 5 sh -c "[ \"\$(ls /run/cell 2>/dev/null | sort)\" = \"$REG_BEFORE\" ]"
 eq "after logout the host mount table is as before" "$MOUNTS_BEFORE" "$(host_mounts)"
+
+# ---- a clean environment ----
+SSH_EXTRA=(-o "SetEnv=LC_CELLTEST=passed BASH_ENV=/tmp/evil LD_PRELOAD=/tmp/evil.so ENV=/tmp/evil LC_BAD-NAME=x")
+out=$(ssh_to "$U" 'env' 2>&1)
+SSH_EXTRA=()
+has "an allow-listed LC_* variable reaches the shell" "LC_CELLTEST=passed" "$out"
+for v in BASH_ENV LD_PRELOAD ENV= LC_BAD-NAME; do lacks "$v from the client does not reach the shell" "$v" "$out"; done
+has "PATH is the profile's" "PATH=/usr/local/bin:/usr/bin:/bin" "$out"
+
+# ---- a record left by a killed login program is swept at the next login ----
+ssh_to "$U" 'sleep 30' >/dev/null 2>&1 &
+bg=$!; STARTED_PIDS+=($bg)
+live() { grep -l "^user=$U$" /run/cell/* 2>/dev/null | head -1; }
+wait_for 10 sh -c "grep -q '^user=$U$' /run/cell/* 2>/dev/null"
+rec=$(live)
+dead=$((RANDOM + 4000000)); while kill -0 "$dead" 2>/dev/null; do dead=$((dead + 1)); done
+stale=/run/cell/$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+sed "s/^pid=.*/pid=$dead/; s/^id=.*/id=$(basename "$stale")/" "$rec" >"$stale"
+kill "$bg"; wait "$bg" 2>/dev/null
+check "a stale record is planted (pid $dead is not running)" test -f "$stale"
+ssh_to "$U" true >/dev/null 2>&1
+check "the next login removes it" test ! -e "$stale"
+rm -f "$stale"
 
 # ---- exempt users and logging ----
 out=$(ssh_to "$EXEMPT" 'readlink /proc/self/ns/mnt' 2>&1)
