@@ -65,7 +65,9 @@ static void add_error(struct cell_conf *c, const char *file, int line,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (c->nerrors < CONF_MAX_ERRORS) {
-		if (line > 0)
+		if (!file)
+			snprintf(c->errors[c->nerrors], sizeof(c->errors[0]), "%s", msg);
+		else if (line > 0)
 			snprintf(c->errors[c->nerrors], sizeof(c->errors[0]),
 				 "%s:%d: %s", file, line, msg);
 		else
@@ -248,44 +250,59 @@ static const char *const global_keys[] = { "include", "exempt", "cellsh",
 
 static size_t parse_text(struct cell_conf *c, const char *file, const char *text);
 
-static void do_include_file(struct parse_ctx *x, const char *path)
+/*
+ * Read a config file that root trusts: opened with O_NOFOLLOW and O_NONBLOCK
+ * (a planted FIFO must not hang a login), a regular file, and - checked on
+ * the open fd - root-owned and not group/other-writable. Every message
+ * starts with the path. Returns malloc'd text, or NULL with e set.
+ */
+static char *read_trusted_conf(const char *path, struct cell_err *e)
 {
-	struct cell_conf *c = x->c;
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *text = NULL;
-	struct cell_err e;
 	struct stat st;
 	ssize_t n;
 
-	/* O_NONBLOCK: a FIFO planted here must not hang a login. */
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
-		add_error(c, x->file, x->line, "include %s: %s", path, strerror(errno));
-		return;
+		cell_err_set(e, errno, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		add_error(c, x->file, x->line, "include %s: not a regular file", path);
-		return;
+		cell_err_set(e, EINVAL, "%s: not a regular file", path);
+		return NULL;
 	}
-	if (check_root_owned(fd, path, &e) < 0) {
-		add_error(c, x->file, x->line, "include %s", e.msg);
-		return;
-	}
+	if (check_root_owned(fd, path, e) < 0)
+		return NULL;
 	if (st.st_size > CONF_MAX_SIZE) {
-		add_error(c, x->file, x->line, "include %s: larger than 1 MiB", path);
-		return;
+		cell_err_set(e, EFBIG, "%s: larger than 1 MiB", path);
+		return NULL;
 	}
 	text = malloc((size_t)st.st_size + 1);
 	if (!text) {
-		add_error(c, x->file, x->line, "include %s: out of memory", path);
-		return;
+		cell_err_set(e, ENOMEM, "%s: out of memory", path);
+		return NULL;
 	}
 	n = read_all(fd, text, (size_t)st.st_size);
 	if (n < 0) {
-		add_error(c, x->file, x->line, "include %s: %s", path, strerror(errno));
-		return;
+		cell_err_set(e, errno, "%s: read: %s", path, strerror(errno));
+		return NULL;
 	}
 	text[n] = '\0';
+	return steal_ptr(&text);
+}
+
+static void do_include_file(struct parse_ctx *x, const char *path)
+{
+	struct cell_conf *c = x->c;
+	_cleanup_free_ char *text = NULL;
+	struct cell_err e;
+
+	text = read_trusted_conf(path, &e);
+	if (!text) {
+		add_error(c, x->file, x->line, "include %s", e.msg);
+		return;
+	}
 	c->depth++;
 	parse_text(c, path, text);
 	c->depth--;
@@ -583,42 +600,14 @@ size_t conf_parse_string(struct cell_conf *c, const char *name, const char *text
 
 size_t conf_load(struct cell_conf *c, const char *path)
 {
-	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *text = NULL;
 	struct cell_err e;
-	struct stat st;
-	ssize_t n;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0) {
-		add_error(c, path, 0, "cannot open: %s (install one from conf/cell.conf)",
-			  strerror(errno));
-		return c->nerrors;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		add_error(c, path, 0, "not a regular file");
-		return c->nerrors;
-	}
-	/* Trusted only if the open fd is root-owned and not group/other-writable. */
-	if (check_root_owned(fd, path, &e) < 0) {
-		add_error(c, path, 0, "refusing an unsafe config: %s", e.msg);
-		return c->nerrors;
-	}
-	if (st.st_size > CONF_MAX_SIZE) {
-		add_error(c, path, 0, "larger than 1 MiB");
-		return c->nerrors;
-	}
-	text = malloc((size_t)st.st_size + 1);
+	text = read_trusted_conf(path, &e);
 	if (!text) {
-		add_error(c, path, 0, "out of memory");
+		add_error(c, NULL, 0, "%s", e.msg);
 		return c->nerrors;
 	}
-	n = read_all(fd, text, (size_t)st.st_size);
-	if (n < 0) {
-		add_error(c, path, 0, "read: %s", strerror(errno));
-		return c->nerrors;
-	}
-	text[n] = '\0';
 	return parse_text(c, path, text);
 }
 

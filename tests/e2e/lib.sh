@@ -187,6 +187,15 @@ cleanup() {
 	[ -n "${W:-}" ] && rm -rf "$W"
 }
 
+# The usual start of a root suite: install, client key, syslog capture.
+setup_common() {
+	require_root
+	trap cleanup EXIT
+	setup_install
+	setup_client
+	start_logsink
+}
+
 finish() {
 	say "$PASS passed, $FAIL failed, $SKIP skipped"
 	[ "$FAIL" = 0 ]

@@ -1,12 +1,7 @@
 #!/bin/bash
 # Every refusal fails closed (no shell) and says the cause and the fix.
 . "$(dirname "$0")/lib.sh"
-require_root
-trap cleanup EXIT
-
-setup_install
-setup_client
-start_logsink
+setup_common
 new_user U
 new_user NOSUB "$CELLSH" 0
 new_user BASH /bin/bash

@@ -2,12 +2,7 @@
 # End to end through a real sshd on 127.0.0.1 and the real ssh client:
 # what a confined login sees, and that nothing is left after logout.
 . "$(dirname "$0")/lib.sh"
-require_root
-trap cleanup EXIT
-
-setup_install
-setup_client
-start_logsink
+setup_common
 new_user U
 new_user EXEMPT /bin/bash 0
 write_conf "cellsh = $CELLSH
