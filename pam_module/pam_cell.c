@@ -220,9 +220,9 @@ static int open_session(pam_handle_t *pamh, int flags, const struct args *a, str
 		goto out;
 	}
 	if (match.decision == CELL_IGNORE) {
-		if (a->debug)
-			pam_syslog(pamh, LOG_DEBUG, "not confined user=%s service=%s: %s",
-				   w->user, w->service, match.why);
+		/* Logged at debug priority: most syslog setups drop it on busy hosts. */
+		pam_syslog(pamh, LOG_DEBUG, "not confined user=%s service=%s: %s",
+			   w->user, w->service, match.why);
 		ret = PAM_IGNORE;
 		goto out;
 	}
