@@ -12,6 +12,7 @@ CREATED_PAM=()
 STARTED_PIDS=()
 MADE_SSHD_DIR=""
 MADE_DEVLOG=""
+MADE_RUNCELL=""
 
 say() { printf '%s\n' "$*"; }
 ok() { PASS=$((PASS + 1)); say "ok - $1"; }
@@ -62,6 +63,7 @@ setup_install() {
 	LOG=$W/syslog
 	: >"$LOG"
 	REG_BEFORE=$(ls /run/cell 2>/dev/null | sort)
+	[ -d /run/cell ] || MADE_RUNCELL=1
 }
 
 # Unique names and subordinate ranges, far from anything real.
@@ -184,6 +186,7 @@ cleanup() {
 	for f in "${CREATED_PAM[@]}"; do rm -f "$f"; done
 	[ -n "$MADE_SSHD_DIR" ] && rmdir /run/sshd 2>/dev/null
 	[ -n "$MADE_DEVLOG" ] && rm -f /dev/log
+	[ -n "$MADE_RUNCELL" ] && rmdir /run/cell 2>/dev/null
 	[ -n "${W:-}" ] && rm -rf "$W"
 }
 
