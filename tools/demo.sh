@@ -10,12 +10,14 @@ tools/install-deps.sh
 make -s -j"$(nproc)" all
 
 USER_NAME=celldemo
+made_run=""; [ -d /run/cell ] || made_run=1
 W=$(mktemp -d /run/cell-demo.XXXXXX)
 chmod 0755 "$W"
 cleanup() {
 	userdel -r "$USER_NAME" >/dev/null 2>&1 || true
 	sed -i "/^$USER_NAME:/d" /etc/subuid /etc/subgid
 	rm -rf "$W"
+	[ -z "$made_run" ] || rmdir /run/cell 2>/dev/null || true
 }
 trap cleanup EXIT
 
