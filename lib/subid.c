@@ -2,6 +2,7 @@
 /* The only file that talks to libsubid, so the rest stays unit-testable. */
 #include <errno.h>
 #include <shadow/subid.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,8 +17,18 @@ int subid_lookup(const char *user, bool gid, struct id_range **out, size_t *n,
 
 	*out = NULL;
 	*n = 0;
-	/* libsubid prints to stderr unless told otherwise: never in a login. */
-	subid_init("cell", NULL);
+	/* libsubid prints to stderr unless given a stream, and subid_init(NULL)
+	 * opens /dev/null without O_CLOEXEC on every call (an fd leaked into
+	 * the login program and the user's shell). One close-on-exec stream,
+	 * opened once per process. */
+	static FILE *quiet;
+
+	if (!quiet) {
+		quiet = fopen("/dev/null", "we");
+		if (!quiet)
+			return cell_err_sys(e, "opening /dev/null for libsubid");
+		subid_init("cell", quiet);
+	}
 	k = gid ? subid_get_gid_ranges(user, &ranges)
 		: subid_get_uid_ranges(user, &ranges);
 	if (k < 0)

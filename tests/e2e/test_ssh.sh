@@ -87,7 +87,7 @@ for v in BASH_ENV LD_PRELOAD ENV= LC_BAD-NAME; do lacks "$v from the client does
 has "PATH is the profile's" "PATH=/usr/local/bin:/usr/bin:/bin" "$out"
 
 # ---- a record left by a killed login program is swept at the next login ----
-ssh_to "$U" 'sleep 30' >/dev/null 2>&1 &
+ssh_to "$U" 'sleep 3' >/dev/null 2>&1 &
 bg=$!; STARTED_PIDS+=($bg)
 live() { grep -l "^user=$U$" /run/cell/* 2>/dev/null | head -1; }
 wait_for 10 sh -c "grep -q '^user=$U$' /run/cell/* 2>/dev/null"
@@ -95,11 +95,34 @@ rec=$(live)
 dead=$((RANDOM + 4000000)); while kill -0 "$dead" 2>/dev/null; do dead=$((dead + 1)); done
 stale=/run/cell/$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 sed "s/^pid=.*/pid=$dead/; s/^id=.*/id=$(basename "$stale")/" "$rec" >"$stale"
-kill "$bg"; wait "$bg" 2>/dev/null
+wait "$bg" 2>/dev/null
 check "a stale record is planted (pid $dead is not running)" test -f "$stale"
 ssh_to "$U" true >/dev/null 2>&1
 check "the next login removes it" test ! -e "$stale"
 rm -f "$stale"
+
+# ---- no fd of the login program reaches the user's side ----
+ssh_to "$U" 'sleep 4' >/dev/null 2>&1 &
+bg=$!; STARTED_PIDS+=($bg)
+wait_for 10 pgrep -u "$U" -x cellsh >/dev/null
+p=$(pgrep -u "$U" -x cellsh | head -1)
+eq "cellsh under sshd holds only fds 0-2" "0 1 2" "$(ls /proc/"$p"/fd 2>&1 | sort -n | tr '\n' ' ' | sed 's/ $//')"
+wait "$bg" 2>/dev/null
+# su keeps every fd the PAM stack opened (pam_cell, libsubid, syslog) open
+# across its exec of the shell unless each is close-on-exec.
+printf '%s\n' "auth sufficient pam_rootok.so" "account required pam_unix.so" \
+	"session required $W/pam_cell.so conf=$CONF" >"$W/pam-su"
+(
+	# su starts with only 0-2 open, so any other fd of cellsh came from su's PAM stack.
+	for f in /proc/$BASHPID/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done
+	exec unshare -m --propagation private sh -c \
+		'mount --bind "$1" /etc/pam.d/su && exec su - "$2" -c "sleep 4"' sh "$W/pam-su" "$U"
+) >/dev/null 2>&1 </dev/null &
+bg=$!; STARTED_PIDS+=($bg)
+wait_for 10 pgrep -P "$bg" -x cellsh >/dev/null
+p=$(pgrep -P "$bg" -x cellsh)
+eq "cellsh under su holds only fds 0-2" "0 1 2" "$(ls /proc/"$p"/fd 2>&1 | sort -n | tr '\n' ' ' | sed 's/ $//')"
+wait "$bg" 2>/dev/null
 
 # ---- exempt users and logging ----
 out=$(ssh_to "$EXEMPT" 'readlink /proc/self/ns/mnt' 2>&1)
