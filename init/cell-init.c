@@ -126,6 +126,9 @@ static void __attribute__((noreturn)) run_pid1(const struct init_args *a)
 	struct rootfs_spec rs = { .home = a->home, .uid = a->uid, .tmpfs_size = a->tmpfs };
 	struct cell_err e = { 0 };
 
+	/* A clone does not inherit it: die with the login program from the
+	 * start, also if pam_cell gives up while the root is being built. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (rootfs_build_host(&rs, &e) < 0)
 		fail(&e);
 	if (sethostname(a->hostname, strlen(a->hostname)) < 0) {
@@ -140,8 +143,8 @@ static void __attribute__((noreturn)) run_pid1(const struct init_args *a)
 		cell_err_sys(&e, "PR_SET_DUMPABLE");
 		fail(&e);
 	}
-	/* Die with the login program. Set last: credential changes clear it.
-	 * If the login program is already gone, the send below fails. */
+	/* Again, in case a credential change cleared it. If the login program
+	 * is already gone, the send below fails and PID 1 exits. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (msg_send(CELL_INIT_FD, MSG_READY, 0, 0, NULL) < 0)
 		_exit(1);

@@ -58,7 +58,7 @@ static int write_maps(int procfd, pid_t pid, const struct cell_spec *s,
 	if (piddir < 0)
 		return -1;
 	nsfd = openat(piddir, "ns/user", O_RDONLY | O_CLOEXEC);
-	selfns = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+	selfns = openat(procfd, "self/ns/user", O_RDONLY | O_CLOEXEC);
 	if (nsfd < 0 || selfns < 0 || fstat(nsfd, &st) < 0 || fstat(selfns, &self) < 0)
 		return cell_err_sys(e, "reading the user namespace of cell-init");
 	if (st.st_ino == self.st_ino)
@@ -117,6 +117,22 @@ static void reap(pid_t pid)
 		;
 }
 
+/* SIGKILL and reap pid, but only if it is our own child (so its pid cannot
+ * have been recycled: nobody else reaps it while we are in this call). */
+static void kill_if_our_child(int procfd, pid_t pid)
+{
+	_cleanup_close_ int dir = -1;
+	struct cell_err ignored;
+	unsigned long long start;
+	pid_t ppid = 0;
+
+	dir = proc_open_pid(procfd, pid, &ignored);
+	if (dir < 0 || proc_stat(dir, &ppid, &start, &ignored) < 0 || ppid != getpid())
+		return;
+	kill(pid, SIGKILL);
+	reap(pid);
+}
+
 /* In the forked child: no allocation, no return. */
 static void __attribute__((noreturn)) exec_cell_init(int initfd, int sock,
 						      char *const argv[])
@@ -125,6 +141,13 @@ static void __attribute__((noreturn)) exec_cell_init(int initfd, int sock,
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	sigset_t none;
 	int null;
+
+	/* Out of the way of 0-3 first: a login program may run with a closed
+	 * stdin/stdout/stderr, so these fds may be anywhere. */
+	sock = fcntl(sock, F_DUPFD_CLOEXEC, 10);
+	initfd = fcntl(initfd, F_DUPFD_CLOEXEC, 10);
+	if (sock < 0 || initfd < 0)
+		_exit(127);
 
 	/* The login program's signal handlers and mask are not ours. */
 	for (int sig = 1; sig < NSIG; sig++)
@@ -136,10 +159,8 @@ static void __attribute__((noreturn)) exec_cell_init(int initfd, int sock,
 	null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
 		_exit(127);
-	if (dup2(sock, CELL_INIT_FD) < 0 || fcntl(CELL_INIT_FD, F_SETFD, 0) < 0)
+	if (dup2(sock, CELL_INIT_FD) < 0)	/* dup2's target is not close-on-exec */
 		_exit(127);
-	if (initfd == CELL_INIT_FD)
-		_exit(127);	/* cannot happen: dup2 above would have clobbered it */
 	/* Everything above fd 3 closes at exec, including initfd itself. */
 	if (close_range(CELL_INIT_FD + 1, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		_exit(127);
@@ -163,7 +184,7 @@ int cell_create(const struct cell_spec *s, struct cell_handle *h, struct cell_er
 	unsigned long userns_ino = 0;
 	struct cell_msg m;
 	pid_t child, pid1 = 0;
-	int sv[2], status;
+	int sv[2];
 	size_t off;
 
 	memset(h, 0, sizeof(*h));
@@ -235,28 +256,17 @@ int cell_create(const struct cell_spec *s, struct cell_handle *h, struct cell_er
 	}
 	if (verify_pid1(procfd, pid1, userns_ino, h, e) < 0)
 		goto fail;
-	/* cell-init's first process exits once PID 1 exists; reap our own child. */
-	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-		;
+	/* cell-init's first process has nothing left to do once PID 1 exists:
+	 * kill it so that reaping our own child can never block. */
+	kill(child, SIGKILL);
+	reap(child);
 	return 0;
 
 fail:
-	/* Fail closed: kill what was started. PID 1 dies with cell-init's
-	 * process (pdeathsig is set only when it is ready, so kill it too). */
+	/* Fail closed: kill what was started, never waiting on the cell. */
 	kill(child, SIGKILL);
-	if (pid1 > 0) {
-		int fd = pidfd_open(pid1, 0);
-		_cleanup_close_ int pd = fd, dir = proc_open_pid(procfd, pid1, &(struct cell_err){ 0 });
-		pid_t pp = 0;
-		unsigned long long st;
-
-		/* Only if it really is our child in the cell's user namespace. */
-		if (pd >= 0 && dir >= 0 &&
-		    proc_stat(dir, &pp, &st, &(struct cell_err){ 0 }) == 0 && pp == getpid()) {
-			pidfd_send_signal(pd, SIGKILL, NULL, 0);
-			reap(pid1);
-		}
-	}
+	if (pid1 > 0)
+		kill_if_our_child(procfd, pid1);
 	reap(child);
 	return -1;
 }

@@ -35,10 +35,20 @@ int cell_id_new(char id[CELL_ID_LEN + 1], struct cell_err *e)
 
 static int open_run_dir(bool create, struct cell_err *e)
 {
+	_cleanup_close_ int dfd = -1, real = -1;
+
 	/* /run is root's; a pre-existing CELL_RUN_DIR must be too (checked below). */
 	if (create && mkdir(CELL_RUN_DIR, 0711) < 0 && errno != EEXIST)
 		return cell_err_sys(e, "creating %s", CELL_RUN_DIR);
-	return open_trusted_path(CELL_RUN_DIR, true, e);
+	dfd = open_trusted_path(CELL_RUN_DIR, true, e);
+	if (dfd < 0 || !create)
+		return steal_fd(&dfd);
+	/* 0711 whatever the login program's umask (pam_umask 077 is common):
+	 * users must reach their own record, but not list the others. */
+	real = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (real < 0 || fchmod(real, 0711) < 0)
+		return cell_err_sys(e, "setting the mode of %s", CELL_RUN_DIR);
+	return steal_fd(&dfd);
 }
 
 static bool value_ok(const char *v)
@@ -75,7 +85,8 @@ int registry_write(const struct cell_record *r, struct cell_err *e)
 	fd = openat(dfd, r->id, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return cell_err_sys(e, "registry: creating %s/%s", CELL_RUN_DIR, r->id);
-	if (write_all(fd, buf, (size_t)len) < 0) {
+	/* 0644 whatever the umask: cellsh, running as the user, reads it. */
+	if (fchmod(fd, 0644) < 0 || write_all(fd, buf, (size_t)len) < 0) {
 		cell_err_sys(e, "registry: writing %s/%s", CELL_RUN_DIR, r->id);
 		unlinkat(dfd, r->id, 0);
 		return -1;
@@ -120,6 +131,8 @@ int registry_read(const char *id, struct cell_record *r, struct cell_err *e)
 	if (!cell_id_valid(id))
 		return cell_err_set(e, EINVAL, "'%s' is not a cell id (32 hex digits)", id);
 	dfd = open_run_dir(false, e);
+	if (dfd < 0 && e->code == ENOENT)
+		return cell_err_set(e, ENOENT, "no live cell %s (no cell exists at all)", id);
 	if (dfd < 0)
 		return cell_err_prefix(e, "registry: ");
 	fd = openat(dfd, id, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);

@@ -18,6 +18,10 @@
 
 static const char *const system_dirs[] = { "usr", "bin", "sbin", "lib", "lib32",
 					   "lib64", "libx32", "etc" };
+/* Where a home cannot be: bound read-only, or mounted over by the cell. */
+static const char *const reserved_dirs[] = { "usr", "bin", "sbin", "lib", "lib32", "lib64",
+					     "libx32", "etc", "tmp", "var/tmp", "run",
+					     "dev", "proc" };
 static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
 
 /* Open a path inside the new root; never leaves it, never follows a link. */
@@ -168,14 +172,14 @@ static int bind_home(int rootfd, const struct rootfs_spec *s, struct cell_err *e
 	    strstr(s->home, "/./"))
 		return cell_err_set(e, EINVAL, "home directory '%s' is not a clean absolute "
 				    "path: fix it with 'usermod -d'", s->home);
-	for (size_t i = 0; i < ARRAY_SIZE(system_dirs); i++) {
-		size_t l = strlen(system_dirs[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(reserved_dirs); i++) {
+		size_t l = strlen(reserved_dirs[i]);
 
-		if (strncmp(s->home + 1, system_dirs[i], l) == 0 &&
+		if (strncmp(s->home + 1, reserved_dirs[i], l) == 0 &&
 		    (s->home[l + 1] == '/' || s->home[l + 1] == '\0'))
-			return cell_err_set(e, EINVAL, "home directory %s lies in the read-only "
-					    "system tree /%s: move it with 'usermod -m -d'",
-					    s->home, system_dirs[i]);
+			return cell_err_set(e, EINVAL, "home directory %s lies in /%s, which "
+					    "the cell builds itself: move it with 'usermod -m -d'",
+					    s->home, reserved_dirs[i]);
 	}
 	/* Opened as the user (cell-init dropped to the user before this). */
 	hfd = open(s->home, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -244,7 +248,8 @@ int rootfs_build_host(const struct rootfs_spec *s, struct cell_err *e)
 	const char *run_opts[] = { "size", run_size, "mode", "0755", NULL };
 	const unsigned nosuid_nodev = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
-	_cleanup_close_ int rootfd = -1;
+	_cleanup_close_ int rootfd = -1, tmpfd = -1;
+	struct stat st;
 
 	snprintf(tmp_size, sizeof(tmp_size), "%llu", s->tmpfs_size);
 	snprintf(run_size, sizeof(run_size), "%llu",
@@ -256,8 +261,17 @@ int rootfs_build_host(const struct rootfs_spec *s, struct cell_err *e)
 	rootfd = fs_new("tmpfs", root_opts, nosuid_nodev, e);
 	if (rootfd < 0)
 		return -1;
-	/* pivot_root needs the new root attached; /tmp is root's in root's /. */
-	if (move_mount(rootfd, "", AT_FDCWD, "/tmp", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+	/* pivot_root needs the new root attached somewhere: on the host's /tmp
+	 * directory itself (an entry of root's /, opened without following
+	 * links), in this private mount namespace only. */
+	tmpfd = open("/tmp", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (tmpfd < 0 || fstat(tmpfd, &st) < 0)
+		return cell_err_sys(e, "opening /tmp to attach the new root");
+	/* Host root is unmapped here (overflow uid): what matters is that the
+	 * user did not make it. */
+	if (st.st_uid == getuid())
+		return cell_err_set(e, EPERM, "/tmp is owned by the user: fix with 'chown root: /tmp'");
+	if (move_mount(rootfd, "", tmpfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return cell_err_sys(e, "attaching the new root");
 	if (bind_system_dirs(rootfd, e) < 0 || bind_home(rootfd, s, e) < 0 ||
 	    mount_fs(rootfd, "tmp", "tmpfs", tmp_opts, nosuid_nodev, e) < 0 ||

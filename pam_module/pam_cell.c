@@ -227,6 +227,11 @@ static int open_session(pam_handle_t *pamh, int flags, const struct args *a, str
 		goto out;
 	}
 	/* Confined from here on: any failure refuses the session. */
+	if (w->pw.pw_uid == 0) {
+		ret = refuse(pamh, flags, w, "user %s has uid 0, which a cell cannot confine "
+			     "(%s): list it in 'exempt'", w->user, match.why);
+		goto out;
+	}
 	if (strcmp(w->pw.pw_shell, c->cellsh) != 0) {
 		ret = refuse(pamh, flags, w, "user %s is confined by %s but their login shell "
 			     "is '%s', so the shell would run outside the cell: fix with "

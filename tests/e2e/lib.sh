@@ -122,7 +122,7 @@ start_sshd() { # start_sshd [extra sshd_config text]
 	KbdInteractiveAuthentication no
 	PubkeyAuthentication yes
 	AuthorizedKeysFile $W/keys/%u
-	PermitRootLogin no
+	PermitRootLogin ${ROOT_LOGIN:-no}
 	StrictModes yes
 	Subsystem sftp /usr/lib/openssh/sftp-server
 	LogLevel VERBOSE
@@ -130,7 +130,10 @@ start_sshd() { # start_sshd [extra sshd_config text]
 	CFG
 	# sshd takes its PAM service name from argv[0].
 	ln -s /usr/sbin/sshd "$W/sshd-celltest"
+	# pam_umask 077 first, as many sites have it: the cell must not depend
+	# on the login program's umask.
 	install_pam sshd-celltest "account required pam_unix.so
+session optional pam_umask.so umask=0077
 session required pam_unix.so
 session required $W/pam_cell.so conf=$CONF"
 	if [ -n "$MADE_DEVLOG" ]; then
@@ -194,6 +197,8 @@ cleanup() {
 setup_common() {
 	require_root
 	trap cleanup EXIT
+	# A timeout's SIGTERM or a ^C must still run cleanup (through EXIT).
+	trap 'exit 130' INT TERM HUP
 	setup_install
 	setup_client
 	start_logsink

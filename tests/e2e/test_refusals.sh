@@ -10,7 +10,7 @@ GOOD="cellsh = $CELLSH
 cell_init = $W/bin/cell-init
 [user ct$$u*]"
 write_conf "$GOOD"
-start_sshd || exit 1
+ROOT_LOGIN=prohibit-password start_sshd || exit 1
 
 # refused NAME USER LOG-NEEDLE...: ssh gives no shell, exits non-zero, and the
 # log holds every needle; nothing of a cell is left.
@@ -54,6 +54,26 @@ write_conf "cellsh = $CELLSH
 cell_init = $W/unsafe/cell-init
 [user ct$$u*]"
 refused "cell-init in a world-writable directory" "$U" "cell_init: $W/unsafe is writable by group or others"
+
+# A home the cell would cover with its own mounts.
+write_conf "$GOOD"
+new_user TMPHOME
+mkdir -m 0700 "/tmp/$TMPHOME-home"; chown "$TMPHOME:" "/tmp/$TMPHOME-home"
+usermod -d "/tmp/$TMPHOME-home" "$TMPHOME"
+refused "home under /tmp" "$TMPHOME" "home directory /tmp/$TMPHOME-home lies in /tmp, which the cell builds itself: move it with 'usermod -m -d'"
+
+# root matched by a section but not exempt: refused, never half-confined.
+cat "$W/id.pub" >"$W/keys/root"
+write_conf "cellsh = $CELLSH
+cell_init = $W/bin/cell-init
+[user root]"
+: >"$LOG"
+out=$(ssh_to root 'echo SHELL-RAN' 2>&1)
+lacks "confining root: no shell" "SHELL-RAN" "$out"
+wait_for 3 grep -q "refused user=root" "$LOG"
+has "confining root: refused with the fix" "user root has uid 0, which a cell cannot confine" "$(cat "$LOG")"
+has "... list it in exempt" "list it in 'exempt'" "$(cat "$LOG")"
+rm -f "$W/keys/root"
 
 rm -f "$CONF"
 refused "missing config" "$U" "$CONF: cannot open: No such file or directory"
