@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 build=(build-essential pkg-config libpam0g-dev libcap-dev libseccomp-dev libsubid-dev
        libcmocka-dev uidmap procps util-linux login passwd)
-test=(openssh-server openssh-client expect iproute2 libpamtest0-dev libpam-wrapper)
+test=(openssh-server openssh-client expect iproute2 libcap2-bin libpamtest0-dev libpam-wrapper)
 
 want=("${build[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test[@]}")
