@@ -40,15 +40,15 @@ $(B)/libcell.a: $(LIB_OBJ)
 
 $(B)/pam_cell.so: $(B)/pam_module/pam_cell.o $(B)/libcell.a pam_module/module.map
 	$(CC) -shared $(LDHARDEN) -Wl,--version-script=pam_module/module.map \
-	      -Wl,--no-undefined -o $@ $< $(B)/libcell.a -lpam -lsubid
+	      -Wl,--no-undefined -o $@ $< $(B)/libcell.a -lpam -lsubid -lseccomp
 
 # Static: no dynamic loader, so LD_PRELOAD/LD_AUDIT/LD_LIBRARY_PATH passed by a
 # login program (sshd AcceptEnv, PAM env) cannot run code outside the cell.
 $(B)/cellsh: $(B)/shell/cellsh.o $(B)/libcell.a
-	$(CC) -static-pie $(LDHARDEN) -o $@ $^ -l:libcap.a
+	$(CC) -static-pie $(LDHARDEN) -o $@ $^ -l:libcap.a -l:libseccomp.a
 
 $(B)/cell-init: $(B)/init/cell-init.o $(B)/libcell.a
-	$(CC) -pie $(LDHARDEN) -o $@ $^ -lcap
+	$(CC) -pie $(LDHARDEN) -o $@ $^ -lcap -lseccomp
 
 $(B)/lib:
 	mkdir -p $@
@@ -59,7 +59,7 @@ TEST_TOOLS := $(B)/tests/logsink $(B)/tests/dlopen_check
 
 $(B)/tests/test_%: tests/unit/test_%.c $(B)/libcell.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(B)/libcell.a -lcmocka -lcap -lsubid
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(B)/libcell.a -lcmocka -lcap -lsubid -lseccomp
 
 $(B)/tests/%: tests/tools/%.c $(B)/libcell.a
 	@mkdir -p $(dir $@)

@@ -1,39 +1,54 @@
 // SPDX-License-Identifier: MIT
 /*
- * cell-init: exec'd by pam_cell's child with fd 3 a socket to pam_cell and
- * nothing else open. Privilege phases, once:
+ * cell-init: exec'd by pam_cell's child with fd 3 a socket to pam_cell, fd 4
+ * the read end of the cell's life pipe, and nothing else open.
  *
- *   root (fresh exec)  -> set the user's groups, gid, uid; prove root is gone
- *   user               -> unshare a user namespace owned by the user; root
- *                         (pam_cell) writes its maps from outside
- *   user, caps in ns   -> clone PID 1 (CLONE_PARENT: a child of the login
- *                         program) into new mnt/uts/ipc/pid/cgroup namespaces;
- *                         PID 1 builds the root fs, sets the hostname, drops
- *                         every capability, becomes joinable, reaps.
- *
- * Nothing here runs with host privilege after the first phase.
+ *   monitor (root, this process, for the cell's whole life)
+ *     creates the cell's cgroups; forks the user side; writes its uid/gid
+ *     maps and puts it in the cgroups; checks PID 1; then waits until the
+ *     cell ends (PID 1 dies) or its last session goes (every write end of the
+ *     life pipe closed, also when a login program is SIGKILLed), kills it and
+ *     removes its registry entry and cgroups. It runs nothing of the user's
+ *     and takes no input but "done" messages and the pipe's hangup.
+ *   user side (the user, dropped for good right after the fork)
+ *     unshares a user namespace owned by the user, waits for the maps, then
+ *     clones PID 1 (CLONE_PARENT: the monitor's child) into new
+ *     mnt/uts/ipc/pid/cgroup namespaces and exits.
+ *   PID 1 (the user, capabilities only inside the cell's user namespace)
+ *     builds the root fs, sets the hostname, drops its capabilities, becomes
+ *     joinable, reaps.
  */
 #include <errno.h>
 #include <grp.h>
+#include <linux/capability.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <unistd.h>
 
+#include "cgroup.h"
+#include "create.h"
 #include "harden.h"
 #include "proto.h"
+#include "registry.h"
 #include "rootfs.h"
 #include "util.h"
 
 #define MAX_GROUPS 1024
+#define SETUP_TIMEOUT_MS 30000
+#define CGROUP_EMPTY_TIMEOUT_MS 60000
 
 struct init_args {
+	const char *id;
 	uid_t uid;
 	gid_t gid;
 	gid_t groups[MAX_GROUPS];
@@ -41,49 +56,76 @@ struct init_args {
 	const char *home;
 	const char *hostname;
 	unsigned long long tmpfs;
+	struct cell_limits limits;
+	bool shared;
+	const char *uid_map, *gid_map;
 };
+
+/* Where fail() reports: pam_cell's socket in the monitor, the monitor's in
+ * the user side and PID 1. */
+static int chan = CELL_INIT_FD;
 
 static void __attribute__((noreturn)) fail(const struct cell_err *e)
 {
-	msg_send(CELL_INIT_FD, MSG_ERROR, e->code, 0, e->msg);
+	msg_send(chan, MSG_ERROR, e->code, 0, e->msg);
 	_exit(1);
 }
 
 static int parse_args(int argc, char **argv, struct init_args *a, struct cell_err *e)
 {
 	unsigned long v;
-	int seen = 0;
+	unsigned seen = 0;
 
 	for (int i = 1; i < argc; i++) {
 		char *eq = strchr(argv[i], '='), *val;
+		bool ok = true;
 
 		if (!eq)
 			return cell_err_set(e, EINVAL, "bad argument '%s'", argv[i]);
+		*eq = '\0';
 		val = eq + 1;
-		if (strncmp(argv[i], "uid=", 4) == 0 && parse_ulong(val, &v) == 0 && v > 0) {
-			a->uid = (uid_t)v, seen |= 1;
-		} else if (strncmp(argv[i], "gid=", 4) == 0 && parse_ulong(val, &v) == 0) {
-			a->gid = (gid_t)v, seen |= 2;
-		} else if (strncmp(argv[i], "groups=", 7) == 0) {
+		if (strcmp(argv[i], "id") == 0) {
+			a->id = val, seen |= 1u << 0, ok = cell_id_valid(val);
+		} else if (strcmp(argv[i], "uid") == 0) {
+			ok = parse_ulong(val, &v) == 0 && v > 0;
+			a->uid = (uid_t)v, seen |= 1u << 1;
+		} else if (strcmp(argv[i], "gid") == 0) {
+			ok = parse_ulong(val, &v) == 0;
+			a->gid = (gid_t)v, seen |= 1u << 2;
+		} else if (strcmp(argv[i], "groups") == 0) {
 			char *save = NULL;
 
-			for (char *g = strtok_r(val, ",", &save); g; g = strtok_r(NULL, ",", &save)) {
-				if (a->ngroups >= MAX_GROUPS || parse_ulong(g, &v) < 0)
-					return cell_err_set(e, EINVAL, "bad group list");
+			for (char *g = strtok_r(val, ",", &save); g && ok; g = strtok_r(NULL, ",", &save)) {
+				ok = a->ngroups < MAX_GROUPS && parse_ulong(g, &v) == 0;
 				a->groups[a->ngroups++] = (gid_t)v;
 			}
-			seen |= 4;
-		} else if (strncmp(argv[i], "home=", 5) == 0) {
-			a->home = val, seen |= 8;
-		} else if (strncmp(argv[i], "hostname=", 9) == 0) {
-			a->hostname = val, seen |= 16;
-		} else if (strncmp(argv[i], "tmpfs=", 6) == 0 && parse_size(val, &a->tmpfs) == 0) {
-			seen |= 32;
+			seen |= 1u << 3;
+		} else if (strcmp(argv[i], "home") == 0) {
+			a->home = val, seen |= 1u << 4, ok = val[0] == '/';
+		} else if (strcmp(argv[i], "hostname") == 0) {
+			a->hostname = val, seen |= 1u << 5;
+		} else if (strcmp(argv[i], "tmpfs") == 0) {
+			ok = parse_size(val, &a->tmpfs) == 0, seen |= 1u << 6;
+		} else if (strcmp(argv[i], "pids_max") == 0) {
+			ok = parse_ulong(val, &a->limits.pids_max) == 0, seen |= 1u << 7;
+		} else if (strcmp(argv[i], "memory_max") == 0) {
+			ok = parse_size(val, &a->limits.memory_max) == 0, seen |= 1u << 8;
+		} else if (strcmp(argv[i], "cpu_weight") == 0) {
+			ok = parse_ulong(val, &a->limits.cpu_weight) == 0, seen |= 1u << 9;
+		} else if (strcmp(argv[i], "shared") == 0) {
+			ok = parse_ulong(val, &v) == 0 && v <= 1;
+			a->shared = v == 1, seen |= 1u << 10;
+		} else if (strcmp(argv[i], "uid_map") == 0) {
+			a->uid_map = val, seen |= 1u << 11;
+		} else if (strcmp(argv[i], "gid_map") == 0) {
+			a->gid_map = val, seen |= 1u << 12;
 		} else {
-			return cell_err_set(e, EINVAL, "bad argument '%s'", argv[i]);
+			ok = false;
 		}
+		if (!ok)
+			return cell_err_set(e, EINVAL, "bad argument '%s=%s'", argv[i], val);
 	}
-	if (seen != 63)
+	if (seen != (1u << 13) - 1)
 		return cell_err_set(e, EINVAL, "missing arguments");
 	return 0;
 }
@@ -126,8 +168,7 @@ static void __attribute__((noreturn)) run_pid1(const struct init_args *a)
 	struct rootfs_spec rs = { .home = a->home, .uid = a->uid, .tmpfs_size = a->tmpfs };
 	struct cell_err e = { 0 };
 
-	/* A clone does not inherit it: die with the login program from the
-	 * start, also if pam_cell gives up while the root is being built. */
+	/* A clone does not inherit it: die with the monitor from the start. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (rootfs_build_host(&rs, &e) < 0)
 		fail(&e);
@@ -135,52 +176,45 @@ static void __attribute__((noreturn)) run_pid1(const struct init_args *a)
 		cell_err_sys(&e, "sethostname");
 		fail(&e);
 	}
-	if (harden_drop_caps(&e) < 0)
+	/* Every capability goes, but one that means nothing outside the initial
+	 * user namespace stays permitted: with it no process in the cell can
+	 * ptrace PID 1 or read its memory, although PID 1 must be dumpable. */
+	if (harden_drop_caps_keep(CAP_WAKE_ALARM, &e) < 0)
 		fail(&e);
 	/* Joinable from now on: setns needs a dumpable target. Safe: this
-	 * process was exec'd fresh and holds no capability any more. */
+	 * process was exec'd fresh and holds no usable capability. */
 	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) {
 		cell_err_sys(&e, "PR_SET_DUMPABLE");
 		fail(&e);
 	}
-	/* Again, in case a credential change cleared it. If the login program
-	 * is already gone, the send below fails and PID 1 exits. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	if (msg_send(CELL_INIT_FD, MSG_READY, 0, 0, NULL) < 0)
+	if (msg_send(chan, MSG_READY, 0, 0, NULL) < 0)
 		_exit(1);
-	close(CELL_INIT_FD);
+	close(chan);
 	reap_forever();
 }
 
-int main(int argc, char **argv)
+/* The user side: never returns. */
+static void __attribute__((noreturn)) user_side(const struct init_args *a)
 {
-	struct init_args a = { 0 };
 	struct cell_err e = { 0 };
 	struct cell_msg m;
-	struct stat st;
 	pid_t pid1;
 
-	/* Only pam_cell starts this: as root, with the socket on fd 3. */
-	if (geteuid() != 0 || fstat(CELL_INIT_FD, &st) < 0 || !S_ISSOCK(st.st_mode)) {
-		fprintf(stderr, "cell-init: started by pam_cell.so only; not a command\n");
-		return 2;
-	}
-	close_range(CELL_INIT_FD + 1, ~0U, 0);
-	if (parse_args(argc, argv, &a, &e) < 0 || drop_to_user(&a, &e) < 0)
+	if (drop_to_user(a, &e) < 0)
 		fail(&e);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-
 	if (unshare(CLONE_NEWUSER) < 0) {
 		cell_err_sys(&e, "unshare(CLONE_NEWUSER) (are user namespaces enabled? "
 			     "see user.max_user_namespaces)");
 		fail(&e);
 	}
-	if (msg_send(CELL_INIT_FD, MSG_USERNS, 0, 0, NULL) < 0)
+	if (msg_send(chan, MSG_USERNS, 0, 0, NULL) < 0)
 		_exit(1);
-	if (msg_recv(CELL_INIT_FD, &m, now_ms() + 60000, &e) < 0 || m.type != MSG_GO)
-		_exit(1);	/* pam_cell gave up: it reports the reason */
+	if (msg_recv(chan, &m, now_ms() + SETUP_TIMEOUT_MS, &e) < 0 || m.type != MSG_GO)
+		_exit(1);	/* the monitor gave up: it reports the reason */
 
-	/* CLONE_PARENT: PID 1 is the login program's child, not ours. */
+	/* CLONE_PARENT: PID 1 is the monitor's child, not ours. */
 	pid1 = (pid_t)syscall(SYS_clone, CLONE_PARENT | CLONE_NEWNS | CLONE_NEWUTS |
 				  CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWCGROUP,
 			      NULL, NULL, NULL, 0);
@@ -189,7 +223,193 @@ int main(int argc, char **argv)
 		fail(&e);
 	}
 	if (pid1 == 0)
-		run_pid1(&a);
-	msg_send(CELL_INIT_FD, MSG_PID, 0, pid1, NULL);
+		run_pid1(a);
+	msg_send(chan, MSG_PID, 0, pid1, NULL);
+	_exit(0);
+}
+
+static void reap(pid_t pid)
+{
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* Build the cell; on success h describes PID 1. */
+static int setup(const struct init_args *a, const struct cgroup_layout *l,
+		 struct cell_handle *h, pid_t *user, struct cell_err *e)
+{
+	_cleanup_close_ int procfd = -1, mine = -1;
+	long long deadline = now_ms() + SETUP_TIMEOUT_MS;
+	unsigned long userns_ino = 0;
+	struct cell_msg m;
+	pid_t pid1 = 0;
+	int sv[2];
+
+	procfd = proc_open_root(e);
+	if (procfd < 0 || cgroup_create(l, a->id, &a->limits, e) < 0)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return cell_err_sys(e, "socketpair");
+	mine = sv[0];
+	*user = fork();
+	if (*user < 0) {
+		close(sv[1]);
+		return cell_err_sys(e, "fork");
+	}
+	if (*user == 0) {
+		close(CELL_INIT_FD);
+		close(CELL_LIFE_FD);
+		close(mine);
+		chan = sv[1];
+		user_side(a);
+	}
+	close(sv[1]);
+
+	if (msg_recv(mine, &m, deadline, e) < 0)
+		return -1;
+	if (m.type == MSG_ERROR)
+		return cell_err_set(e, m.code, "%s", m.text);
+	if (m.type != MSG_USERNS)
+		return cell_err_set(e, EPROTO, "unexpected message '%c'", m.type);
+	/* Our own unreaped child: its pid is stable while we write. */
+	if (cell_write_maps(procfd, *user, a->uid, a->uid_map, a->gid_map, &userns_ino, e) < 0 ||
+	    cgroup_attach(l, a->id, *user, e) < 0)
+		return -1;
+	if (msg_send(mine, MSG_GO, 0, 0, NULL) < 0)
+		return cell_err_sys(e, "telling the user side to go on");
+	/* 'P' (user side) and 'R' (PID 1) may come in either order. */
+	for (bool ready = false; !ready || !pid1;) {
+		if (msg_recv(mine, &m, deadline, e) < 0)
+			return -1;
+		if (m.type == MSG_PID && !pid1 && m.value > 1 && m.value < (1LL << 31))
+			pid1 = (pid_t)m.value;
+		else if (m.type == MSG_READY)
+			ready = true;
+		else if (m.type == MSG_ERROR)
+			return cell_err_set(e, m.code, "%s", m.text);
+		else
+			return cell_err_set(e, EPROTO, "unexpected message '%c'", m.type);
+	}
+	if (cell_verify_pid1(procfd, pid1, getpid(), a->uid, h, e) < 0)
+		return -1;
+	if (h->ns[NS_USER] != userns_ino)
+		return cell_err_set(e, EPROTO, "PID 1 is not in the mapped user namespace");
+	return 0;
+}
+
+static void end_shared(const struct init_args *a)
+{
+	struct cell_err e;
+	int lock = registry_lock_user(a->uid, 30000, &e);
+
+	registry_shared_clear(a->uid, a->id);
+	registry_life_remove(a->id);
+	if (lock >= 0)
+		close(lock);
+}
+
+/* Return when the cell has ended or been killed. */
+static void watch(const struct init_args *a, const struct cell_handle *h)
+{
+	struct pollfd p[2] = { { .fd = CELL_LIFE_FD, .events = POLLIN },
+			       { .fd = h->pidfd, .events = POLLIN } };
+
+	for (;;) {
+		char buf[64];
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[1].revents)
+			return;		/* PID 1 is gone */
+		if (p[0].revents & (POLLERR | POLLNVAL))
+			break;
+		if (p[0].revents & POLLHUP) {
+			struct cell_err e;
+			int lock;
+
+			if (!a->shared)
+				break;
+			/* Under the user's lock no session can join meanwhile: if
+			 * there is still no writer, the cell is over. */
+			lock = registry_lock_user(a->uid, 30000, &e);
+			if (poll(p, 1, 0) == 1 && (p[0].revents & POLLHUP)) {
+				registry_shared_clear(a->uid, a->id);
+				registry_remove(a->id, &e);
+				registry_life_remove(a->id);
+				cell_kill(h->pidfd, &e);
+				if (lock >= 0)
+					close(lock);
+				syslog(LOG_INFO, "cell %s ended: its last session closed", a->id);
+				return;
+			}
+			if (lock >= 0)
+				close(lock);
+		} else if (p[0].revents & POLLIN) {
+			if (read(CELL_LIFE_FD, buf, sizeof(buf)) <= 0)
+				break;	/* nobody writes to it; drain and go on */
+		}
+	}
+	cell_kill(h->pidfd, &(struct cell_err){ 0 });
+}
+
+int main(int argc, char **argv)
+{
+	struct init_args a = { 0 };
+	struct cell_handle h = { .pidfd = -1 };
+	struct cgroup_layout layout;
+	struct cell_err e = { 0 };
+	struct stat st, lst;
+	pid_t user = 0;
+	int left;
+
+	/* Only pam_cell starts this: as root, with the socket on fd 3 and the
+	 * life pipe on fd 4. */
+	if (geteuid() != 0 || fstat(CELL_INIT_FD, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+	    fstat(CELL_LIFE_FD, &lst) < 0 || !S_ISFIFO(lst.st_mode)) {
+		fprintf(stderr, "cell-init: started by pam_cell.so only; not a command\n");
+		return 2;
+	}
+	close_range(CELL_LIFE_FD + 1, ~0U, 0);
+	signal(SIGPIPE, SIG_IGN);
+	openlog("cell-init", LOG_PID, LOG_AUTHPRIV);
+	if (parse_args(argc, argv, &a, &e) < 0)
+		fail(&e);
+	if (cgroup_layout(&layout, &e) < 0)
+		fail(&e);
+
+	if (setup(&a, &layout, &h, &user, &e) < 0) {
+		msg_send(CELL_INIT_FD, MSG_ERROR, e.code, 0, e.msg);
+		/* Our children only: the user side, and PID 1 if it exists. */
+		if (user > 0)
+			kill(user, SIGKILL);
+		if (h.pidfd >= 0)
+			cell_kill(h.pidfd, &e);
+		while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+			;
+		cgroup_destroy(&layout, a.id, 5000);
+		return 1;
+	}
+	/* The user side has nothing left to do. */
+	kill(user, SIGKILL);
+	reap(user);
+	if (msg_send(CELL_INIT_FD, MSG_PID, 0, h.pid, NULL) < 0 ||
+	    msg_send(CELL_INIT_FD, MSG_READY, 0, 0, NULL) < 0)
+		cell_kill(h.pidfd, &e);	/* pam_cell gave up */
+	close(CELL_INIT_FD);
+
+	watch(&a, &h);
+	reap(h.pid);
+	/* Idempotent: pam_cell may have removed it already. */
+	registry_remove(a.id, &e);
+	if (a.shared)
+		end_shared(&a);
+	left = cgroup_destroy(&layout, a.id, CGROUP_EMPTY_TIMEOUT_MS);
+	if (left)
+		syslog(LOG_WARNING, "cell %s: %d cgroup(s) still in use after %d s; left in "
+		       "place under %s", a.id, left, CGROUP_EMPTY_TIMEOUT_MS / 1000,
+		       CELL_CGROUP_PARENT);
 	return 0;
 }

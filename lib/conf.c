@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -42,6 +43,13 @@ enum {
 	KEY_TMPFS_SIZE = 1u << 5,
 	KEY_SERVICES = 1u << 6,
 	KEY_ROOTFS = 1u << 7,
+	KEY_SHARE = 1u << 8,
+	KEY_PIDS_MAX = 1u << 9,
+	KEY_MEMORY_MAX = 1u << 10,
+	KEY_CPU_WEIGHT = 1u << 11,
+	KEY_SECCOMP_ALLOW = 1u << 12,
+	KEY_SECCOMP_DENY = 1u << 13,
+	KEY_RLIMIT0 = 1u << 16,		/* one bit per rlimit from here */
 };
 
 struct parse_ctx {
@@ -58,7 +66,7 @@ static void add_error(struct cell_conf *c, const char *file, int line,
 static void add_error(struct cell_conf *c, const char *file, int line,
 		      const char *fmt, ...)
 {
-	char msg[300];
+	char msg[600];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -98,6 +106,21 @@ static void profile_builtin(struct cell_profile *p)
 	p->tmpfs_size = 64ULL << 20;
 	strcpy(p->services, "*");
 	strcpy(p->rootfs, "host");
+	p->pids_max = 2048;
+	p->memory_pct = 50;
+	p->cpu_weight = 100;
+	p->rlimits[2].set = true;	/* core = 0: no core files of cell processes */
+}
+
+unsigned long long conf_memory_max(const struct cell_profile *p)
+{
+	struct sysinfo si;
+
+	if (p->memory_max || !p->memory_pct)
+		return p->memory_max;
+	if (sysinfo(&si) < 0)
+		return 0;
+	return (unsigned long long)si.totalram * si.mem_unit / 100 * p->memory_pct;
 }
 
 void conf_init(struct cell_conf *c)
@@ -227,7 +250,60 @@ static const char *set_profile_key(struct cell_profile *p, unsigned bit,
 		if (strcmp(v, "host") != 0)
 			return "must be 'host' (the only root filesystem this version builds)";
 		return set_string(p->rootfs, sizeof(p->rootfs), v) ? "is too long" : NULL;
+	case KEY_SHARE:
+		if (strcmp(v, "none") == 0)
+			p->share_user = false;
+		else if (strcmp(v, "user") == 0)
+			p->share_user = true;
+		else
+			return "must be 'none' (a cell per session) or 'user' (one per user)";
+		return NULL;
+	case KEY_PIDS_MAX:
+		if (strcmp(v, "none") == 0) {
+			p->pids_max = 0;
+			return NULL;
+		}
+		if (parse_ulong(v, &p->pids_max) < 0 || p->pids_max < 8 || p->pids_max > 4194304)
+			return "must be a number from 8 to 4194304, or 'none'";
+		return NULL;
+	case KEY_MEMORY_MAX: {
+		unsigned long pct;
+		size_t n = strlen(v);
+
+		p->memory_max = 0;
+		p->memory_pct = 0;
+		if (strcmp(v, "none") == 0)
+			return NULL;
+		if (n > 1 && v[n - 1] == '%') {
+			char num[16];
+
+			snprintf(num, sizeof(num), "%.*s", (int)(n - 1), v);
+			if (n - 1 >= sizeof(num) || parse_ulong(num, &pct) < 0 || pct < 1 || pct > 100)
+				return "must be a size (512M, 2G), a share of RAM (1% to 100%) or 'none'";
+			p->memory_pct = (unsigned)pct;
+			return NULL;
+		}
+		if (parse_size(v, &p->memory_max) < 0 || p->memory_max < (16ULL << 20))
+			return "must be a size of at least 16M (512M, 2G), a share of RAM "
+			       "(1% to 100%) or 'none'";
+		return NULL;
 	}
+	case KEY_CPU_WEIGHT:
+		if (parse_ulong(v, &p->cpu_weight) < 0 || p->cpu_weight < 1 || p->cpu_weight > 10000)
+			return "must be a number from 1 to 10000 (100 is an equal share)";
+		return NULL;
+	case KEY_SECCOMP_ALLOW:
+		if ((why = sb_seccomp_check_allow(v)))
+			return why;
+		return set_string(p->seccomp_allow, sizeof(p->seccomp_allow), v) ? "is too long" : NULL;
+	case KEY_SECCOMP_DENY:
+		if ((why = sb_seccomp_check_deny(v)))
+			return why;
+		return set_string(p->seccomp_deny, sizeof(p->seccomp_deny), v) ? "is too long" : NULL;
+	}
+	for (int i = 0; i < SB_NRLIMITS; i++)
+		if (bit == (unsigned)KEY_RLIMIT0 << i)
+			return sb_rlimit_parse_value(v, &p->rlimits[i]);
 	return "is not a profile key";
 }
 
@@ -239,6 +315,13 @@ static const struct {
 	{ "hostname", KEY_HOSTNAME },	{ "path", KEY_PATH },
 	{ "subid_count", KEY_SUBID_COUNT }, { "tmpfs_size", KEY_TMPFS_SIZE },
 	{ "services", KEY_SERVICES },	{ "rootfs", KEY_ROOTFS },
+	{ "share", KEY_SHARE },		{ "pids_max", KEY_PIDS_MAX },
+	{ "memory_max", KEY_MEMORY_MAX }, { "cpu_weight", KEY_CPU_WEIGHT },
+	{ "seccomp_allow", KEY_SECCOMP_ALLOW }, { "seccomp_deny", KEY_SECCOMP_DENY },
+	{ "rlimit_nofile", KEY_RLIMIT0 << 0 }, { "rlimit_nproc", KEY_RLIMIT0 << 1 },
+	{ "rlimit_core", KEY_RLIMIT0 << 2 },	{ "rlimit_fsize", KEY_RLIMIT0 << 3 },
+	{ "rlimit_as", KEY_RLIMIT0 << 4 },	{ "rlimit_stack", KEY_RLIMIT0 << 5 },
+	{ "rlimit_memlock", KEY_RLIMIT0 << 6 }, { "rlimit_cpu", KEY_RLIMIT0 << 7 },
 };
 
 static const char *const global_keys[] = { "include", "exempt", "cellsh",
@@ -246,7 +329,10 @@ static const char *const global_keys[] = { "include", "exempt", "cellsh",
 
 #define VALID_KEYS \
 	"include, exempt, cellsh, cell_init, subid_min; in a section: " \
-	"identity, shell, hostname, path, subid_count, tmpfs_size, services, rootfs"
+	"identity, shell, hostname, path, subid_count, tmpfs_size, services, rootfs, " \
+	"share, pids_max, memory_max, cpu_weight, seccomp_allow, seccomp_deny, rlimit_nofile, " \
+	"rlimit_nproc, rlimit_core, rlimit_fsize, rlimit_as, rlimit_stack, rlimit_memlock, " \
+	"rlimit_cpu"
 
 static size_t parse_text(struct cell_conf *c, const char *file, const char *text);
 
@@ -643,6 +729,18 @@ static void overlay(struct cell_profile *dst, const struct cell_profile *src)
 	if (src->set & KEY_TMPFS_SIZE) dst->tmpfs_size = src->tmpfs_size;
 	if (src->set & KEY_SERVICES) strcpy(dst->services, src->services);
 	if (src->set & KEY_ROOTFS) strcpy(dst->rootfs, src->rootfs);
+	if (src->set & KEY_SHARE) dst->share_user = src->share_user;
+	if (src->set & KEY_PIDS_MAX) dst->pids_max = src->pids_max;
+	if (src->set & KEY_MEMORY_MAX) {
+		dst->memory_max = src->memory_max;
+		dst->memory_pct = src->memory_pct;
+	}
+	if (src->set & KEY_CPU_WEIGHT) dst->cpu_weight = src->cpu_weight;
+	if (src->set & KEY_SECCOMP_ALLOW) strcpy(dst->seccomp_allow, src->seccomp_allow);
+	if (src->set & KEY_SECCOMP_DENY) strcpy(dst->seccomp_deny, src->seccomp_deny);
+	for (int i = 0; i < SB_NRLIMITS; i++)
+		if (src->set & ((unsigned)KEY_RLIMIT0 << i))
+			dst->rlimits[i] = src->rlimits[i];
 }
 
 static bool service_matches(const char *patterns, const char *service)

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "sandbox.h"
+
 #ifndef CELL_CONF_PATH
 #define CELL_CONF_PATH "/etc/security/cell.conf"
 #endif
@@ -31,7 +33,18 @@ struct cell_profile {
 	unsigned long long tmpfs_size;	/* /tmp, /var/tmp, /dev/shm each */
 	char services[512];		/* PAM service glob patterns */
 	char rootfs[32];		/* only "host" for now */
+	bool share_user;		/* share = user: one cell for all sessions */
+	unsigned long pids_max;		/* cgroup pids.max, 0: none */
+	unsigned long long memory_max;	/* bytes, 0: none (see memory_pct) */
+	unsigned memory_pct;		/* memory_max as a share of RAM, 1..100 */
+	unsigned long cpu_weight;	/* 1..10000, 100 = an equal share */
+	struct sb_rlimit rlimits[SB_NRLIMITS];
+	char seccomp_allow[256];	/* names from sb_seccomp_default */
+	char seccomp_deny[512];		/* extra syscalls denied */
 };
+
+/* memory_max in bytes for this machine (memory_pct resolved), 0 for none. */
+unsigned long long conf_memory_max(const struct cell_profile *p);
 
 enum section_kind { SECTION_DEFAULTS, SECTION_USER, SECTION_GROUP };
 
@@ -52,7 +65,7 @@ struct cell_conf {
 	size_t nsections;
 	struct cell_section defaults;
 	bool have_defaults;
-	char errors[CONF_MAX_ERRORS][400];
+	char errors[CONF_MAX_ERRORS][700];
 	size_t nerrors;			/* total; only the first CONF_MAX_ERRORS kept */
 	int depth;
 };

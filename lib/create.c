@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
- * Building a cell, as root inside the login program. Root does exactly these
- * privileged things, each safe for the reason given:
+ * Building a cell. pam_cell (root, in the login program) does only this:
  *   1. exec cell-init from a root-owned path  - opened component by component
- *      with O_NOFOLLOW, all root-owned, so no user can swap the binary;
- *      the child closes every inherited fd first, so nothing of the login
- *      program (sockets, keys, PAM data) reaches a process the user can touch.
- *   2. write setgroups/gid_map/uid_map        - through a verified procfs, into
- *      our own unreaped child (its pid cannot be recycled), maps computed
- *      from validated subordinate ranges.
- *   3. verify the cell's PID 1                 - must be our child (CLONE_PARENT)
- *      in the user namespace we mapped; a pidfd pins it from then on.
- * Everything else happens in cell-init after it has dropped to the user.
+ *      with O_NOFOLLOW, all root-owned, so no user can swap the binary; the
+ *      child closes every inherited fd but the socket and the life pipe, so
+ *      nothing of the login program (sockets, keys, PAM data) reaches a
+ *      process the user can touch.
+ *   2. verify the cell's PID 1                 - a child of that cell-init (our
+ *      own unreaped child), in a user namespace owned by the user, sharing no
+ *      namespace with the host; a pidfd pins it from then on.
+ * cell-init's first process stays root as the cell's monitor: it writes the
+ * maps (cell_write_maps) into its own child, puts it in the cell's cgroups,
+ * and later tears the cell down. Everything else runs as the user.
  */
 #include "create.h"
 
@@ -47,8 +47,8 @@ static int write_proc_file(int piddir, const char *name, const char *data,
 	return 0;
 }
 
-static int write_maps(int procfd, pid_t pid, const struct cell_spec *s,
-		      unsigned long *userns_ino, struct cell_err *e)
+int cell_write_maps(int procfd, pid_t pid, uid_t uid, const char *uid_map,
+		    const char *gid_map, unsigned long *userns_ino, struct cell_err *e)
 {
 	_cleanup_close_ int piddir = -1, nsfd = -1, selfns = -1;
 	struct stat st, self;
@@ -65,24 +65,25 @@ static int write_maps(int procfd, pid_t pid, const struct cell_spec *s,
 		return cell_err_set(e, EPROTO, "cell-init did not make a user namespace");
 	if (ioctl(nsfd, NS_GET_OWNER_UID, &owner) < 0)
 		return cell_err_sys(e, "NS_GET_OWNER_UID");
-	if (owner != s->uid)
+	if (owner != uid)
 		return cell_err_set(e, EPERM, "cell user namespace is owned by uid %u, not %u",
-				    (unsigned)owner, (unsigned)s->uid);
+				    (unsigned)owner, (unsigned)uid);
 	*userns_ino = (unsigned long)st.st_ino;
 	/* setgroups=deny before gid_map: dropping a group must never unlock a file. */
 	if (write_proc_file(piddir, "setgroups", "deny", e) < 0 ||
-	    write_proc_file(piddir, "gid_map", s->gid_map, e) < 0 ||
-	    write_proc_file(piddir, "uid_map", s->uid_map, e) < 0)
+	    write_proc_file(piddir, "gid_map", gid_map, e) < 0 ||
+	    write_proc_file(piddir, "uid_map", uid_map, e) < 0)
 		return -1;
 	return 0;
 }
 
-static int verify_pid1(int procfd, pid_t pid1, unsigned long userns_ino,
-		       struct cell_handle *h, struct cell_err *e)
+int cell_verify_pid1(int procfd, pid_t pid1, pid_t parent, uid_t uid,
+		     struct cell_handle *h, struct cell_err *e)
 {
-	_cleanup_close_ int piddir = -1, pidfd = -1, selfdir = -1;
+	_cleanup_close_ int piddir = -1, pidfd = -1, selfdir = -1, userns = -1;
 	unsigned long self_ns[NS_COUNT];
 	pid_t ppid = 0;
+	uid_t owner;
 
 	pidfd = pidfd_open(pid1, 0);
 	if (pidfd < 0)
@@ -93,13 +94,16 @@ static int verify_pid1(int procfd, pid_t pid1, unsigned long userns_ino,
 	    proc_stat(piddir, &ppid, &h->starttime, e) < 0 ||
 	    proc_ns_inodes(piddir, h->ns, e) < 0 || proc_ns_inodes(selfdir, self_ns, e) < 0)
 		return -1;
-	/* Our own child, so its pid is stable until we or the login program reap it. */
-	if (ppid != getpid())
-		return cell_err_set(e, EPROTO, "pid %d is not a child of the login program",
-				    (int)pid1);
-	if (h->ns[NS_USER] != userns_ino)
-		return cell_err_set(e, EPROTO, "pid %d is not in the cell's user namespace",
-				    (int)pid1);
+	/* A child of a process that does not reap it yet: its pid is stable. */
+	if (ppid != parent)
+		return cell_err_set(e, EPROTO, "pid %d is not a child of cell-init (%d)",
+				    (int)pid1, (int)parent);
+	userns = openat(piddir, "ns/user", O_RDONLY | O_CLOEXEC);
+	if (userns < 0 || ioctl(userns, NS_GET_OWNER_UID, &owner) < 0)
+		return cell_err_sys(e, "reading the user namespace of pid %d", (int)pid1);
+	if (owner != uid)
+		return cell_err_set(e, EPROTO, "pid %d is in a user namespace of uid %u, not %u",
+				    (int)pid1, (unsigned)owner, (unsigned)uid);
 	for (int i = 0; i < NS_COUNT; i++)
 		if (h->ns[i] == self_ns[i])
 			return cell_err_set(e, EPROTO, "the cell shares the host's %s namespace",
@@ -111,30 +115,8 @@ static int verify_pid1(int procfd, pid_t pid1, unsigned long userns_ino,
 	return 0;
 }
 
-static void reap(pid_t pid)
-{
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-}
-
-/* SIGKILL and reap pid, but only if it is our own child (so its pid cannot
- * have been recycled: nobody else reaps it while we are in this call). */
-static void kill_if_our_child(int procfd, pid_t pid)
-{
-	_cleanup_close_ int dir = -1;
-	struct cell_err ignored;
-	unsigned long long start;
-	pid_t ppid = 0;
-
-	dir = proc_open_pid(procfd, pid, &ignored);
-	if (dir < 0 || proc_stat(dir, &ppid, &start, &ignored) < 0 || ppid != getpid())
-		return;
-	kill(pid, SIGKILL);
-	reap(pid);
-}
-
 /* In the forked child: no allocation, no return. */
-static void __attribute__((noreturn)) exec_cell_init(int initfd, int sock,
+static void __attribute__((noreturn)) exec_cell_init(int initfd, int sock, int life,
 						      char *const argv[])
 {
 	static char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
@@ -142,11 +124,12 @@ static void __attribute__((noreturn)) exec_cell_init(int initfd, int sock,
 	sigset_t none;
 	int null;
 
-	/* Out of the way of 0-3 first: a login program may run with a closed
+	/* Out of the way of 0-4 first: a login program may run with a closed
 	 * stdin/stdout/stderr, so these fds may be anywhere. */
 	sock = fcntl(sock, F_DUPFD_CLOEXEC, 10);
 	initfd = fcntl(initfd, F_DUPFD_CLOEXEC, 10);
-	if (sock < 0 || initfd < 0)
+	life = fcntl(life, F_DUPFD_CLOEXEC, 10);
+	if (sock < 0 || initfd < 0 || life < 0)
 		_exit(127);
 
 	/* The login program's signal handlers and mask are not ours. */
@@ -159,10 +142,11 @@ static void __attribute__((noreturn)) exec_cell_init(int initfd, int sock,
 	null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
 		_exit(127);
-	if (dup2(sock, CELL_INIT_FD) < 0)	/* dup2's target is not close-on-exec */
+	/* dup2's target is not close-on-exec: fds 3 and 4 survive the exec. */
+	if (dup2(sock, CELL_INIT_FD) < 0 || dup2(life, CELL_LIFE_FD) < 0)
 		_exit(127);
-	/* Everything above fd 3 closes at exec, including initfd itself. */
-	if (close_range(CELL_INIT_FD + 1, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+	/* Everything above fd 4 closes at exec, including initfd itself. */
+	if (close_range(CELL_LIFE_FD + 1, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		_exit(127);
 	syscall(SYS_execveat, initfd, "", argv, envp, AT_EMPTY_PATH);
 	_exit(127);
@@ -177,15 +161,18 @@ int cell_kill(int pidfd, struct cell_err *e)
 
 int cell_create(const struct cell_spec *s, struct cell_handle *h, struct cell_err *e)
 {
-	char a_uid[32], a_gid[32], a_groups[2048], a_home[300], a_host[80], a_tmpfs[48];
-	char *argv[] = { "cell-init", a_uid, a_gid, a_groups, a_home, a_host, a_tmpfs, NULL };
+	enum { A_ID, A_UID, A_GID, A_GROUPS, A_HOME, A_HOST, A_TMPFS, A_PIDS, A_MEM, A_CPU,
+	       A_SHARED, A_UIDMAP, A_GIDMAP, A_COUNT };
+	static const char *const keys[A_COUNT] = { "id", "uid", "gid", "groups", "home",
+		"hostname", "tmpfs", "pids_max", "memory_max", "cpu_weight", "shared",
+		"uid_map", "gid_map" };
+	char groups[2048] = "", *argv[A_COUNT + 2] = { "cell-init" };
 	_cleanup_close_ int initfd = -1, procfd = -1, mine = -1, theirs = -1;
 	long long deadline = now_ms() + s->timeout_ms;
-	unsigned long userns_ino = 0;
 	struct cell_msg m;
 	pid_t child, pid1 = 0;
-	int sv[2];
-	size_t off;
+	int sv[2], r = -1;
+	size_t off = 0;
 
 	memset(h, 0, sizeof(*h));
 	h->pidfd = -1;
@@ -198,75 +185,80 @@ int cell_create(const struct cell_spec *s, struct cell_handle *h, struct cell_er
 	procfd = proc_open_root(e);
 	if (procfd < 0)
 		return -1;
-
-	snprintf(a_uid, sizeof(a_uid), "uid=%u", (unsigned)s->uid);
-	snprintf(a_gid, sizeof(a_gid), "gid=%u", (unsigned)s->gid);
-	off = (size_t)snprintf(a_groups, sizeof(a_groups), "groups=");
-	for (size_t i = 0; i < s->ngroups && off < sizeof(a_groups); i++)
-		off += (size_t)snprintf(a_groups + off, sizeof(a_groups) - off, "%s%u",
+	for (size_t i = 0; i < s->ngroups && off < sizeof(groups); i++)
+		off += (size_t)snprintf(groups + off, sizeof(groups) - off, "%s%u",
 					i ? "," : "", (unsigned)s->groups[i]);
-	if (off >= sizeof(a_groups) ||
-	    (size_t)snprintf(a_home, sizeof(a_home), "home=%s", s->home) >= sizeof(a_home))
-		return cell_err_set(e, E2BIG, "too many groups or home path too long");
-	snprintf(a_host, sizeof(a_host), "hostname=%s", s->profile->hostname);
-	snprintf(a_tmpfs, sizeof(a_tmpfs), "tmpfs=%llu", s->profile->tmpfs_size);
+	if (off >= sizeof(groups))
+		return cell_err_set(e, E2BIG, "too many groups");
+	{
+		const struct cell_profile *p = s->profile;
+		char v[A_COUNT][40];
+		const char *val[A_COUNT];
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return cell_err_sys(e, "socketpair");
+		snprintf(v[A_UID], sizeof(v[0]), "%u", (unsigned)s->uid);
+		snprintf(v[A_GID], sizeof(v[0]), "%u", (unsigned)s->gid);
+		snprintf(v[A_TMPFS], sizeof(v[0]), "%llu", p->tmpfs_size);
+		snprintf(v[A_PIDS], sizeof(v[0]), "%lu", p->pids_max);
+		snprintf(v[A_MEM], sizeof(v[0]), "%llu", s->memory_max);
+		snprintf(v[A_CPU], sizeof(v[0]), "%lu", p->cpu_weight);
+		snprintf(v[A_SHARED], sizeof(v[0]), "%d", p->share_user ? 1 : 0);
+		for (int i = 0; i < A_COUNT; i++)
+			val[i] = v[i];
+		val[A_ID] = s->id;
+		val[A_GROUPS] = groups;
+		val[A_HOME] = s->home;
+		val[A_HOST] = p->hostname;
+		val[A_UIDMAP] = s->uid_map;
+		val[A_GIDMAP] = s->gid_map;
+		for (int i = 0; i < A_COUNT; i++) {
+			if (asprintf(&argv[i + 1], "%s=%s", keys[i], val[i]) < 0) {
+				argv[i + 1] = NULL;
+				cell_err_set(e, ENOMEM, "out of memory");
+				goto out;
+			}
+		}
+	}
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		cell_err_sys(e, "socketpair");
+		goto out;
+	}
 	mine = sv[0];
 	theirs = sv[1];
 	child = fork();
-	if (child < 0)
-		return cell_err_sys(e, "fork");
+	if (child < 0) {
+		cell_err_sys(e, "fork");
+		goto out;
+	}
 	if (child == 0)
-		exec_cell_init(initfd, theirs, argv);
+		exec_cell_init(initfd, theirs, s->life_fd, argv);
 	closep(&theirs);
 	theirs = -1;
 
-	if (msg_recv(mine, &m, deadline, e) < 0)
-		goto fail;
-	if (m.type != MSG_USERNS) {
-		if (m.type == MSG_ERROR)
-			cell_err_set(e, m.code, "cell-init: %s", m.text);
-		else
-			cell_err_set(e, EPROTO, "cell-init: unexpected message '%c'", m.type);
-		goto fail;
-	}
-	if (write_maps(procfd, child, s, &userns_ino, e) < 0)
-		goto fail;
-	if (msg_send(mine, MSG_GO, 0, 0, NULL) < 0) {
-		cell_err_sys(e, "telling cell-init to go on");
-		goto fail;
-	}
-	/* 'P' (from cell-init) and 'R' (from PID 1) may come in either order. */
-	for (bool ready = false; !ready || !pid1;) {
+	/* 'P' then 'R' from cell-init's monitor, or 'E' with the reason. */
+	while (!pid1 || !h->pid) {
 		if (msg_recv(mine, &m, deadline, e) < 0)
-			goto fail;
+			goto out;
 		if (m.type == MSG_PID && !pid1 && m.value > 1 && m.value < (1LL << 31)) {
 			pid1 = (pid_t)m.value;
-		} else if (m.type == MSG_READY) {
-			ready = true;
+		} else if (m.type == MSG_READY && pid1) {
+			if (cell_verify_pid1(procfd, pid1, child, s->uid, h, e) < 0)
+				goto out;
 		} else if (m.type == MSG_ERROR) {
 			cell_err_set(e, m.code, "cell-init: %s", m.text);
-			goto fail;
+			goto out;
 		} else {
 			cell_err_set(e, EPROTO, "cell-init: unexpected message '%c'", m.type);
-			goto fail;
+			goto out;
 		}
 	}
-	if (verify_pid1(procfd, pid1, userns_ino, h, e) < 0)
-		goto fail;
-	/* cell-init's first process has nothing left to do once PID 1 exists:
-	 * kill it so that reaping our own child can never block. */
-	kill(child, SIGKILL);
-	reap(child);
-	return 0;
-
-fail:
-	/* Fail closed: kill what was started, never waiting on the cell. */
-	kill(child, SIGKILL);
-	if (pid1 > 0)
-		kill_if_our_child(procfd, pid1);
-	reap(child);
-	return -1;
+	h->monitor = child;
+	r = 0;
+out:
+	/* On failure nothing is killed from here: closing the socket (and the
+	 * caller closing the life pipe) makes the monitor kill the cell, remove
+	 * its cgroups and exit, so this never waits on a dying cell. */
+	for (int i = 1; argv[i]; i++)
+		free(argv[i]);
+	return r;
 }

@@ -24,8 +24,14 @@ static int last_cap(void)
 
 int harden_drop_caps(struct cell_err *e)
 {
+	return harden_drop_caps_keep(-1, e);
+}
+
+int harden_drop_caps_keep(int keep, struct cell_err *e)
+{
 	int last = last_cap();
 	cap_t none;
+	cap_value_t kept = keep;
 
 	for (int c = 0; c <= last; c++)
 		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
@@ -43,6 +49,10 @@ int harden_drop_caps(struct cell_err *e)
 	none = cap_init();
 	if (!none)
 		return cell_err_sys(e, "cap_init");
+	if (keep >= 0 && cap_set_flag(none, CAP_PERMITTED, 1, &kept, CAP_SET) < 0) {
+		cap_free(none);
+		return cell_err_sys(e, "cap_set_flag");
+	}
 	if (cap_set_proc(none) < 0) {
 		cell_err_sys(e, "clearing capability sets");
 		cap_free(none);
@@ -53,7 +63,9 @@ int harden_drop_caps(struct cell_err *e)
 	/* Prove it. */
 	{
 		cap_t now = cap_get_proc(), empty = cap_init();
-		int differs = !now || !empty || cap_compare(now, empty) != 0;
+		int differs = !now || !empty ||
+			      (keep >= 0 && cap_set_flag(empty, CAP_PERMITTED, 1, &kept, CAP_SET) < 0) ||
+			      cap_compare(now, empty) != 0;
 
 		cap_free(now);
 		cap_free(empty);

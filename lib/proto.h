@@ -3,17 +3,22 @@
 #define CELL_PROTO_H
 
 /*
- * pam_cell <-> cell-init, over a SOCK_SEQPACKET pair on cell-init's fd 3:
- *   init -> pam  'U'          user namespace made, waiting for maps
- *   pam  -> init 'G'          setgroups/gid_map/uid_map written
- *   init -> pam  'P' value    host pid of the cell's PID 1
- *   PID1 -> pam  'R'          root filesystem built, capabilities dropped
- *   any  -> pam  'E' code txt a step failed (code is an errno value)
- * Nothing cell-init says is trusted beyond "done": root verifies the pid.
+ * Messages over SOCK_SEQPACKET pairs.
+ * pam_cell <-> cell-init's monitor (root), on the monitor's fd 3:
+ *   mon  -> pam  'P' value    host pid of the cell's PID 1
+ *   mon  -> pam  'R'          the cell is built; pam_cell verifies PID 1 itself
+ *   mon  -> pam  'E' code txt a step failed (code is an errno value)
+ * monitor <-> its user-side child and the cell's PID 1:
+ *   user -> mon  'U'          user namespace made, waiting for maps
+ *   mon  -> user 'G'          setgroups/gid_map/uid_map written, in the cgroups
+ *   user -> mon  'P' value    host pid of the cell's PID 1
+ *   PID1 -> mon  'R'          root filesystem built, capabilities dropped
+ * Nothing a user-side process says is trusted beyond "done": root verifies.
  */
 #include "err.h"
 
 #define CELL_INIT_FD 3
+#define CELL_LIFE_FD 4	/* read end of the life pipe, in the monitor */
 
 enum { MSG_USERNS = 'U', MSG_GO = 'G', MSG_PID = 'P', MSG_READY = 'R', MSG_ERROR = 'E' };
 

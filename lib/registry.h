@@ -36,6 +36,10 @@ struct cell_record {
 	char path[512];
 	char hostname[64];
 	long long created;		/* CLOCK_REALTIME seconds */
+	bool shared;			/* share = user: joined by every session */
+	char rlimits[256];		/* sb_rlimits_format */
+	char seccomp_allow[256];
+	char seccomp_deny[512];
 };
 
 bool cell_id_valid(const char *id);
@@ -48,5 +52,14 @@ int registry_remove(const char *id, struct cell_err *e);
 /* Remove entries whose PID 1 is gone (a login program killed before it
  * could close its session). Root only. Returns how many were removed. */
 int registry_sweep(void);
+
+/* Shared cells (share = user); see registry.c. Root only. */
+int registry_lock_user(uid_t uid, int timeout_ms, struct cell_err *e);	/* fd */
+int registry_shared_get(uid_t uid, char id[CELL_ID_LEN + 1]);
+int registry_shared_set(uid_t uid, const char *id, struct cell_err *e);
+void registry_shared_clear(uid_t uid, const char *id);
+int registry_life_create(const char *id, int *reader, int *writer, struct cell_err *e);
+int registry_life_join(const char *id, struct cell_err *e);	/* write end fd */
+void registry_life_remove(const char *id);
 
 #endif

@@ -10,6 +10,7 @@
  * session (PAM_SESSION_ERR): the login program then gives no shell.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <security/pam_ext.h>
@@ -24,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "conf.h"
 #include "create.h"
 #include "idmap.h"
@@ -42,7 +44,11 @@ struct args {
 
 struct state {
 	char id[CELL_ID_LEN + 1];
-	int pidfd;
+	int pidfd;			/* the cell's PID 1 */
+	int life;			/* our write end of the cell's life pipe */
+	bool shared;
+	struct cgroup_layout layout;
+	struct cgroup_origin origin;	/* where the login program was before */
 	long long started_ms;
 };
 
@@ -146,6 +152,8 @@ static void cleanup_state(pam_handle_t *pamh, void *data, int status)
 	(void)status;
 	if (s->pidfd >= 0)
 		close(s->pidfd);
+	if (s->life >= 0)
+		close(s->life);
 	free(s);
 }
 
@@ -178,18 +186,121 @@ out:
 	return r;
 }
 
+/* Join the user's live shared cell, if there is one: everything from
+ * root-owned files, the cell checked like cellsh checks it. */
+static int join_shared(uid_t uid, struct cell_record *rec, struct state *st)
+{
+	_cleanup_close_ int procfd = -1, piddir = -1, pidfd = -1, life = -1;
+	char id[CELL_ID_LEN + 1];
+	unsigned long long start;
+	struct cell_err e;
+	pid_t ppid;
+
+	if (registry_shared_get(uid, id) < 0)
+		return -1;
+	if (registry_read(id, rec, &e) < 0 || rec->uid != uid || !rec->shared)
+		goto stale;
+	life = registry_life_join(id, &e);	/* ENXIO: no monitor any more */
+	pidfd = pidfd_open(rec->pid, 0);
+	if (life < 0 || pidfd < 0 || (procfd = proc_open_root(&e)) < 0 ||
+	    (piddir = proc_open_pid(procfd, rec->pid, &e)) < 0 ||
+	    proc_stat(piddir, &ppid, &start, &e) < 0 || start != rec->starttime ||
+	    !pidfd_alive(pidfd))
+		goto stale;
+	memcpy(st->id, id, sizeof(st->id));
+	st->pidfd = steal_fd(&pidfd);
+	st->life = steal_fd(&life);
+	return 0;
+stale:
+	registry_shared_clear(uid, id);
+	return -1;
+}
+
+/* Build a new cell and register it. */
+static int create(const struct who *w, const struct cell_profile *p, const char *cell_init,
+		  const char *uidmap, const char *gidmap, struct cell_record *rec,
+		  struct state *st, struct cell_err *e)
+{
+	_cleanup_close_ int reader = -1, writer = -1;
+	struct cell_handle h;
+	int fds[2];
+
+	if (cell_id_new(st->id, e) < 0)
+		return -1;
+	if (p->share_user) {
+		if (registry_life_create(st->id, &reader, &writer, e) < 0)
+			return -1;
+	} else {
+		if (pipe2(fds, O_CLOEXEC) < 0)
+			return cell_err_sys(e, "pipe2");
+		reader = fds[0];
+		writer = fds[1];
+	}
+	{
+		struct cell_spec spec = {
+			.id = st->id, .user = w->user, .uid = w->pw.pw_uid,
+			.gid = w->pw.pw_gid, .groups = w->gids, .ngroups = (size_t)w->ngids,
+			.home = w->pw.pw_dir, .profile = p, .uid_map = uidmap,
+			.gid_map = gidmap, .cell_init = cell_init,
+			.timeout_ms = CREATE_TIMEOUT_MS, .life_fd = reader,
+			.memory_max = conf_memory_max(p),
+		};
+
+		if (cell_create(&spec, &h, e) < 0) {
+			if (p->share_user)
+				registry_life_remove(st->id);
+			return cell_err_prefix(e, "creating the cell: ");
+		}
+	}
+	/* Records of login programs that were killed without closing. */
+	registry_sweep();
+	memset(rec, 0, sizeof(*rec));
+	memcpy(rec->id, st->id, sizeof(rec->id));
+	rec->pid = h.pid;
+	rec->starttime = h.starttime;
+	rec->uid = w->pw.pw_uid;
+	rec->gid = w->pw.pw_gid;
+	memcpy(rec->ns, h.ns, sizeof(rec->ns));
+	rec->identity = p->identity;
+	rec->inside_uid = idmap_inside_self(rec->identity, rec->uid);
+	rec->inside_gid = idmap_inside_self(rec->identity, rec->gid);
+	rec->created = (long long)time(NULL);
+	rec->shared = p->share_user;
+	snprintf(rec->user, sizeof(rec->user), "%s", w->user);
+	snprintf(rec->service, sizeof(rec->service), "%s", w->service);
+	snprintf(rec->tty, sizeof(rec->tty), "%s", w->tty);
+	snprintf(rec->home, sizeof(rec->home), "%s", w->pw.pw_dir);
+	snprintf(rec->shell, sizeof(rec->shell), "%s", p->shell);
+	snprintf(rec->path, sizeof(rec->path), "%s", p->path);
+	snprintf(rec->hostname, sizeof(rec->hostname), "%s", p->hostname);
+	snprintf(rec->seccomp_allow, sizeof(rec->seccomp_allow), "%s", p->seccomp_allow);
+	snprintf(rec->seccomp_deny, sizeof(rec->seccomp_deny), "%s", p->seccomp_deny);
+	st->pidfd = h.pidfd;
+	st->life = steal_fd(&writer);
+	/* From here on, closing st->life (the caller does on failure) ends the cell. */
+	if (sb_rlimits_format(p->rlimits, rec->rlimits, sizeof(rec->rlimits)) < 0)
+		return cell_err_set(e, E2BIG, "rlimits too long");
+	if (registry_write(rec, e) < 0)
+		return cell_err_prefix(e, "registering the cell: ");
+	if (p->share_user && registry_shared_set(rec->uid, rec->id, e) < 0) {
+		registry_remove(rec->id, &(struct cell_err){ 0 });
+		return cell_err_prefix(e, "registering the shared cell: ");
+	}
+	return 0;
+}
+
 static int open_session(pam_handle_t *pamh, int flags, const struct args *a, struct who *w)
 {
 	struct cell_conf *c = NULL;
 	struct cell_match match;
-	struct cell_handle h;
 	struct cell_record rec;
 	struct cell_err e = { 0 };
-	struct state *st;
+	struct state *st = NULL;
 	char uidmap[8192], gidmap[8192], env[64], why[512];
 	long long t0 = now_ms();
 	int ret = PAM_SESSION_ERR;
-	int threads;
+	int threads, lock = -1;
+	bool joined = false;
 
 	if (lookup_user(pamh, w, why, sizeof(why)) < 0)
 		return refuse(pamh, flags, w, "%s", why);
@@ -245,76 +356,74 @@ static int open_session(pam_handle_t *pamh, int flags, const struct args *a, str
 			     "only be built from a single-threaded login program", threads);
 		goto out;
 	}
-	if (build_maps(c, &match.profile, w, uidmap, gidmap, sizeof(uidmap), &e) < 0) {
-		ret = refuse(pamh, flags, w, "%s (profile %s)", e.msg, match.why);
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		ret = refuse(pamh, flags, w, "out of memory");
 		goto out;
 	}
-	{
-		struct cell_spec spec = {
-			.user = w->user, .uid = w->pw.pw_uid, .gid = w->pw.pw_gid,
-			.groups = w->gids, .ngroups = (size_t)w->ngids, .home = w->pw.pw_dir,
-			.profile = &match.profile, .uid_map = uidmap, .gid_map = gidmap,
-			.cell_init = c->cell_init, .timeout_ms = CREATE_TIMEOUT_MS,
-		};
-
-		if (cell_create(&spec, &h, &e) < 0) {
-			ret = refuse(pamh, flags, w, "creating the cell: %s", e.msg);
+	st->pidfd = st->life = -1;
+	st->shared = match.profile.share_user;
+	if (cgroup_layout(&st->layout, &e) < 0 || cgroup_origin_save(&st->layout, &st->origin, &e) < 0) {
+		ret = refuse(pamh, flags, w, "%s", e.msg);
+		goto out;
+	}
+	if (st->shared) {
+		/* Held until the session is set up: no other login of this user
+		 * can join, create or end their shared cell meanwhile. */
+		lock = registry_lock_user(w->pw.pw_uid, CREATE_TIMEOUT_MS + 5000, &e);
+		if (lock < 0) {
+			ret = refuse(pamh, flags, w, "%s", e.msg);
+			goto out;
+		}
+		joined = join_shared(w->pw.pw_uid, &rec, st) == 0;
+	}
+	if (!joined) {
+		if (build_maps(c, &match.profile, w, uidmap, gidmap, sizeof(uidmap), &e) < 0) {
+			ret = refuse(pamh, flags, w, "%s (profile %s)", e.msg, match.why);
+			goto out;
+		}
+		if (create(w, &match.profile, c->cell_init, uidmap, gidmap, &rec, st, &e) < 0) {
+			ret = refuse(pamh, flags, w, "%s", e.msg);
 			goto out;
 		}
 	}
-	/* Records of login programs that were killed without closing. */
-	if (registry_sweep() > 0 && a->debug)
-		pam_syslog(pamh, LOG_DEBUG, "removed stale cell records");
-	memset(&rec, 0, sizeof(rec));
-	if (cell_id_new(rec.id, &e) < 0)
-		goto fail_kill;
-	rec.pid = h.pid;
-	rec.starttime = h.starttime;
-	rec.uid = w->pw.pw_uid;
-	rec.gid = w->pw.pw_gid;
-	memcpy(rec.ns, h.ns, sizeof(rec.ns));
-	rec.identity = match.profile.identity;
-	rec.inside_uid = idmap_inside_self(rec.identity, rec.uid);
-	rec.inside_gid = idmap_inside_self(rec.identity, rec.gid);
-	rec.created = (long long)time(NULL);
-	snprintf(rec.user, sizeof(rec.user), "%s", w->user);
-	snprintf(rec.service, sizeof(rec.service), "%s", w->service);
-	snprintf(rec.tty, sizeof(rec.tty), "%s", w->tty);
-	snprintf(rec.home, sizeof(rec.home), "%s", w->pw.pw_dir);
-	snprintf(rec.shell, sizeof(rec.shell), "%s", match.profile.shell);
-	snprintf(rec.path, sizeof(rec.path), "%s", match.profile.path);
-	snprintf(rec.hostname, sizeof(rec.hostname), "%s", match.profile.hostname);
-	if (registry_write(&rec, &e) < 0)
-		goto fail_kill;
-	snprintf(env, sizeof(env), "CELL_ID=%s", rec.id);
-	st = calloc(1, sizeof(*st));
-	if (!st || pam_putenv(pamh, env) != PAM_SUCCESS) {
-		free(st);
-		cell_err_set(&e, ENOMEM, "exporting CELL_ID to the session");
-		registry_remove(rec.id, &(struct cell_err){ 0 });
-		goto fail_kill;
+	/* The session's processes (the shell is forked from here) count
+	 * against the cell's limits from now on. */
+	if (cgroup_attach(&st->layout, st->id, getpid(), &e) < 0) {
+		ret = refuse(pamh, flags, w, "joining the cell's cgroup: %s", e.msg);
+		goto undo;
 	}
-	memcpy(st->id, rec.id, sizeof(st->id));
-	st->pidfd = h.pidfd;
+	snprintf(env, sizeof(env), "CELL_ID=%s", st->id);
+	if (pam_putenv(pamh, env) != PAM_SUCCESS) {
+		ret = refuse(pamh, flags, w, "exporting CELL_ID to the session failed");
+		goto undo;
+	}
 	st->started_ms = now_ms();
 	if (pam_set_data(pamh, DATA_KEY, st, cleanup_state) != PAM_SUCCESS) {
-		free(st);
-		cell_err_set(&e, ENOMEM, "pam_set_data");
-		registry_remove(rec.id, &(struct cell_err){ 0 });
-		goto fail_kill;
+		ret = refuse(pamh, flags, w, "pam_set_data failed");
+		goto undo;
 	}
-	pam_syslog(pamh, LOG_INFO, "cell %s created user=%s uid=%u service=%s tty=%s "
-		   "rhost=%s profile=%s identity=%s pid=%d in %lld ms", rec.id, w->user,
-		   (unsigned)rec.uid, w->service, w->tty, w->rhost, match.why,
-		   identity_name(rec.identity), (int)h.pid, now_ms() - t0);
+	pam_syslog(pamh, LOG_INFO, "cell %s %s user=%s uid=%u service=%s tty=%s "
+		   "rhost=%s profile=%s identity=%s pid=%d in %lld ms", st->id,
+		   joined ? "joined (shared)" : st->shared ? "created (shared)" : "created",
+		   w->user, (unsigned)rec.uid, w->service, w->tty, w->rhost, match.why,
+		   identity_name(rec.identity), (int)rec.pid, now_ms() - t0);
+	st = NULL;	/* PAM owns it now */
 	ret = PAM_SUCCESS;
 	goto out;
 
-fail_kill:
-	cell_kill(h.pidfd, &(struct cell_err){ 0 });
-	close(h.pidfd);
-	ret = refuse(pamh, flags, w, "registering the cell: %s", e.msg);
+undo:
+	cgroup_origin_restore(&st->layout, &st->origin, &e);
+	if (!st->shared) {
+		cell_kill(st->pidfd, &e);
+		registry_remove(st->id, &e);
+	}
+	/* A new shared cell with no other session ends when st->life closes. */
 out:
+	if (lock >= 0)
+		close(lock);
+	if (st)
+		cleanup_state(pamh, st, 0);
 	conf_free(c);
 	free(c);
 	return ret;
@@ -341,7 +450,7 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	const void *data = NULL;
-	const struct state *st;
+	struct state *st;
 	struct cell_err e = { 0 };
 	struct args a;
 	const char *user = "?";
@@ -351,15 +460,28 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
 		return PAM_SESSION_ERR;
 	if (pam_get_data(pamh, DATA_KEY, &data) != PAM_SUCCESS || !data)
 		return PAM_IGNORE;	/* we made no cell in this handle */
-	st = data;
+	st = (struct state *)data;
 	pam_get_item(pamh, PAM_USER, (const void **)&user);
-	/* SIGKILL to PID 1 ends the whole pid namespace; never wait for it. */
-	if (cell_kill(st->pidfd, &e) < 0)
-		pam_syslog(pamh, LOG_ERR, "cell %s: %s", st->id, e.msg);
-	if (registry_remove(st->id, &e) < 0)
-		pam_syslog(pamh, LOG_ERR, "cell %s: %s", st->id, e.msg);
-	pam_syslog(pamh, LOG_INFO, "cell %s ended user=%s after %lld ms", st->id,
-		   user ? user : "?", now_ms() - st->started_ms);
+	/* Out of the cell's cgroups, so that they can be removed. */
+	if (cgroup_origin_restore(&st->layout, &st->origin, &e) < 0)
+		pam_syslog(pamh, LOG_WARNING, "cell %s: moving back out of its cgroup: %s",
+			   st->id, e.msg);
+	if (st->shared) {
+		/* Our write end closes below: if it was the last session's, the
+		 * cell's monitor ends the cell. Nothing here waits. */
+		pam_syslog(pamh, LOG_INFO, "cell %s: session of user=%s closed after %lld ms "
+			   "(shared: the cell ends with its last session)", st->id,
+			   user ? user : "?", now_ms() - st->started_ms);
+	} else {
+		/* SIGKILL to PID 1 ends the whole pid namespace; never wait for it:
+		 * the monitor reaps it and removes the cgroups. */
+		if (cell_kill(st->pidfd, &e) < 0)
+			pam_syslog(pamh, LOG_ERR, "cell %s: %s", st->id, e.msg);
+		if (registry_remove(st->id, &e) < 0)
+			pam_syslog(pamh, LOG_ERR, "cell %s: %s", st->id, e.msg);
+		pam_syslog(pamh, LOG_INFO, "cell %s ended user=%s after %lld ms", st->id,
+			   user ? user : "?", now_ms() - st->started_ms);
+	}
 	pam_set_data(pamh, DATA_KEY, NULL, NULL);	/* runs cleanup_state */
 	return PAM_SUCCESS;
 }

@@ -22,6 +22,7 @@
 
 #include "harden.h"
 #include "join.h"
+#include "sandbox.h"
 #include "util.h"
 
 #define EXIT_NO_CELL 126
@@ -59,6 +60,7 @@ static void __attribute__((noreturn)) run_shell(const struct cell_join *j, int a
 	const char *base = strrchr(r->shell, '/') ? strrchr(r->shell, '/') + 1 : r->shell;
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	char arg0[300], **args, **env;
+	struct sb_rlimit rl[SB_NRLIMITS];
 	struct cell_err e = { 0 };
 	int n = 0;
 
@@ -72,6 +74,10 @@ static void __attribute__((noreturn)) run_shell(const struct cell_join *j, int a
 		die("close_range: %s", strerror(errno));
 	if (chdir(r->home) < 0 && chdir("/") < 0)
 		die("chdir: %s", strerror(errno));
+	if (sb_rlimits_parse(r->rlimits, rl) < 0)
+		die("cell %s: malformed rlimits in its record", r->id);
+	if (sb_rlimits_apply(rl, &e) < 0)
+		die("%s", e.msg);
 
 	args = calloc((size_t)argc + 3, sizeof(*args));
 	if (!args)
@@ -85,6 +91,9 @@ static void __attribute__((noreturn)) run_shell(const struct cell_join *j, int a
 	}
 	args[n] = NULL;
 	env = harden_env(environ, r->user, r->home, r->shell, r->path, r->id);
+	/* Last: after it, only the exec. */
+	if (sb_seccomp_load(r->seccomp_allow, r->seccomp_deny, &e) < 0)
+		die("%s", e.msg);
 	execve(r->shell, args, env);
 	die("cannot run %s in the cell: %s", r->shell, strerror(errno));
 }

@@ -83,7 +83,9 @@ static void test_errors_each(void **state)
 	one_error("[user a]\nfoo = 1\n",
 		  "t.conf:2: unknown key 'foo' (valid keys: include, exempt, cellsh, cell_init, "
 		  "subid_min; in a section: identity, shell, hostname, path, subid_count, "
-		  "tmpfs_size, services, rootfs)");
+		  "tmpfs_size, services, rootfs, share, pids_max, memory_max, cpu_weight, "
+		  "seccomp_allow, seccomp_deny, rlimit_nofile, rlimit_nproc, rlimit_core, "
+		  "rlimit_fsize, rlimit_as, rlimit_stack, rlimit_memlock, rlimit_cpu)");
 	one_error("[users a]\n", "t.conf:1: unknown section '[users]': use [defaults], [user NAME] or [group NAME]");
 	one_error("[user]\n", "t.conf:1: unknown section '[user]': use [defaults], [user NAME] or [group NAME]");
 	one_error("[user a\n", "t.conf:1: section header must end with ']'");
@@ -280,6 +282,73 @@ static void test_policy(void **state)
 	assert_string_equal(m.profile.hostname, "box-al-x-y");
 }
 
+static void test_limits_and_sandbox(void **state)
+{
+	(void)state;
+	struct cell_conf *c = parse("[defaults]\n"
+				    "pids_max = 100\n"
+				    "memory_max = 25%\n"
+				    "rlimit_nofile = 256:1024\n"
+				    "[user bob]\n"
+				    "share = user\n"
+				    "memory_max = 512M\n"
+				    "cpu_weight = 50\n"
+				    "seccomp_allow = userns, keyctl\n"
+				    "seccomp_deny = ptrace mount\n"
+				    "rlimit_core = unlimited\n");
+	struct cell_match m;
+	struct sb_rlimit rl[SB_NRLIMITS];
+	char buf[256];
+
+	assert_int_equal(c->nerrors, 0);
+	conf_decide(c, "bob", NULL, 0, "sshd", &m);
+	assert_int_equal(m.decision, CELL_CONFINE);
+	assert_true(m.profile.share_user);
+	assert_int_equal(m.profile.pids_max, 100);
+	assert_int_equal(conf_memory_max(&m.profile), 512ULL << 20);
+	assert_int_equal(m.profile.cpu_weight, 50);
+	assert_string_equal(m.profile.seccomp_allow, "userns, keyctl");
+	assert_string_equal(m.profile.seccomp_deny, "ptrace mount");
+	/* nofile from [defaults], core overridden, the rest unset. */
+	assert_int_equal(sb_rlimits_format(m.profile.rlimits, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "nofile=256:1024 core=unlimited:unlimited");
+	assert_int_equal(sb_rlimits_parse(buf, rl), 0);
+	assert_true(rl[0].set && rl[0].soft == 256 && rl[0].hard == 1024);
+	assert_true(rl[2].set && rl[2].soft == SB_UNLIMITED);
+	assert_false(rl[1].set);
+	assert_int_equal(sb_rlimits_parse("nofile=2:1", rl), -1);
+	assert_int_equal(sb_rlimits_parse("bogus=1", rl), -1);
+	done(c);
+
+	/* Built-in defaults: limits on, core files off, one cell per session. */
+	c = parse("[user carol]\n");
+	conf_decide(c, "carol", NULL, 0, "sshd", &m);
+	assert_false(m.profile.share_user);
+	assert_int_equal(m.profile.pids_max, 2048);
+	assert_int_equal(m.profile.memory_pct, 50);
+	assert_true(conf_memory_max(&m.profile) > 0);
+	assert_true(m.profile.rlimits[2].set && m.profile.rlimits[2].hard == 0);
+	done(c);
+
+	one_error("[defaults]\nshare = host\n",
+		  "t.conf:2: share: 'host' must be 'none' (a cell per session) or 'user' (one per user)");
+	one_error("[defaults]\npids_max = 3\n",
+		  "t.conf:2: pids_max: '3' must be a number from 8 to 4194304, or 'none'");
+	one_error("[defaults]\nmemory_max = 101%\n",
+		  "t.conf:2: memory_max: '101%' must be a size (512M, 2G), a share of RAM (1% to 100%) or 'none'");
+	one_error("[defaults]\ncpu_weight = 0\n",
+		  "t.conf:2: cpu_weight: '0' must be a number from 1 to 10000 (100 is an equal share)");
+	one_error("[defaults]\nseccomp_deny = frobnicate\n",
+		  "t.conf:2: seccomp_deny: 'frobnicate' names a syscall this architecture does not have");
+	one_error("[defaults]\nseccomp_allow = ioctl\n",
+		  "t.conf:2: seccomp_allow: 'ioctl' names something outside the default deny set "
+		  "(keyctl add_key request_key bpf perf_event_open userfaultfd kexec_load "
+		  "kexec_file_load init_module finit_module delete_module open_by_handle_at "
+		  "io_uring_setup io_uring_enter io_uring_register userns)");
+	one_error("[defaults]\nrlimit_nofile = 10:5\n",
+		  "t.conf:2: rlimit_nofile: '10:5' has a soft limit above its hard limit");
+}
+
 static void test_exempt_with_errors(void **state)
 {
 	(void)state;
@@ -304,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_exempt_with_errors),
+		cmocka_unit_test(test_limits_and_sandbox),
 	};
 
 	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);

@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Per-cell cgroups, run as root (pam_cell, cell-init's monitor). Every
+ * directory touched is on a cgroup file system (checked by statfs), where
+ * only root creates entries and there are no symlinks; the paths are built
+ * from the hierarchy's mount point and the cell id (32 hex digits), never
+ * from anything a user controls.
+ */
+#include "cgroup.h"
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+
+#include "util.h"
+
+static const char *const cg_names[CG_COUNT] = { "pids", "memory", "cpu" };
+
+/* Is `name` one of the comma-separated words in `list`? */
+static bool has_word(const char *list, const char *name, char sep)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; p && *p; p = strchr(p, sep), p = p ? p + 1 : NULL)
+		if (strncmp(p, name, n) == 0 && (p[n] == sep || p[n] == '\0' ||
+						 p[n] == '\n' || p[n] == ' '))
+			return true;
+	return false;
+}
+
+int cgroup_layout(struct cgroup_layout *l, struct cell_err *e)
+{
+	_cleanup_free_ char *line = NULL;
+	char v2mount[128] = "", v2ctrl[512] = "";
+	size_t cap = 0;
+	FILE *f;
+
+	memset(l, 0, sizeof(*l));
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return cell_err_sys(e, "reading /proc/self/mountinfo");
+	while (getline(&line, &cap, f) > 0) {
+		char mnt[256], fstype[64], opts[512];
+		const char *dash = strstr(line, " - ");
+
+		/* id parent maj:min root MOUNTPOINT ... - FSTYPE SOURCE SUPEROPTS */
+		if (!dash || sscanf(line, "%*s %*s %*s %*s %255s", mnt) != 1 ||
+		    sscanf(dash + 3, "%63s %*s %511s", fstype, opts) != 2 ||
+		    strchr(mnt, '\\') || strlen(mnt) >= sizeof(l->mount[0]))
+			continue;
+		if (strcmp(fstype, "cgroup2") == 0 && !v2mount[0]) {
+			char path[200];
+			int fd;
+
+			snprintf(v2mount, sizeof(v2mount), "%s", mnt);
+			snprintf(path, sizeof(path), "%s/cgroup.controllers", mnt);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd >= 0) {
+				ssize_t n = read_all(fd, v2ctrl, sizeof(v2ctrl) - 1);
+
+				v2ctrl[n > 0 ? n : 0] = '\0';
+				close(fd);
+			}
+		} else if (strcmp(fstype, "cgroup") == 0) {
+			for (int c = 0; c < CG_COUNT; c++)
+				if (!l->mount[c][0] && has_word(opts, cg_names[c], ','))
+					snprintf(l->mount[c], sizeof(l->mount[c]), "%s", mnt);
+		}
+	}
+	fclose(f);
+	for (int c = 0; c < CG_COUNT; c++) {
+		if (v2mount[0] && has_word(v2ctrl, cg_names[c], ' ')) {
+			snprintf(l->mount[c], sizeof(l->mount[c]), "%s", v2mount);
+			l->v2[c] = true;
+		}
+	}
+	return 0;
+}
+
+/* An fd on a directory that must be on a cgroup file system. */
+static int open_cg_dir(int at, const char *name, struct cell_err *e)
+{
+	_cleanup_close_ int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct statfs sf;
+
+	if (fd < 0)
+		return cell_err_sys(e, "opening cgroup directory %s", name);
+	if (fstatfs(fd, &sf) < 0 ||
+	    (sf.f_type != CGROUP_SUPER_MAGIC && sf.f_type != CGROUP2_SUPER_MAGIC))
+		return cell_err_set(e, EINVAL, "%s is not on a cgroup file system", name);
+	return steal_fd(&fd);
+}
+
+static int write_at(int dir, const char *file, const char *val, struct cell_err *e)
+{
+	_cleanup_close_ int fd = openat(dir, file, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		return cell_err_sys(e, "writing '%s' to cgroup file %s", val, file);
+	return 0;
+}
+
+/* Is controller c needed for these limits? */
+static bool wanted(int c, const struct cell_limits *lim)
+{
+	switch (c) {
+	case CG_PIDS: return lim->pids_max > 0;
+	case CG_MEMORY: return lim->memory_max > 0;
+	default: return lim->cpu_weight > 0 && lim->cpu_weight != 100;
+	}
+}
+
+/* Directory <mount>/cell/<id> of controller c, or -1. */
+static int open_cell_dir(const struct cgroup_layout *l, int c, const char *id,
+			 bool create, struct cell_err *e)
+{
+	_cleanup_close_ int root = -1, parent = -1;
+
+	root = open_cg_dir(AT_FDCWD, l->mount[c], e);
+	if (root < 0)
+		return -1;
+	if (create && mkdirat(root, CELL_CGROUP_PARENT, 0755) < 0 && errno != EEXIST)
+		return cell_err_sys(e, "creating %s/%s", l->mount[c], CELL_CGROUP_PARENT);
+	if (create && l->v2[c]) {
+		char ctl[32];
+
+		/* v2: a controller reaches a child only through subtree_control. */
+		snprintf(ctl, sizeof(ctl), "+%s", cg_names[c]);
+		if (write_at(root, "cgroup.subtree_control", ctl, e) < 0)
+			return -1;
+	}
+	parent = open_cg_dir(root, CELL_CGROUP_PARENT, e);
+	if (parent < 0)
+		return -1;
+	if (create && l->v2[c]) {
+		char ctl[32];
+
+		snprintf(ctl, sizeof(ctl), "+%s", cg_names[c]);
+		if (write_at(parent, "cgroup.subtree_control", ctl, e) < 0)
+			return -1;
+	}
+	if (create && mkdirat(parent, id, 0755) < 0 && errno != EEXIST)
+		return cell_err_sys(e, "creating cgroup %s/%s/%s", l->mount[c],
+				    CELL_CGROUP_PARENT, id);
+	return open_cg_dir(parent, id, e);
+}
+
+static int set_limit(int dir, int c, bool v2, const struct cell_limits *lim,
+		     struct cell_err *e)
+{
+	char v[32];
+
+	switch (c) {
+	case CG_PIDS:
+		snprintf(v, sizeof(v), "%lu", lim->pids_max);
+		return write_at(dir, "pids.max", v, e);
+	case CG_MEMORY:
+		snprintf(v, sizeof(v), "%llu", lim->memory_max);
+		if (v2) {
+			if (write_at(dir, "memory.max", v, e) < 0)
+				return -1;
+			/* memory_max covers swap too. */
+			if (faccessat(dir, "memory.swap.max", F_OK, 0) == 0)
+				return write_at(dir, "memory.swap.max", "0", e);
+			return 0;
+		}
+		if (write_at(dir, "memory.limit_in_bytes", v, e) < 0)
+			return -1;
+		if (faccessat(dir, "memory.memsw.limit_in_bytes", F_OK, 0) == 0)
+			return write_at(dir, "memory.memsw.limit_in_bytes", v, e);
+		return 0;
+	default:
+		if (v2) {
+			snprintf(v, sizeof(v), "%lu", lim->cpu_weight);
+			return write_at(dir, "cpu.weight", v, e);
+		}
+		/* v1 shares: 1024 is the default, as 100 is for v2's weight. */
+		snprintf(v, sizeof(v), "%lu", lim->cpu_weight * 1024 / 100 < 2 ? 2 :
+			 lim->cpu_weight * 1024 / 100);
+		return write_at(dir, "cpu.shares", v, e);
+	}
+}
+
+int cgroup_create(const struct cgroup_layout *l, const char *id,
+		  const struct cell_limits *lim, struct cell_err *e)
+{
+	for (int c = 0; c < CG_COUNT; c++) {
+		_cleanup_close_ int dir = -1;
+
+		if (!wanted(c, lim))
+			continue;
+		if (!l->mount[c][0])
+			return cell_err_set(e, ENOENT, "the profile sets a %s limit but no cgroup "
+					    "hierarchy (v1 or v2) offers the %s controller: "
+					    "mount it, or unset the limit in cell.conf",
+					    cg_names[c], cg_names[c]);
+		dir = open_cell_dir(l, c, id, true, e);
+		if (dir < 0 || set_limit(dir, c, l->v2[c], lim, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int cgroup_attach(const struct cgroup_layout *l, const char *id, pid_t pid,
+		  struct cell_err *e)
+{
+	char v[24];
+
+	snprintf(v, sizeof(v), "%d", (int)pid);
+	for (int c = 0; c < CG_COUNT; c++) {
+		_cleanup_close_ int dir = -1;
+		struct cell_err ignored;
+
+		if (!l->mount[c][0])
+			continue;
+		dir = open_cell_dir(l, c, id, false, &ignored);
+		if (dir < 0)
+			continue;	/* not limited in this controller */
+		if (write_at(dir, "cgroup.procs", v, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+bool cgroup_exists(const struct cgroup_layout *l, const char *id)
+{
+	for (int c = 0; c < CG_COUNT; c++) {
+		_cleanup_close_ int dir = -1;
+		struct cell_err ignored;
+
+		if (l->mount[c][0] && (dir = open_cell_dir(l, c, id, false, &ignored)) >= 0)
+			return true;
+	}
+	return false;
+}
+
+int cgroup_destroy(const struct cgroup_layout *l, const char *id, int timeout_ms)
+{
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	int left = 0;
+
+	for (int c = 0; c < CG_COUNT; c++) {
+		_cleanup_close_ int root = -1, parent = -1;
+		struct cell_err ignored;
+		int waited = 0;
+
+		if (!l->mount[c][0] || (root = open_cg_dir(AT_FDCWD, l->mount[c], &ignored)) < 0 ||
+		    (parent = open_cg_dir(root, CELL_CGROUP_PARENT, &ignored)) < 0)
+			continue;
+		/* rmdir fails with EBUSY while a process is still in it. */
+		while (unlinkat(parent, id, AT_REMOVEDIR) < 0) {
+			if (errno == ENOENT)
+				break;
+			if (errno != EBUSY || waited >= timeout_ms) {
+				left++;
+				break;
+			}
+			nanosleep(&pause, NULL);
+			waited += 20;
+		}
+	}
+	return left;
+}
+
+int cgroup_origin_save(const struct cgroup_layout *l, struct cgroup_origin *o,
+		       struct cell_err *e)
+{
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	memset(o, 0, sizeof(*o));
+	f = fopen("/proc/self/cgroup", "re");
+	if (!f)
+		return cell_err_sys(e, "reading /proc/self/cgroup");
+	/* N:controllers:path, and 0::path for the unified hierarchy. */
+	while (getline(&line, &cap, f) > 0) {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+
+		if (!c2)
+			continue;
+		*c2 = '\0';
+		line[strcspn(line, "\n")] = '\0';
+		c2[strcspn(c2 + 1, "\n") + 1] = '\0';
+		for (int c = 0; c < CG_COUNT; c++) {
+			bool match = l->v2[c] ? c1[1] == '\0' : has_word(c1 + 1, cg_names[c], ',');
+
+			if (match && strlen(c2 + 1) < sizeof(o->path[c]))
+				snprintf(o->path[c], sizeof(o->path[c]), "%s", c2 + 1);
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+int cgroup_origin_restore(const struct cgroup_layout *l, const struct cgroup_origin *o,
+			  struct cell_err *e)
+{
+	char v[24];
+	int r = 0;
+
+	snprintf(v, sizeof(v), "%d", (int)getpid());
+	for (int c = 0; c < CG_COUNT; c++) {
+		_cleanup_close_ int root = -1, dir = -1;
+		const char *rel = o->path[c];
+
+		if (!l->mount[c][0] || !rel[0])
+			continue;
+		while (*rel == '/')
+			rel++;
+		root = open_cg_dir(AT_FDCWD, l->mount[c], e);
+		if (root < 0) {
+			r = -1;
+			continue;
+		}
+		dir = *rel ? open_cg_dir(root, rel, e) : steal_fd(&root);
+		if (dir < 0 || write_at(dir, "cgroup.procs", v, e) < 0)
+			r = -1;
+	}
+	return r;
+}

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: MIT
+#include "sandbox.h"
+
+#include <errno.h>
+#include <linux/sched.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+
+#include "util.h"
+
+const char *const sb_rlimit_names[SB_NRLIMITS] = {
+	"nofile", "nproc", "core", "fsize", "as", "stack", "memlock", "cpu",
+};
+static const int rlimit_res[SB_NRLIMITS] = {
+	RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_CORE, RLIMIT_FSIZE, RLIMIT_AS,
+	RLIMIT_STACK, RLIMIT_MEMLOCK, RLIMIT_CPU,
+};
+
+static int parse_one(const char *s, unsigned long long *out)
+{
+	if (strcmp(s, "unlimited") == 0 || strcmp(s, "infinity") == 0) {
+		*out = SB_UNLIMITED;
+		return 0;
+	}
+	if (strcmp(s, "0") == 0) {
+		*out = 0;
+		return 0;
+	}
+	return parse_size(s, out);
+}
+
+const char *sb_rlimit_parse_value(const char *v, struct sb_rlimit *r)
+{
+	char buf[64];
+	char *colon;
+
+	if (strlen(v) >= sizeof(buf))
+		return "is too long";
+	strcpy(buf, v);
+	colon = strchr(buf, ':');
+	if (colon)
+		*colon = '\0';
+	if (parse_one(buf, &r->soft) < 0 || (colon && parse_one(colon + 1, &r->hard) < 0))
+		return "must be a number or size, SOFT:HARD, or 'unlimited'";
+	if (!colon)
+		r->hard = r->soft;
+	if (r->soft > r->hard)
+		return "has a soft limit above its hard limit";
+	r->set = true;
+	return NULL;
+}
+
+int sb_rlimits_format(const struct sb_rlimit r[SB_NRLIMITS], char *buf, size_t size)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < SB_NRLIMITS; i++) {
+		char soft[24], hard[24];
+		int n;
+
+		if (!r[i].set)
+			continue;
+		snprintf(soft, sizeof(soft), "%llu", r[i].soft);
+		snprintf(hard, sizeof(hard), "%llu", r[i].hard);
+		n = snprintf(buf + off, size - off, "%s%s=%s:%s", off ? " " : "", sb_rlimit_names[i],
+			     r[i].soft == SB_UNLIMITED ? "unlimited" : soft,
+			     r[i].hard == SB_UNLIMITED ? "unlimited" : hard);
+		if (n < 0 || (size_t)n >= size - off)
+			return -1;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+int sb_rlimits_parse(const char *s, struct sb_rlimit r[SB_NRLIMITS])
+{
+	char buf[512], *save = NULL;
+
+	memset(r, 0, sizeof(*r) * SB_NRLIMITS);
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(t, '=');
+		int i;
+
+		if (!eq)
+			return -1;
+		*eq = '\0';
+		for (i = 0; i < SB_NRLIMITS && strcmp(t, sb_rlimit_names[i]) != 0; i++)
+			;
+		if (i == SB_NRLIMITS || sb_rlimit_parse_value(eq + 1, &r[i]) != NULL)
+			return -1;
+	}
+	return 0;
+}
+
+int sb_rlimits_apply(const struct sb_rlimit r[SB_NRLIMITS], struct cell_err *e)
+{
+	for (int i = 0; i < SB_NRLIMITS; i++) {
+		struct rlimit cur, want;
+
+		if (!r[i].set)
+			continue;
+		if (getrlimit(rlimit_res[i], &cur) < 0)
+			return cell_err_sys(e, "getrlimit(%s)", sb_rlimit_names[i]);
+		want.rlim_cur = r[i].soft == SB_UNLIMITED ? RLIM_INFINITY : r[i].soft;
+		want.rlim_max = r[i].hard == SB_UNLIMITED ? RLIM_INFINITY : r[i].hard;
+		/* Only ever lower: without privilege a hard limit cannot rise. */
+		if (want.rlim_max > cur.rlim_max)
+			want.rlim_max = cur.rlim_max;
+		if (want.rlim_cur > want.rlim_max)
+			want.rlim_cur = want.rlim_max;
+		if (setrlimit(rlimit_res[i], &want) < 0)
+			return cell_err_sys(e, "setrlimit(%s)", sb_rlimit_names[i]);
+	}
+	return 0;
+}
+
+/* ---- seccomp ---- */
+
+const char *const sb_seccomp_default[] = {
+	"keyctl", "add_key", "request_key",		/* kernel keyrings are not namespaced */
+	"bpf", "perf_event_open", "userfaultfd",	/* kernel attack surface */
+	"kexec_load", "kexec_file_load",
+	"init_module", "finit_module", "delete_module",
+	"open_by_handle_at",				/* file handles bypass the mount tree */
+	"io_uring_setup", "io_uring_enter", "io_uring_register",	/* bypass seccomp */
+	"userns",					/* nested user namespaces */
+	NULL,
+};
+
+static bool in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; p && *p;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (strncmp(p, name, n) == 0 && (p[n] == '\0' || p[n] == ' ' || p[n] == ','))
+			return true;
+		p += strcspn(p, " ,");
+	}
+	return false;
+}
+
+static bool word_ok(const char *w, size_t len)
+{
+	if (len == 0 || len > 40)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((w[i] >= 'a' && w[i] <= 'z') || (w[i] >= '0' && w[i] <= '9') || w[i] == '_'))
+			return false;
+	return true;
+}
+
+const char *sb_seccomp_check_allow(const char *list)
+{
+	for (const char *p = list; *p;) {
+		size_t len;
+		char w[48];
+		bool known = false;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		len = strcspn(p, " ,");
+		if (!len)
+			break;
+		if (!word_ok(p, len))
+			return "must list syscall names from the default deny set, or 'userns'";
+		snprintf(w, sizeof(w), "%.*s", (int)len, p);
+		for (size_t i = 0; sb_seccomp_default[i]; i++)
+			known |= strcmp(w, sb_seccomp_default[i]) == 0;
+		if (!known)
+			return "names something outside the default deny set (keyctl add_key "
+			       "request_key bpf perf_event_open userfaultfd kexec_load "
+			       "kexec_file_load init_module finit_module delete_module "
+			       "open_by_handle_at io_uring_setup io_uring_enter "
+			       "io_uring_register userns)";
+		p += len;
+	}
+	return NULL;
+}
+
+const char *sb_seccomp_check_deny(const char *list)
+{
+	for (const char *p = list; *p;) {
+		size_t len;
+		char w[48];
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		len = strcspn(p, " ,");
+		if (!len)
+			break;
+		if (!word_ok(p, len))
+			return "must be a list of syscall names";
+		snprintf(w, sizeof(w), "%.*s", (int)len, p);
+		if (seccomp_syscall_resolve_name(w) == __NR_SCMP_ERROR)
+			return "names a syscall this architecture does not have";
+		p += len;
+	}
+	return NULL;
+}
+
+static int deny(scmp_filter_ctx ctx, const char *name, unsigned n,
+		const struct scmp_arg_cmp *cmp)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+
+	if (nr == __NR_SCMP_ERROR)
+		return 0;	/* not on this architecture: nothing to deny */
+	return seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), nr, n, cmp);
+}
+
+static int build(scmp_filter_ctx ctx, const char *allow, const char *extra)
+{
+	/* ioctl's request is an int in the kernel: only its low 32 bits count,
+	 * so mask the rest (TIOCSTI | 1<<32 is still TIOCSTI). */
+	static const unsigned long ttys[] = { TIOCSTI, TIOCLINUX };
+	int r = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(ttys) && !r; i++) {
+		struct scmp_arg_cmp c = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffULL, ttys[i]);
+
+		r = deny(ctx, "ioctl", 1, &c);
+	}
+	for (size_t i = 0; sb_seccomp_default[i] && !r; i++) {
+		if (in_list(allow, sb_seccomp_default[i]) || strcmp(sb_seccomp_default[i], "userns") == 0)
+			continue;
+		r = deny(ctx, sb_seccomp_default[i], 0, NULL);
+	}
+	if (!r && !in_list(allow, "userns")) {
+		struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER);
+
+		r = deny(ctx, "unshare", 1, &c);
+		if (!r)
+			r = deny(ctx, "clone", 1, &c);
+		if (!r)
+			r = deny(ctx, "setns", 0, NULL);
+		/* clone3 passes its flags in memory a filter cannot read: make it
+		 * look absent so that libc falls back to clone, which is checked. */
+		if (!r) {
+			int nr = seccomp_syscall_resolve_name("clone3");
+
+			if (nr != __NR_SCMP_ERROR)
+				r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
+		}
+	}
+	for (const char *p = extra; p && *p && !r;) {
+		size_t len;
+		char w[48];
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		len = strcspn(p, " ,");
+		if (!len)
+			break;
+		snprintf(w, sizeof(w), "%.*s", (int)len, p);
+		r = deny(ctx, w, 0, NULL);
+		p += len;
+	}
+	return r;
+}
+
+int sb_seccomp_load(const char *allow, const char *extra, struct cell_err *e)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	int r;
+
+	if (!ctx)
+		return cell_err_set(e, ENOMEM, "seccomp_init failed");
+	/* Syscalls of other ABIs (i386, x32) hit the default "bad arch" kill. */
+	r = build(ctx, allow ? allow : "", extra ? extra : "");
+	if (r == 0)
+		r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (r < 0)
+		return cell_err_set(e, -r, "loading the seccomp filter: %s", strerror(-r));
+	return 0;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef CELL_SANDBOX_H
+#define CELL_SANDBOX_H
+/*
+ * What every process that enters a cell gets on top of the capability drop:
+ * resource limits and a seccomp filter, both from the profile (carried to
+ * cellsh in the root-owned registry record).
+ */
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+
+#define SB_NRLIMITS 8
+#define SB_UNLIMITED (~0ULL)
+
+struct sb_rlimit {
+	bool set;
+	unsigned long long soft, hard;	/* SB_UNLIMITED for no limit */
+};
+
+/* nofile, nproc, core, fsize, as, stack, memlock, cpu: index i of the arrays. */
+extern const char *const sb_rlimit_names[SB_NRLIMITS];
+
+/* "N", "SOFT:HARD", sizes like 64M, "unlimited". NULL if fine, else why not. */
+const char *sb_rlimit_parse_value(const char *v, struct sb_rlimit *r);
+/* "nofile=1024:4096 core=0:0" <-> array; the registry's form. */
+int sb_rlimits_format(const struct sb_rlimit r[SB_NRLIMITS], char *buf, size_t size);
+int sb_rlimits_parse(const char *s, struct sb_rlimit r[SB_NRLIMITS]);
+/* Lower the limits (a limit above the current hard one is clamped to it). */
+int sb_rlimits_apply(const struct sb_rlimit r[SB_NRLIMITS], struct cell_err *e);
+
+/*
+ * The seccomp filter returns EPERM for: the ioctls TIOCSTI and TIOCLINUX
+ * (always), and the default set below unless `allow` names them; plus every
+ * syscall named in `deny`. "userns" in allow permits nested user namespaces.
+ */
+extern const char *const sb_seccomp_default[];
+const char *sb_seccomp_check_allow(const char *list);
+const char *sb_seccomp_check_deny(const char *list);
+/* Needs no_new_privs (or CAP_SYS_ADMIN). */
+int sb_seccomp_load(const char *allow, const char *deny, struct cell_err *e);
+
+#endif
