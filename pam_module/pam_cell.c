@@ -404,10 +404,13 @@ static int open_session(pam_handle_t *pamh, int flags, const struct args *a, str
 		goto undo;
 	}
 	pam_syslog(pamh, LOG_INFO, "cell %s %s user=%s uid=%u service=%s tty=%s "
-		   "rhost=%s profile=%s identity=%s pid=%d in %lld ms", st->id,
+		   "rhost=%s profile=%s identity=%s pid=%d ns=user:%lu,mnt:%lu,pid:%lu,"
+		   "uts:%lu,ipc:%lu,cgroup:%lu in %lld ms", st->id,
 		   joined ? "joined (shared)" : st->shared ? "created (shared)" : "created",
 		   w->user, (unsigned)rec.uid, w->service, w->tty, w->rhost, match.why,
-		   identity_name(rec.identity), (int)rec.pid, now_ms() - t0);
+		   identity_name(rec.identity), (int)rec.pid, rec.ns[NS_USER], rec.ns[NS_MNT],
+		   rec.ns[NS_PID], rec.ns[NS_UTS], rec.ns[NS_IPC], rec.ns[NS_CGROUP],
+		   now_ms() - t0);
 	st = NULL;	/* PAM owns it now */
 	ret = PAM_SUCCESS;
 	goto out;

@@ -7,7 +7,8 @@ export DEBIAN_FRONTEND=noninteractive
 
 build=(build-essential pkg-config libpam0g-dev libcap-dev libseccomp-dev libsubid-dev
        libcmocka-dev uidmap procps util-linux login passwd)
-test=(openssh-server openssh-client expect iproute2 libcap2-bin libpamtest0-dev libpam-wrapper)
+test=(openssh-server openssh-client expect iproute2 libcap2-bin libpamtest0-dev libpam-wrapper
+      rsync tmux util-linux login procps clang)
 
 want=("${build[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test[@]}")

@@ -9,6 +9,7 @@ BUILD=$TOP/build
 PASS=0 FAIL=0 SKIP=0
 CREATED_USERS=()
 CREATED_PAM=()
+CREATED_GROUPS=()
 STARTED_PIDS=()
 MADE_SSHD_DIR=""
 MADE_DEVLOG=""
@@ -64,6 +65,52 @@ setup_install() {
 	: >"$LOG"
 	REG_BEFORE=$(ls /run/cell 2>/dev/null | sort)
 	[ -d /run/cell ] || MADE_RUNCELL=1
+	CG_PARENTS_MADE=""
+	for f in /sys/fs/cgroup/pids /sys/fs/cgroup/memory /sys/fs/cgroup/cpu /sys/fs/cgroup/unified /sys/fs/cgroup; do
+		[ -d "$f" ] && [ ! -d "$f/cell" ] && CG_PARENTS_MADE+=" $f/cell"
+	done
+}
+
+new_group() { # new_group VAR: a unique group
+	local name="ct$$g${#CREATED_GROUPS[@]}"
+	groupadd "$name" || return 1
+	CREATED_GROUPS+=("$name")
+	printf -v "$1" '%s' "$name"
+}
+
+# What a cell may leave behind: registry files, cell cgroups, cell-init.
+registry_ids() { ls /run/cell 2>/dev/null | grep -E '^[0-9a-f]{32}' | sort; }
+cell_cgroups() {
+	find /sys/fs/cgroup -maxdepth 3 -type d -regextype egrep -regex '.*/cell/[0-9a-f]{32}' 2>/dev/null
+}
+user_procs() { pgrep -u "$1" 2>/dev/null | tr '\n' ' '; }
+# No process, registry entry or cgroup of any cell of user $1 is left.
+cell_gone() { [ -z "$(user_procs "$1")" ] && [ -z "$(registry_ids)" ] && [ -z "$(cell_cgroups)" ]; }
+leftovers() { echo "procs: $(user_procs "$1"); registry: $(registry_ids | tr '\n' ' '); cgroups: $(cell_cgroups | tr '\n' ' ')"; }
+
+# The newest "cell ... created/joined" log line's fields.
+log_field() { # log_field FIELD  (from the last cell line in the syslog capture)
+	grep -E 'cell [0-9a-f]{32} (created|joined)' "$LOG" | tail -1 | grep -oE "(^| )$1=[^ ]*" | cut -d= -f2-
+}
+
+# Run a command in a private mount namespace with a test PAM file bound over
+# /etc/pam.d/SERVICE (the machine's file is never written):
+#   with_pam SERVICE PAMTEXT COMMAND...
+with_pam() {
+	local svc=$1 text=$2 f; shift 2
+	f=$W/pam.$svc
+	printf '%s\n' "$text" >"$f"
+	[ -e "/etc/pam.d/$svc" ] || { say "no /etc/pam.d/$svc to bind over"; return 1; }
+	unshare -m --propagation private sh -c \
+		'mount --bind "$1" "/etc/pam.d/$2" && mount --bind "$3" /dev/log 2>/dev/null; shift 3; exec "$@"' \
+		sh "$f" "$svc" "${SINK_SOCK:-/dev/log}" "$@"
+}
+PAM_ROOT_SESSION() { # the PAM stack su/runuser/login get in tests
+	printf '%s\n' "auth sufficient pam_rootok.so
+auth required pam_deny.so
+account required pam_unix.so
+session required pam_unix.so
+session required $W/pam_cell.so conf=$CONF"
 }
 
 # Unique names and subordinate ranges, far from anything real.
@@ -186,7 +233,10 @@ cleanup() {
 		userdel -r "$u" >/dev/null 2>&1
 		sed -i "/^$u:/d" /etc/subuid /etc/subgid
 	done
+	for u in "${CREATED_GROUPS[@]}"; do groupdel "$u" 2>/dev/null; done
 	for f in "${CREATED_PAM[@]}"; do rm -f "$f"; done
+	# Cell cgroups: none may be left; the parents only if we made them.
+	for f in $CG_PARENTS_MADE; do rmdir "$f" 2>/dev/null; done
 	[ -n "$MADE_SSHD_DIR" ] && rmdir /run/sshd 2>/dev/null
 	[ -n "$MADE_DEVLOG" ] && rm -f /dev/log
 	[ -n "$MADE_RUNCELL" ] && rmdir /run/cell 2>/dev/null
