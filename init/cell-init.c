@@ -19,6 +19,7 @@
  *     joinable, reaps.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <poll.h>
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -257,10 +259,11 @@ static int setup(const struct init_args *a, const struct cgroup_layout *l,
 		return cell_err_sys(e, "fork");
 	}
 	if (*user == 0) {
-		close(CELL_INIT_FD);
-		close(CELL_LIFE_FD);
-		close(mine);
-		chan = sv[1];
+		/* Only the socket to us stays open on the user side. */
+		if (dup2(sv[1], CELL_INIT_FD) < 0)
+			_exit(1);
+		close_range(CELL_INIT_FD + 1, ~0U, 0);
+		chan = CELL_INIT_FD;
 		user_side(a);
 	}
 	close(sv[1]);
@@ -308,34 +311,120 @@ static void end_shared(const struct init_args *a)
 		close(lock);
 }
 
-/* Return when the cell has ended or been killed. */
-static void watch(const struct init_args *a, const struct cell_handle *h)
+/*
+ * The sessions of this cell: the login program that created it (our parent)
+ * and, for a shared cell, every login program that joined. Each is watched
+ * through a pidfd, so a SIGKILLed login program counts as gone even if its
+ * children (sshd's unprivileged half) live on. Root writes the changes into
+ * the root-only life FIFO:  "J PID STARTTIME\n" joined,  "C PID\n" closed.
+ */
+#define MAX_SESSIONS 1024
+
+struct sessions {
+	struct pollfd p[MAX_SESSIONS + 2];	/* [0] life FIFO, [1] PID 1, then sessions */
+	pid_t pid[MAX_SESSIONS + 2];
+	int n;
+};
+
+static void session_add(struct sessions *s, int procfd, pid_t pid, unsigned long long start)
 {
-	struct pollfd p[2] = { { .fd = CELL_LIFE_FD, .events = POLLIN },
-			       { .fd = h->pidfd, .events = POLLIN } };
+	_cleanup_close_ int dir = -1, fd = -1;
+	struct cell_err e;
+	unsigned long long now;
+	pid_t ppid;
 
+	if (s->n >= MAX_SESSIONS + 2 || pid <= 1)
+		return;
+	fd = pidfd_open(pid, 0);
+	/* The start time proves it is the process root named, not a reuse. */
+	if (fd < 0 || (dir = proc_open_pid(procfd, pid, &e)) < 0 ||
+	    proc_stat(dir, &ppid, &now, &e) < 0 || (start && now != start) || !pidfd_alive(fd))
+		return;
+	s->p[s->n] = (struct pollfd){ .fd = steal_fd(&fd), .events = POLLIN };
+	s->pid[s->n++] = pid;
+}
+
+static void session_drop(struct sessions *s, int i)
+{
+	close(s->p[i].fd);
+	s->p[i] = s->p[s->n - 1];
+	s->pid[i] = s->pid[s->n - 1];
+	s->n--;
+}
+
+/* Apply every complete line waiting in the FIFO. */
+static void read_events(struct sessions *s, int procfd)
+{
+	static char buf[4096];
+	static size_t have;
+	ssize_t r;
+
+	while ((r = read(CELL_LIFE_FD, buf + have, sizeof(buf) - 1 - have)) > 0) {
+		char *line = buf, *nl;
+
+		have += (size_t)r;
+		buf[have] = '\0';
+		while ((nl = strchr(line, '\n'))) {
+			unsigned long long start = 0;
+			int pid = 0;
+
+			*nl = '\0';
+			if (sscanf(line, "J %d %llu", &pid, &start) == 2 && start)
+				session_add(s, procfd, pid, start);
+			else if (sscanf(line, "C %d", &pid) == 1)
+				for (int i = 2; i < s->n; i++)
+					if (s->pid[i] == pid) {
+						session_drop(s, i);
+						break;
+					}
+			line = nl + 1;
+		}
+		have -= (size_t)(line - buf);
+		memmove(buf, line, have);
+		if (have >= sizeof(buf) - 1)
+			have = 0;	/* a line that long is not ours */
+	}
+}
+
+/* Return when the cell has ended, or after killing it once its last
+ * session is gone. */
+static void watch(const struct init_args *a, const struct cell_handle *h, int procfd,
+		  pid_t parent, int parentfd)
+{
+	static struct sessions s;
+	struct cell_err e;
+
+	s.p[0] = (struct pollfd){ .fd = CELL_LIFE_FD, .events = POLLIN };
+	s.p[1] = (struct pollfd){ .fd = h->pidfd, .events = POLLIN };
+	s.p[2] = (struct pollfd){ .fd = parentfd, .events = POLLIN };
+	s.pid[2] = parent;
+	s.n = 3;
 	for (;;) {
-		char buf[64];
-
-		if (poll(p, 2, -1) < 0) {
+		if (poll(s.p, (nfds_t)s.n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (p[1].revents)
+		if (s.p[1].revents)
 			return;		/* PID 1 is gone */
-		if (p[0].revents & (POLLERR | POLLNVAL))
+		if (s.p[0].revents & (POLLERR | POLLNVAL))
 			break;
-		if (p[0].revents & POLLHUP) {
-			struct cell_err e;
-			int lock;
+		if (s.p[0].revents & POLLIN)
+			read_events(&s, procfd);
+		for (int i = s.n - 1; i >= 2; i--)
+			if (s.p[i].revents)
+				session_drop(&s, i);	/* that login program exited */
+		if (s.n > 2)
+			continue;
+		if (!a->shared)
+			break;
+		/* Under the user's lock no session can join meanwhile: if none
+		 * did, the cell is over. */
+		{
+			int lock = registry_lock_user(a->uid, 30000, &e);
 
-			if (!a->shared)
-				break;
-			/* Under the user's lock no session can join meanwhile: if
-			 * there is still no writer, the cell is over. */
-			lock = registry_lock_user(a->uid, 30000, &e);
-			if (poll(p, 1, 0) == 1 && (p[0].revents & POLLHUP)) {
+			read_events(&s, procfd);
+			if (s.n == 2) {
 				registry_shared_clear(a->uid, a->id);
 				registry_remove(a->id, &e);
 				registry_life_remove(a->id);
@@ -347,12 +436,9 @@ static void watch(const struct init_args *a, const struct cell_handle *h)
 			}
 			if (lock >= 0)
 				close(lock);
-		} else if (p[0].revents & POLLIN) {
-			if (read(CELL_LIFE_FD, buf, sizeof(buf)) <= 0)
-				break;	/* nobody writes to it; drain and go on */
 		}
 	}
-	cell_kill(h->pidfd, &(struct cell_err){ 0 });
+	cell_kill(h->pidfd, &e);
 }
 
 int main(int argc, char **argv)
@@ -362,8 +448,8 @@ int main(int argc, char **argv)
 	struct cgroup_layout layout;
 	struct cell_err e = { 0 };
 	struct stat st, lst;
-	pid_t user = 0;
-	int left;
+	pid_t user = 0, parent;
+	int left, parentfd, procfd, keep;
 
 	/* Only pam_cell starts this: as root, with the socket on fd 3 and the
 	 * life pipe on fd 4. */
@@ -379,6 +465,23 @@ int main(int argc, char **argv)
 		fail(&e);
 	if (cgroup_layout(&layout, &e) < 0)
 		fail(&e);
+	/* The login program that started us is the cell's first session. */
+	parent = getppid();
+	parentfd = pidfd_open(parent, 0);
+	if (parentfd < 0 || getppid() != parent) {
+		cell_err_set(&e, ESRCH, "the login program went away");
+		fail(&e);
+	}
+	procfd = proc_open_root(&e);
+	if (procfd < 0)
+		fail(&e);
+	/* A writer of our own: the FIFO never reports a hangup, and what counts
+	 * is the sessions' pidfds, not who still holds a copy of a write end. */
+	keep = open("/proc/self/fd/4", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (keep < 0 || fcntl(CELL_LIFE_FD, F_SETFL, O_NONBLOCK) < 0) {
+		cell_err_sys(&e, "reopening the life pipe");
+		fail(&e);
+	}
 
 	if (setup(&a, &layout, &h, &user, &e) < 0) {
 		msg_send(CELL_INIT_FD, MSG_ERROR, e.code, 0, e.msg);
@@ -400,7 +503,7 @@ int main(int argc, char **argv)
 		cell_kill(h.pidfd, &e);	/* pam_cell gave up */
 	close(CELL_INIT_FD);
 
-	watch(&a, &h);
+	watch(&a, &h, procfd, parent, parentfd);
 	reap(h.pid);
 	/* Idempotent: pam_cell may have removed it already. */
 	registry_remove(a.id, &e);

@@ -186,6 +186,28 @@ out:
 	return r;
 }
 
+/* Tell the cell's monitor about this login program: "J PID START" when it
+ * joins a shared cell, "C PID" when its session closes. One write of less
+ * than PIPE_BUF bytes is atomic; a full FIFO only delays what the monitor
+ * learns from the pidfd anyway. */
+static int life_note(int fd, bool join)
+{
+	_cleanup_close_ int procfd = -1, self = -1;
+	unsigned long long start = 0;
+	struct cell_err e;
+	char line[64];
+	pid_t ppid;
+	int n;
+
+	if (join && ((procfd = proc_open_root(&e)) < 0 ||
+		     (self = proc_open_pid(procfd, getpid(), &e)) < 0 ||
+		     proc_stat(self, &ppid, &start, &e) < 0))
+		return -1;
+	n = join ? snprintf(line, sizeof(line), "J %d %llu\n", (int)getpid(), start)
+		 : snprintf(line, sizeof(line), "C %d\n", (int)getpid());
+	return write(fd, line, (size_t)n) == n ? 0 : -1;
+}
+
 /* Join the user's live shared cell, if there is one: everything from
  * root-owned files, the cell checked like cellsh checks it. */
 static int join_shared(uid_t uid, struct cell_record *rec, struct state *st)
@@ -205,7 +227,7 @@ static int join_shared(uid_t uid, struct cell_record *rec, struct state *st)
 	if (life < 0 || pidfd < 0 || (procfd = proc_open_root(&e)) < 0 ||
 	    (piddir = proc_open_pid(procfd, rec->pid, &e)) < 0 ||
 	    proc_stat(piddir, &ppid, &start, &e) < 0 || start != rec->starttime ||
-	    !pidfd_alive(pidfd))
+	    !pidfd_alive(pidfd) || life_note(life, true) < 0)
 		goto stale;
 	memcpy(st->id, id, sizeof(st->id));
 	st->pidfd = steal_fd(&pidfd);
@@ -469,9 +491,10 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
 	if (cgroup_origin_restore(&st->layout, &st->origin, &e) < 0)
 		pam_syslog(pamh, LOG_WARNING, "cell %s: moving back out of its cgroup: %s",
 			   st->id, e.msg);
+	life_note(st->life, false);
 	if (st->shared) {
-		/* Our write end closes below: if it was the last session's, the
-		 * cell's monitor ends the cell. Nothing here waits. */
+		/* If this was its last session, the cell's monitor ends the cell.
+		 * Nothing here waits. */
 		pam_syslog(pamh, LOG_INFO, "cell %s: session of user=%s closed after %lld ms "
 			   "(shared: the cell ends with its last session)", st->id,
 			   user ? user : "?", now_ms() - st->started_ms);
