@@ -55,7 +55,7 @@ $(B)/lib:
 
 # ---- tests ----
 UNIT := $(B)/tests/test_conf $(B)/tests/test_idmap $(B)/tests/test_registry
-TEST_TOOLS := $(B)/tests/logsink $(B)/tests/dlopen_check
+TEST_TOOLS := $(B)/tests/logsink $(B)/tests/dlopen_check $(B)/tests/attack
 
 $(B)/tests/test_%: tests/unit/test_%.c $(B)/libcell.a
 	@mkdir -p $(dir $@)
@@ -64,6 +64,11 @@ $(B)/tests/test_%: tests/unit/test_%.c $(B)/libcell.a
 $(B)/tests/%: tests/tools/%.c $(B)/libcell.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -ldl
+
+# Run inside cells by the escape suite, as the attacker.
+$(B)/tests/attack: tests/escape/attack.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $<
 
 check-unit: $(UNIT)
 	@set -e; for t in $(UNIT); do echo "== $$t"; $$t; done

@@ -52,6 +52,7 @@
 struct init_args {
 	const char *id;
 	uid_t uid;
+	uid_t inside_uid;		/* the user's uid as the cell sees it */
 	gid_t gid;
 	gid_t groups[MAX_GROUPS];
 	size_t ngroups;
@@ -117,6 +118,9 @@ static int parse_args(int argc, char **argv, struct init_args *a, struct cell_er
 		} else if (strcmp(argv[i], "shared") == 0) {
 			ok = parse_ulong(val, &v) == 0 && v <= 1;
 			a->shared = v == 1, seen |= 1u << 10;
+		} else if (strcmp(argv[i], "inside_uid") == 0) {
+			ok = parse_ulong(val, &v) == 0;
+			a->inside_uid = (uid_t)v, seen |= 1u << 13;
 		} else if (strcmp(argv[i], "uid_map") == 0) {
 			a->uid_map = val, seen |= 1u << 11;
 		} else if (strcmp(argv[i], "gid_map") == 0) {
@@ -127,7 +131,7 @@ static int parse_args(int argc, char **argv, struct init_args *a, struct cell_er
 		if (!ok)
 			return cell_err_set(e, EINVAL, "bad argument '%s=%s'", argv[i], val);
 	}
-	if (seen != (1u << 13) - 1)
+	if (seen != (1u << 14) - 1)
 		return cell_err_set(e, EINVAL, "missing arguments");
 	return 0;
 }
@@ -167,7 +171,7 @@ static void __attribute__((noreturn)) reap_forever(void)
 
 static void __attribute__((noreturn)) run_pid1(const struct init_args *a)
 {
-	struct rootfs_spec rs = { .home = a->home, .uid = a->uid, .tmpfs_size = a->tmpfs };
+	struct rootfs_spec rs = { .home = a->home, .uid = a->inside_uid, .tmpfs_size = a->tmpfs };
 	struct cell_err e = { 0 };
 
 	/* A clone does not inherit it: die with the monitor from the start. */

@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "idmap.h"
 #include "proto.h"
 #include "util.h"
 
@@ -162,10 +163,10 @@ int cell_kill(int pidfd, struct cell_err *e)
 int cell_create(const struct cell_spec *s, struct cell_handle *h, struct cell_err *e)
 {
 	enum { A_ID, A_UID, A_GID, A_GROUPS, A_HOME, A_HOST, A_TMPFS, A_PIDS, A_MEM, A_CPU,
-	       A_SHARED, A_UIDMAP, A_GIDMAP, A_COUNT };
+	       A_SHARED, A_INSIDE, A_UIDMAP, A_GIDMAP, A_COUNT };
 	static const char *const keys[A_COUNT] = { "id", "uid", "gid", "groups", "home",
 		"hostname", "tmpfs", "pids_max", "memory_max", "cpu_weight", "shared",
-		"uid_map", "gid_map" };
+		"inside_uid", "uid_map", "gid_map" };
 	char groups[2048] = "", *argv[A_COUNT + 2] = { "cell-init" };
 	_cleanup_close_ int initfd = -1, procfd = -1, mine = -1, theirs = -1;
 	long long deadline = now_ms() + s->timeout_ms;
@@ -202,6 +203,7 @@ int cell_create(const struct cell_spec *s, struct cell_handle *h, struct cell_er
 		snprintf(v[A_MEM], sizeof(v[0]), "%llu", s->memory_max);
 		snprintf(v[A_CPU], sizeof(v[0]), "%lu", p->cpu_weight);
 		snprintf(v[A_SHARED], sizeof(v[0]), "%d", p->share_user ? 1 : 0);
+		snprintf(v[A_INSIDE], sizeof(v[0]), "%lu", idmap_inside_self(p->identity, s->uid));
 		for (int i = 0; i < A_COUNT; i++)
 			val[i] = v[i];
 		val[A_ID] = s->id;

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "conf.h"
 #include "err.h"
@@ -55,5 +56,10 @@ unsigned long idmap_inside_self(enum cell_identity id, unsigned long own);
 /* libsubid lookup (subid.c): /etc/subuid or the NSS subid source. */
 int subid_lookup(const char *user, bool gid, struct id_range **out, size_t *n,
 		 struct cell_err *e);
+
+/* Refuse ranges another user also holds (checked at both ends of each
+ * range, through libsubid's owner lookup). */
+int subid_check_unshared(const char *user, uid_t uid, bool gid, const struct id_range *r,
+			 size_t n, struct cell_err *e);
 
 #endif

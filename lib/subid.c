@@ -53,3 +53,35 @@ int subid_lookup(const char *user, bool gid, struct id_range **out, size_t *n,
 	*n = (size_t)k;
 	return 0;
 }
+
+int subid_check_unshared(const char *user, uid_t uid, bool gid, const struct id_range *r,
+			 size_t n, struct cell_err *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned long ends[2] = { r[i].start, r[i].start + r[i].count - 1 };
+
+		/* Another user's range that holds either end of ours overlaps it. */
+		for (int k = 0; k < 2; k++) {
+			uid_t *owners = NULL;
+			int m = gid ? subid_get_gid_owners((gid_t)ends[k], &owners)
+				    : subid_get_uid_owners((uid_t)ends[k], &owners);
+
+			for (int j = 0; j < m; j++) {
+				if (owners[j] != uid) {
+					uid_t other = owners[j];
+
+					free(owners);
+					return cell_err_set(e, EEXIST,
+						"subordinate %s %lu of %s is also given to uid %u: two "
+						"users sharing ids could enter each other's files and "
+						"processes; give %s a range of its own (usermod "
+						"--del-sub%ss/--add-sub%ss)", gid ? "gid" : "uid",
+						ends[k], user, (unsigned)other, user,
+						gid ? "gid" : "uid", gid ? "gid" : "uid");
+				}
+			}
+			free(owners);
+		}
+	}
+	return 0;
+}

@@ -171,8 +171,10 @@ static int build_maps(const struct cell_conf *c, const struct cell_profile *p,
 	if (p->identity != IDENTITY_SELF) {
 		if (subid_lookup(w->user, false, &ur, &nu, e) < 0 ||
 		    subid_validate(ur, nu, w->pw.pw_uid, c->subid_min, "uid", w->user, e) < 0 ||
+		    subid_check_unshared(w->user, w->pw.pw_uid, false, ur, nu, e) < 0 ||
 		    subid_lookup(w->user, true, &gr, &ng, e) < 0 ||
-		    subid_validate(gr, ng, w->pw.pw_gid, c->subid_min, "gid", w->user, e) < 0)
+		    subid_validate(gr, ng, w->pw.pw_gid, c->subid_min, "gid", w->user, e) < 0 ||
+		    subid_check_unshared(w->user, w->pw.pw_uid, true, gr, ng, e) < 0)
 			goto out;
 	}
 	if (idmap_build(p->identity, w->pw.pw_uid, ur, nu, p->subid_count, "uid", w->user, m, e) < 0 ||

@@ -79,14 +79,27 @@ new_group() { # new_group VAR: a unique group
 }
 
 # What a cell may leave behind: registry files, cell cgroups, cell-init.
-registry_ids() { ls /run/cell 2>/dev/null | grep -E '^[0-9a-f]{32}' | sort; }
+registry_ids() { ls /run/cell 2>/dev/null | grep -E "^[0-9a-f]{32}$" | sort; }
 cell_cgroups() {
 	find /sys/fs/cgroup -maxdepth 3 -type d -regextype egrep -regex '.*/cell/[0-9a-f]{32}' 2>/dev/null
 }
 user_procs() { pgrep -u "$1" 2>/dev/null | tr '\n' ' '; }
+no_registry() { [ -z "$(registry_ids)" ]; }
+no_cell_cgroups() { [ -z "$(cell_cgroups)" ]; }
 # No process, registry entry or cgroup of any cell of user $1 is left.
 cell_gone() { [ -z "$(user_procs "$1")" ] && [ -z "$(registry_ids)" ] && [ -z "$(cell_cgroups)" ]; }
 leftovers() { echo "procs: $(user_procs "$1"); registry: $(registry_ids | tr '\n' ' '); cgroups: $(cell_cgroups | tr '\n' ' ')"; }
+
+# The id of a live cell of USER (its record's PID 1 is running), or nothing.
+live_cell() {
+	local i p
+	for i in $(registry_ids); do
+		grep -qx "user=$1" "/run/cell/$i" 2>/dev/null || continue
+		p=$(sed -n 's/^pid=//p' "/run/cell/$i" 2>/dev/null)
+		[ -n "$p" ] && [ -d "/proc/$p" ] && { echo "$i"; return 0; }
+	done
+	return 1
+}
 
 # The newest "cell ... created/joined" log line's fields.
 log_field() { # log_field FIELD  (from the last cell line in the syslog capture)
@@ -228,6 +241,7 @@ cleanup() {
 	for p in "${STARTED_PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${STARTED_PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	for u in "${CREATED_USERS[@]}"; do
+		rm -f "/run/cell/lock-$(id -u "$u" 2>/dev/null)" "/run/cell/shared-$(id -u "$u" 2>/dev/null)"
 		pkill -KILL -u "$u" 2>/dev/null
 		wait_for 5 sh -c "! pgrep -u $u >/dev/null"
 		userdel -r "$u" >/dev/null 2>&1

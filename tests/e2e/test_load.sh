@@ -55,7 +55,7 @@ if wait_for 30 sh -c 'for u in "$@"; do pgrep -u "$u" >/dev/null && exit 1; done
 else
 	not_ok "no process of any test user is left" "$(ps -o pid,user,args -u "$(IFS=,; echo "${USERS[*]}")")"
 fi
-check "no registry entry is left" wait_for 20 test -z "$(registry_ids)"
-check "no cell cgroup is left" wait_for 20 test -z "$(cell_cgroups)"
+check "no registry entry is left" wait_for 20 no_registry
+check "no cell cgroup is left" wait_for 20 no_cell_cgroups
 eq "the host's mount table is unchanged" "$MOUNTS_BEFORE" "$(host_mounts)"
 finish

@@ -1,0 +1,233 @@
+#!/bin/bash
+# The escape suite. The attacker is a real confined login (sshd on
+# 127.0.0.1, pam_cell, cellsh); tests/escape/attack.c is the tool it runs
+# inside. Every check names the attack (or CVE class) and fails if it works.
+. "$(dirname "$0")/../e2e/lib.sh"
+setup_common
+new_user A	# keep-id attacker, with small limits
+new_user R	# attacker who is uid 0 of their cell (identity = root)
+new_user V	# victim
+new_user B	# bystander: must keep working while A misbehaves
+new_user Y	# a profile that allows nested user namespaces
+new_group G
+usermod -aG "$G" "$A"
+write_conf "cellsh = $CELLSH
+cell_init = $W/bin/cell-init
+[user $A]
+pids_max = 64
+memory_max = 64M
+[user $R]
+identity = root
+[user $Y]
+seccomp_allow = userns
+[user $V]
+share = user
+[user ct$$u*]"
+start_sshd "MaxStartups 100
+AcceptEnv CELL_ID" || exit 1
+for u in "$A" "$R" "$V" "$B" "$Y"; do
+	h=$(getent passwd "$u" | cut -d: -f6)
+	install -o "$u" -m 0755 "$BUILD/tests/attack" "$h/attack"
+done
+HOME_A=$(getent passwd "$A" | cut -d: -f6)
+in_cell() { ssh_to "$@" 2>&1; }	# in_cell USER COMMAND
+HOST_ROOT=$(stat -c %d:%i /)
+
+# 1. Double chroot (chroot into a subdirectory, chdir .. past it, chroot .).
+for u in "$A" "$R"; do
+	out=$(in_cell "$u" './attack chroot; stat -c ROOTSTAT=%d:%i /')
+	has "1. double chroot ($u): chroot is refused" "chroot: EPERM" "$out"
+	lacks "1. ... and / is never the host's root" "ROOTSTAT=$HOST_ROOT" "$out"
+done
+
+# 2. TIOCSTI / TIOCLINUX: typing into the login's terminal.
+out=$(run_pty "$A" "./attack tiocsti 'touch ~/INJECTED
+'" "./attack tiocsti-high 'touch ~/INJECTED2
+'" "./attack tioclinux" "sleep 1")
+has "2. TIOCSTI on the login terminal is refused by seccomp" "tiocsti: EPERM" "$out"
+has "2. TIOCSTI with high bits set in the request is refused too" "tiocsti-high: EPERM" "$out"
+has "2. TIOCLINUX is refused" "tioclinux: EPERM" "$out"
+check "2. nothing reached the outer terminal (no injected command ran)" \
+	test ! -e "$HOME_A/INJECTED" -a ! -e "$HOME_A/INJECTED2"
+
+# 3. Inherited fds and directories.
+out=$(in_cell "$A" './attack fds')
+eq "3. only fds 0-2 are open in a command's process" "0 1 2" \
+	"$(sed -n 's/^fd \([0-9]*\) .*/\1/p' <<<"$out" | sort -n | tr '\n' ' ' | sed 's/ $//')"
+lacks "3. no fd resolves to a host path" "/run/celltest" "$(grep '^fd' <<<"$out")"
+eq "3. the working directory is the home, inside" "cwd -> $HOME_A" "$(grep '^cwd' <<<"$out")"
+eq "3. the root is the cell's" "root -> /" "$(grep '^root' <<<"$out")"
+out=$(run_pty "$A" './attack fds')
+eq "3. ... also on a pty" "0 1 2" \
+	"$(grep -aoE 'fd [0-9]+ ->' <<<"$out" | awk '{ print $2 }' | sort -n | tr '\n' ' ' | sed 's/ $//')"
+out=$(in_cell "$A" 'for p in /proc/[0-9]*; do ls -l $p/fd 2>/dev/null; readlink $p/cwd; done')
+lacks "3. no process in the cell holds a host path (pam/sshd files)" "/run/celltest" "$out"
+lacks "3. ... nor the registry" "/run/cell/" "$out"
+
+# 4. PID 1 holds nothing of the login program.
+wait_for 10 sh -c '! pgrep -u "$1" >/dev/null' sh "$A"
+in_cell "$A" 'sleep 5' >/dev/null &
+sp=$!
+wait_for 10 live_cell "$A" >/dev/null
+id=$(live_cell "$A"); pid1=$(sed -n 's/^pid=//p' "/run/cell/$id")
+say "# cell $id, PID 1 = $pid1"
+eq "4. PID 1's environment is cell-init's only" "PATH=/usr/sbin:/usr/bin:/sbin:/bin" \
+	"$(tr '\0' '\n' <"/proc/$pid1/environ")"
+maps=$(awk '$6 ~ /\// { print $6 }' "/proc/$pid1/maps" | sort -u)
+lacks "4. no sshd code is mapped in PID 1" "sshd" "$maps"
+lacks "4. no PAM module or libpam is mapped in PID 1" "pam" "$maps"
+eq "4. PID 1 holds no fd (the socket to pam_cell is closed)" "0 1 2" "$(ls "/proc/$pid1/fd" | sort -n | tr '\n' ' ' | sed 's/ $//')"
+wait "$sp"
+out=$(in_cell "$A" './attack openw /proc/1/exe; ./attack read /proc/1/environ; ./attack read /proc/1/mem')
+has "4. /proc/1/exe cannot be opened for writing" "openw: E" "$out"
+lacks "4. ... not at all" "openw: ok" "$out"
+lacks "4. PID 1's environment and memory are unreadable from inside" "read: ok" "$out"
+
+# 5. ptrace of PID 1, and of joining processes (a shared-cell style race:
+# B-side logins join while A-side scans for them).
+out=$(in_cell "$A" './attack ptrace 1')
+has "5. ptrace of PID 1 from inside fails" "ptrace: EPERM" "$out"
+out=$(in_cell "$R" './attack ptrace 1')
+has "5. ... also for uid 0 of the cell" "ptrace: EPERM" "$out"
+# V has share = user: a watcher in its cell sees every later join.
+in_cell "$V" './attack ptrace-watch 6' >"$W/watch.out" &
+wp=$!
+sleep 1
+for i in $(seq 1 12); do in_cell "$V" 'true' >/dev/null; done
+wait "$wp"
+has "5. watcher ran in the shared cell" "ptrace-watch:" "$(cat "$W/watch.out")"
+has "5. no joining process (cellsh, non-dumpable) could be attached" "attached 0" "$(cat "$W/watch.out")"
+say "# $(cat "$W/watch.out")"
+
+# 6. setuid-root and file-capability binaries inside gain nothing.
+install -o root -m 4755 "$BUILD/tests/attack" "$HOME_A/attack-suid"
+cp "$BUILD/tests/attack" "$HOME_A/attack-caps"; setcap cap_net_raw+ei "$HOME_A/attack-caps"
+check "6. (the test binary really has cap_net_raw+ei)" sh -c "getcap '$HOME_A/attack-caps' | grep -q cap_net_raw"
+out=$(in_cell "$A" './attack-suid caps; ./attack-caps caps; /usr/bin/su -c id root </dev/null')
+lacks "6. a setuid-root binary runs with the user's euid" "euid: 0" "$out"
+has "6. ... and the file-capability binary gets no raw socket" "raw-socket: EPERM" "$out"
+check "6. CapPrm and CapEff are empty for both" test "$(grep -cE '^Cap(Prm|Eff):\s+0+$' <<<"$out")" -eq 4
+lacks "6. the host's setuid su gives nothing" "uid=0(root)" "$out"
+
+# 7. setgroups stays denied: dropping a group must not unlock a file.
+printf 'secret\n' >"$HOME_A/group-denied"; chown root:"$G" "$HOME_A/group-denied"; chmod 0604 "$HOME_A/group-denied"
+out=$(in_cell "$A" 'cat ~/group-denied; ./attack setgroups; cat /proc/self/setgroups')
+lacks "7. a file that denies one of the user's groups stays unreadable" "secret" "$out"
+has "7. setgroups() fails" "setgroups: EPERM" "$out"
+has "7. /proc/self/setgroups says deny" "deny" "$out"
+
+# 8. Host processes, mounts, hostname, SysV IPC.
+sshd_pid=$(cat "$W/sshd.pid")
+out=$(in_cell "$A" "ps -eo comm=; ./attack kill $sshd_pid; ./attack kill 1; ./attack mount; ./attack umount; ./attack pivot_root; ./attack unshare-user; ./attack clone-user; unshare -U true; echo unshare=\$?; ./attack sethostname; hostname; ipcmk -M 4096")
+lacks "8. host processes are invisible (no sshd)" "sshd" "$(grep -vF attack <<<"$out")"
+has "8. a host pid cannot be signalled (not in the cell's pid namespace)" "kill: ESRCH" "$out"
+has "8. mount fails" "mount: EPERM" "$out"
+has "8. umount fails" "umount: EPERM" "$out"
+has "8. pivot_root fails" "pivot_root: EPERM" "$out"
+has "8. unshare(CLONE_NEWUSER) fails" "unshare-user: EPERM" "$out"
+has "8. clone(CLONE_NEWUSER) fails" "clone-user: EPERM" "$out"
+has "8. unshare -U fails" "unshare=1" "$out"
+has "8. sethostname fails" "sethostname: EPERM" "$out"
+eq "8. the host's hostname is untouched" "$(cat /proc/sys/kernel/hostname)" "$(hostname)"
+shmid=$(grep -oE 'Shared memory id: [0-9]+' <<<"$out" | grep -oE '[0-9]+$')
+check "8. SysV IPC works inside the cell (id $shmid)" test -n "$shmid"
+lacks "8. ... and does not reach the host" " $shmid " "$(ipcs -m | awk '{ print " " $2 " " }')"
+out=$(in_cell "$Y" './attack unshare-user; unshare -U true && echo nested-ok')
+has "8. a profile with seccomp_allow = userns may nest user namespaces" "unshare-user: ok" "$out"
+has "8. ... so the filter is what blocks them by default" "nested-ok" "$out"
+
+# The seccomp filter's default set, against the same calls on the host.
+calls="keyctl add_key bpf perf_event_open userfaultfd open_by_handle_at init_module kexec_load io_uring_setup"
+out=$(in_cell "$A" "for c in $calls; do ./attack \$c; done; grep -E '^Seccomp' /proc/self/status")
+host=$(cd / && for c in $calls; do runuser -u "$A" -- "$BUILD/tests/attack" "$c"; done 2>&1)
+for c in $calls; do
+	has "8. seccomp: $c fails with EPERM (on the host: $(sed -n "s/^$c: //p" <<<"$host"))" "$c: EPERM" "$out"
+done
+has "8. a seccomp filter is loaded" "Seccomp_filters:	1" "$out"
+
+# 9. Forged joins.
+in_cell "$V" 'sleep 8' >/dev/null &
+vp=$!
+wait_for 10 live_cell "$V" >/dev/null
+vid=$(live_cell "$V")
+out=$(runuser -u "$A" -- env CELL_ID="$vid" "$CELLSH" -c id 2>&1); rc=$?
+has "9. cellsh refuses another user's cell id" "belongs to user $V" "$out"
+eq "9. ... with status 126 and no shell" 126 "$rc"
+out=$(SSH_EXTRA=(-o SendEnv=CELL_ID) CELL_ID="$vid" ssh_to "$A" 'echo IN=$CELL_ID' 2>&1)
+lacks "9. a CELL_ID sent by the ssh client never selects another user's cell" "IN=$vid" "$out"
+# A recycled pid: a record whose PID 1 is now another process of the user.
+cp "/run/cell/$vid" "$W/victim.rec"
+wait "$vp"
+wait_for 10 test ! -e "/run/cell/$vid"
+fake=$(printf '%032x' $((RANDOM * 7919)))
+vpid=$(sed -n 's/^pid=//p' "$W/victim.rec")
+# The attacker builds their own "cell" (user, mount, pid namespaces) and we
+# give it the recorded pid (ns_last_pid), as a pid-reuse attack would.
+# setpriv execs unshare, so the first new pid (vpid) is the fake's own.
+echo $((vpid - 1)) >/proc/sys/kernel/ns_last_pid
+setpriv --reuid "$V" --regid "$V" --init-groups unshare -Ur -m -p --fork sleep 30 &
+fp=$!
+wait_for 5 sh -c "pgrep -u $V -x sleep >/dev/null"
+fpid=$fp
+eq "9. (the attacker's fake got the recorded pid)" "$vpid" "$fpid"
+sed "s/^id=.*/id=$fake/" "$W/victim.rec" >"/run/cell/$fake"; chmod 0644 "/run/cell/$fake"
+out=$(runuser -u "$V" -- env CELL_ID="$fake" "$CELLSH" -c id 2>&1)
+has "9. a recycled pid is refused (pid $vpid is the attacker's own process now)" "recycled pid" "$out"
+# Now with the fake's own pid and start time copied into the record: only
+# the namespace inodes, which no one can forge, still differ.
+st=$(awk '{ print $22 }' "/proc/$fpid/stat")
+sed -i "s/^pid=.*/pid=$fpid/; s/^starttime=.*/starttime=$st/" "/run/cell/$fake"
+out=$(runuser -u "$V" -- env CELL_ID="$fake" "$CELLSH" -c id 2>&1)
+has "9. a fake cell with every copyable marker is refused" "namespace is not the recorded one" "$out"
+rm -f "/run/cell/$fake"
+kill "$fp" 2>/dev/null; pkill -u "$V" -x sleep; wait "$fp" 2>/dev/null
+
+# 11. Subordinate range edge cases: refused, with the reason.
+subtest() { # subtest NAME RANGE EXPECTED-MESSAGE
+	local u
+	new_user u "$CELLSH" 0
+	sed -i "/^$u:/d" /etc/subuid /etc/subgid
+	printf '%s:%s\n' "$u" "$2" >>/etc/subuid; printf '%s:%s\n' "$u" "$2" >>/etc/subgid
+	out=$(ssh_to "$u" 'echo INSIDE' 2>&1)
+	lacks "11. $1: no shell" "INSIDE" "$out"
+	has "11. $1: the reason is logged" "$3" "$(grep "refused user=$u" "$LOG")"
+}
+subtest "start+count overflow" "4294900000:100000" "runs past the largest id"
+subtest "zero count" "2000000000:0" "subordinate"
+subtest "a range over root and real uids" "0:65536" "starts below subid_min"
+shared=$(awk -F: -v u="$V" '$1 == u { print $2 ":" $3 }' /etc/subuid)
+subtest "two users sharing a range" "$shared" "also given to uid"
+new_user u "$CELLSH" 0
+out=$(ssh_to "$u" 'echo INSIDE' 2>&1)
+lacks "11. no range at all: no shell" "INSIDE" "$out"
+has "11. no range at all: the reason and fix are logged" "usermod" "$(grep "refused user=$u" "$LOG")"
+
+# 12. Fork bomb and memory hog are contained.
+in_cell "$A" 'bomb() { bomb | bomb & }; (bomb) 2>/dev/null; sleep 6; echo bombed' >"$W/bomb.out" &
+bp=$!
+sleep 3
+id=$(live_cell "$A")
+cur=$(cat "/sys/fs/cgroup/pids/cell/$id/pids.current" 2>/dev/null || cat "/sys/fs/cgroup/cell/$id/pids.current" 2>/dev/null)
+check "12. fork bomb: the cell stays at its pids_max of 64 (now ${cur:-?})" test -n "$cur" -a "${cur:-999}" -le 64
+out=$(in_cell "$B" 'echo BYSTANDER-OK')
+has "12. ... another user's login still works meanwhile" "BYSTANDER-OK" "$out"
+check "12. ... and the host can still fork" /bin/true
+wait "$bp"
+wait_for 20 sh -c "[ -z \"\$(pgrep -u $A)\" ]"
+in_cell "$A" 'head -c 300M /dev/zero | tail -c 290M >/dev/null; echo HOG-STATUS=${PIPESTATUS[1]}; sleep 2' >"$W/hog.out" &
+hp=$!
+wait_for 20 grep -q HOG-STATUS "$W/hog.out"
+id=$(live_cell "$A")
+oom=$(cat "/sys/fs/cgroup/memory/cell/$id/memory.oom_control" "/sys/fs/cgroup/cell/$id/memory.events" 2>/dev/null | awk '$1 == "oom_kill" { print $2 }')
+wait "$hp"
+has "12. memory hog: killed inside its 64M cell (SIGKILL, 137)" "HOG-STATUS=137" "$(cat "$W/hog.out")"
+check "12. ... by the OOM killer of the cell's own memory cgroup (oom_kill=${oom:-?})" test "${oom:-0}" -ge 1
+out=$(in_cell "$B" 'echo BYSTANDER-OK')
+has "12. ... and other users are unaffected" "BYSTANDER-OK" "$out"
+
+if wait_for 15 sh -c 'for u in "$@"; do pgrep -u "$u" >/dev/null && exit 1; done; [ -z "$(ls /run/cell 2>/dev/null | grep -E "^[0-9a-f]{32}$")" ]' sh "$A" "$R" "$V" "$B" "$Y"; then
+	ok "nothing is left after the attacks"
+else
+	not_ok "nothing is left after the attacks" "$(leftovers "$A")"
+fi
+finish
