@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "harden.h"
 #include "join.h"
 #include "sandbox.h"
@@ -117,21 +118,15 @@ static int relay_status(int status)
 
 int main(int argc, char **argv)
 {
-	bool login = argv[0] && argv[0][0] == '-';
+	struct cellsh_args args;
 	struct cell_err e = { 0 };
 	struct cell_join j;
 	const char *id;
-	int cmd_index = 0, status;
+	char why[200];
+	int status;
 
-	if (argc >= 2 && strcmp(argv[1], "-c") == 0) {
-		if (argc < 3)
-			die("-c needs a command");
-		cmd_index = 2;
-	} else if (argc == 2 && (strcmp(argv[1], "-l") == 0 || strcmp(argv[1], "--login") == 0)) {
-		login = true;
-	} else if (argc != 1) {
-		die("usage: cellsh [-l | -c COMMAND [ARG0 [ARG...]]]");
-	}
+	if (cellsh_parse_args(argc, argv, &args, why, sizeof(why)) < 0)
+		die("%s", why);
 
 	id = getenv("CELL_ID");
 	if (!id || !*id)
@@ -151,7 +146,7 @@ int main(int argc, char **argv)
 	if (child_pid < 0)
 		die("fork: %s", strerror(errno));
 	if (child_pid == 0)
-		run_shell(&j, argc, argv, cmd_index, login);
+		run_shell(&j, argc, argv, args.cmd_index, args.login);
 
 	/* The parent stays outside the cell's pid namespace only to relay. */
 	cell_join_close(&j);

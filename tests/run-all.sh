@@ -25,6 +25,7 @@ run() { # run NAME COMMAND...
 
 for t in build/tests/test_*; do run "unit $(basename "$t")" "$t"; done
 run "module exports" tests/e2e/test_module.sh
+run "fuzz smoke" tests/fuzz/smoke.sh
 if [ "$(id -u)" = 0 ]; then
 	for t in tests/e2e/test_*.sh tests/escape/test_*.sh; do
 		[ "$t" = tests/e2e/test_module.sh ] && continue
