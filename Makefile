@@ -70,6 +70,19 @@ $(B)/tests/attack: tests/escape/attack.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $<
 
+# ---- benchmark (root; installs bubblewrap, firejail, gnuplot) ----
+$(B)/bench/driver: bench/driver.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -lpam
+
+$(B)/bench/minimal: bench/minimal.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
+
+bench: all $(TEST_TOOLS) $(B)/bench/driver $(B)/bench/minimal
+	tools/install-deps.sh --bench
+	bench/run.sh
+
 # ---- fuzzing (clang libFuzzer + ASan + UBSan) ----
 FUZZ_CC    ?= clang
 FUZZ_TIME  ?= 60
@@ -136,4 +149,4 @@ uninstall:
 clean:
 	rm -rf $(B)
 
-.PHONY: fuzz fuzz-build fuzz-smoke all check check-unit test-build install uninstall clean
+.PHONY: bench fuzz fuzz-build fuzz-smoke all check check-unit test-build install uninstall clean

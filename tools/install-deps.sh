@@ -2,6 +2,7 @@
 # Install what cell needs from Debian 12. Usage: tools/install-deps.sh [--test]
 #   (no flag)  build and run dependencies
 #   --test     also what the test suite needs (sshd, expect, cmocka, ...)
+#   --bench    also what make bench compares against (bubblewrap, firejail, ...)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -10,8 +11,10 @@ build=(build-essential pkg-config libpam0g-dev libcap-dev libseccomp-dev libsubi
 test=(openssh-server openssh-client expect iproute2 libcap2-bin libpamtest0-dev libpam-wrapper
       rsync tmux util-linux login procps clang)
 
+bench=(bubblewrap firejail gnuplot-nox time)
 want=("${build[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test[@]}")
+[ "${1:-}" = "--bench" ] && want+=("${test[@]}" "${bench[@]}")
 
 missing=()
 for p in "${want[@]}"; do

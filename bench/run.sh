@@ -1,0 +1,206 @@
+#!/bin/bash
+# make bench: what a confined login costs, measured side by side in one run
+# against the tools admins would use instead. Root, Debian 12. Writes
+# bench/results/latest.md (+ chart.png, machine.txt). BENCH_N sets the runs
+# per measurement (default 40); BENCH_SCALE the idle-cell counts.
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$TOP/tests/e2e/lib.sh"
+N=${BENCH_N:-40}
+SCALE=${BENCH_SCALE:-"1 100 1000"}
+OUT=$TOP/bench/results
+mkdir -p "$OUT"
+setup_common >/dev/null
+B=$TOP/build/bench
+new_user U
+write_conf "cellsh = $CELLSH
+cell_init = $W/bin/cell-init
+[user $U]
+memory_max = 256M"
+HOME_U=$(getent passwd "$U" | cut -d: -f6)
+install_pam cell-bench "account required pam_unix.so
+session required pam_unix.so
+session required $W/pam_cell.so conf=$CONF"
+start_sshd >/dev/null || exit 1
+# (cellsh -c true inside runs bash; so does every baseline below.)
+
+declare -A MED P90 NOTE
+stats() { # stats NAME < one number (ms) per line
+	sort -n | awk -v name="$1" '{ a[NR] = $1 } END {
+		if (!NR) { print name, "-", "-"; exit }
+		m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
+		p = a[int(NR * 0.9 + 0.5) < 1 ? 1 : int(NR * 0.9 + 0.5)]
+		printf "%s %.2f %.2f\n", name, m, p }'
+}
+record() { read -r name m p; MED[$name]=$m; P90[$name]=$p; echo "  $name: median $m ms, p90 $p ms" >&2; }
+# time_cmd NAME COMMAND...: N runs after 3 warm-ups, as given (root)
+time_cmd() {
+	local name=$1 i t0; shift
+	for i in 1 2 3; do
+		"$@" >/dev/null 2>"$W/err" || { NOTE[$name]="fails: $(head -c 200 "$W/err")"; echo "  $name: FAILS: $(cat "$W/err")" >&2; return; }
+	done
+	record < <(for ((i = 0; i < N; i++)); do
+		t0=$(date +%s%N); "$@" >/dev/null 2>&1; echo $((($(date +%s%N) - t0) / 1000)) | awk '{ print $1 / 1000 }'
+	done | stats "$name")
+}
+as_user() { setpriv --reuid "$U" --regid "$U" --init-groups env -i HOME="$HOME_U" PATH=/usr/bin:/bin "$@"; }
+peak_kib() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
+
+echo "== session start (N=$N)" >&2
+ROOT=$W/minroot; mkdir -p "$ROOT/usr" "$ROOT/proc" "$ROOT/old"
+for d in bin lib lib64; do ln -s "usr/$d" "$ROOT/$d"; done	# merged /usr
+chown -R "$U" "$ROOT"
+cd /
+time_cmd none as_user /bin/true
+time_cmd minimal as_user "$B/minimal" "$ROOT"
+# unshare(1) needs bin and libs in ROOT: binds, set up once as root.
+UROOT=$W/uroot; mkdir -p "$UROOT"/{usr,bin,lib,lib64,proc}
+for d in usr bin lib lib64; do [ -e "/$d" ] && mount --bind "/$d" "$UROOT/$d"; done
+time_cmd unshare as_user unshare -Urmupf --mount-proc="$UROOT/proc" /usr/sbin/chroot "$UROOT" /bin/true
+BW=(bwrap --unshare-user --unshare-pid --unshare-ipc --unshare-uts --unshare-cgroup
+	--ro-bind /usr /usr --ro-bind /bin /bin --ro-bind /sbin /sbin --ro-bind /lib /lib
+	--ro-bind /lib64 /lib64 --ro-bind /etc /etc --bind "$HOME_U" "$HOME_U" --tmpfs /tmp
+	--tmpfs /var/tmp --tmpfs /run --dev /dev --proc /proc --die-with-parent /bin/true)
+time_cmd bubblewrap as_user "${BW[@]}"
+time_cmd firejail as_user firejail --quiet --noprofile /bin/true
+if command -v jk_chrootsh >/dev/null; then
+	NOTE[jailkit]="installed, but jk_chrootsh needs a jail built per user with jk_init; not measured"
+else
+	NOTE[jailkit]="not installable here; not measured"
+fi
+"$B/driver" run cell-bench "$U" 3 "$CELLSH" >/dev/null || NOTE[cell]="driver failed"
+record < <("$B/driver" run cell-bench "$U" "$N" "$CELLSH" | stats cell)
+PEAK_CELL=$(peak_kib "$B/driver" run cell-bench "$U" 1 "$CELLSH")
+PEAK_BWRAP=$(peak_kib as_user "${BW[@]}")
+PEAK_UNSHARE=$(peak_kib as_user unshare -Urmupf --mount-proc="$UROOT/proc" /usr/sbin/chroot "$UROOT" /bin/true)
+for d in usr bin lib lib64; do umount "$UROOT/$d" 2>/dev/null; done
+
+echo "== login" >&2
+SSHC=(ssh "${SSH_BASE[@]}" -p "$PORT" "$U@127.0.0.1" true)
+time_cmd ssh_cell "${SSHC[@]}"
+SU_CELL=$(PAM_ROOT_SESSION)
+SU_PLAIN=$(PAM_ROOT_SESSION | grep -v pam_cell)
+time_cmd su_cell with_pam su "$SU_CELL" su "$U" -c true
+usermod -s /bin/bash "$U"
+install_pam sshd-celltest "account required pam_unix.so
+session optional pam_umask.so umask=0077
+session required pam_unix.so"
+time_cmd ssh_plain "${SSHC[@]}"
+time_cmd su_plain with_pam su "$SU_PLAIN" su "$U" -c true
+usermod -s "$CELLSH" "$U"
+
+echo "== growth" >&2
+record < <("$B/driver" run cell-bench "$U" "$N" "$CELLSH" | stats home_2M)
+fallocate -l 2G "$HOME_U/big" && chown "$U" "$HOME_U/big"
+record < <("$B/driver" run cell-bench "$U" "$N" "$CELLSH" | stats home_2G)
+rm -f "$HOME_U/big"
+MOUNTS_BASE=$(wc -l </proc/self/mountinfo)
+record < <(unshare -m --propagation private bash -c '
+	for i in $(seq 2000); do mkdir -p "$1/m/$i" && mount -t tmpfs -o size=4k t "$1/m/$i"; done
+	wc -l </proc/self/mountinfo >"$1/mounts-many"
+	"$2" run cell-bench "$3" "$4" "$5"' sh "$W" "$B/driver" "$U" "$N" "$CELLSH" | stats mounts_many)
+MOUNTS_MANY=$(cat "$W/mounts-many")
+MED[mounts_base]=${MED[home_2M]}
+
+echo "== scale" >&2
+SCALE_ROWS=""
+UID_U=$(id -u "$U")
+cells_procs() { pgrep -f "^cell-init id=[0-9a-f]+ uid=$UID_U " ; }
+# Live cell-init processes (zombies wait for their login program to reap them).
+live_inits() { ps -C cell-init -o stat= | grep -qv Z; }
+wait_for 60 sh -c '! ps -C cell-init -o stat= | grep -qv Z'	# earlier cells have ended
+for n in $SCALE; do
+	avail=$(awk '/MemAvailable/ { print $2 }' /proc/meminfo)
+	if [ "$n" -gt 1 ] && [ $((avail / 1024)) -lt $((n * 2)) ]; then
+		SCALE_ROWS+="| $n | not run: only $((avail / 1024)) MiB available | | | | |"$'\n'; continue
+	fi
+	sync; echo 1 >/proc/sys/vm/drop_caches 2>/dev/null
+	used0=$(free -k | awk '/^Mem:/ { print $3 }')
+	coproc HOLD { "$B/driver" hold cell-bench "$U" "$n"; }
+	read -r _ held start <&"${HOLD[0]}"
+	sleep 1
+	used1=$(free -k | awk '/^Mem:/ { print $3 }')
+	pss=0; procs=0
+	for p in $(cells_procs); do
+		v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null)
+		pss=$((pss + ${v:-0})); procs=$((procs + 1))
+	done
+	t0=$(date +%s%N)
+	echo go >&"${HOLD[1]}"
+	read -r _ closed <&"${HOLD[0]}"
+	wait "$HOLD_PID" 2>/dev/null
+	wait_for 300 sh -c '! ps -C cell-init -o stat= | grep -qv Z' && wait_for 60 no_cell_cgroups
+	down=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
+	per_free=$(( (used1 - used0) / held ))
+	per_pss=$(( pss / held ))
+	SCALE_ROWS+="| $held | $(printf %.2f "$start") s ($(awk -v s="$start" -v n="$held" 'BEGIN { printf "%.0f", n / s }') cells/s) | $down s | $per_free KiB | $per_pss KiB | $procs |"$'\n'
+	echo "  $held idle cells: start ${start}s, teardown ${down}s, free delta $per_free KiB/cell, PSS $per_pss KiB/cell" >&2
+	eval "PERCELL_$held=$per_free"
+done
+
+# ---- report ----
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "-") printf "%.2f", a / b; else print "-" }'; }
+mach="$(uname -sr), $(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, $(. /etc/os-release; echo "$PRETTY_NAME")"
+{
+	echo "$mach"; echo "date: $(date -u +%FT%TZ)"; echo "N per measurement: $N"
+} >"$OUT/machine.txt"
+u=${MED[unshare]:-0}
+{
+	echo "# cell benchmark"
+	echo
+	echo "Machine: $mach. Measured $(date -u +%F), $N runs per row after 3 warm-ups; all rows from the same run."
+	echo
+	echo "## Session start: create + join + \`true\`"
+	echo
+	echo "| what | median ms | p90 ms | × unshare | × minimum | peak RSS KiB |"
+	echo "|---|---|---|---|---|---|"
+	for k in none minimal unshare bubblewrap firejail cell; do
+		peak=""
+		case $k in cell) peak=$PEAK_CELL;; bubblewrap) peak=$PEAK_BWRAP;; unshare) peak=$PEAK_UNSHARE;; esac
+		echo "| $k | ${MED[$k]:-${NOTE[$k]:-}} | ${P90[$k]:-} | $(ratio "${MED[$k]:--}" "$u") | $(ratio "${MED[$k]:--}" "${MED[minimal]:-0}") | $peak |"
+	done
+	echo "| jailkit | ${NOTE[jailkit]} | | | | |"
+	echo
+	echo "*none*: \`true\` as the user; *minimal*: [bench/minimal.c](../minimal.c) (one clone with user, mount, pid, uts, ipc namespaces, a map write, one bind, proc, pivot_root); *unshare*: \`unshare -Urmupf --mount-proc chroot ROOT true\`; *bubblewrap*: the same namespaces plus cgroup, and the host profile's mount set; *firejail*: \`--noprofile\`; *cell*: [bench/driver.c](../driver.c) as root runs the real PAM session stack (\`pam_open_session\` with pam_unix and pam_cell), \`cellsh -c true\` as the user, \`pam_close_session\`. Every user-side row includes a \`setpriv\` exec; cell's row includes PAM itself, the root monitor, the cgroups, the seccomp filter, and running bash inside."
+	echo
+	echo "## Login"
+	echo
+	echo "| what | without pam_cell ms | with pam_cell ms | added |"
+	echo "|---|---|---|---|"
+	echo "| \`ssh user@127.0.0.1 true\` | ${MED[ssh_plain]:-} | ${MED[ssh_cell]:-} | $(awk -v a="${MED[ssh_cell]:-0}" -v b="${MED[ssh_plain]:-0}" 'BEGIN { if (b > 0) printf "%+.1f ms (%+.1f%%)", a - b, (a - b) / b * 100 }') |"
+	echo "| \`su USER -c true\` | ${MED[su_plain]:-} | ${MED[su_cell]:-} | $(awk -v a="${MED[su_cell]:-0}" -v b="${MED[su_plain]:-0}" 'BEGIN { if (b > 0) printf "%+.1f ms", a - b }') |"
+	echo
+	echo "With pam_cell the login shell is cellsh, which runs bash inside; without, bash directly."
+	echo
+	echo "## Scale: concurrent idle cells"
+	echo
+	echo "| cells | start (sequential) | teardown | memory per cell (\`free\` delta) | PSS per cell (cell-init processes) | cell-init processes |"
+	echo "|---|---|---|---|---|---|"
+	printf '%s' "$SCALE_ROWS"
+	echo
+	echo "## Growth"
+	echo
+	echo "| variable | small | large | slope |"
+	echo "|---|---|---|---|"
+	echo "| home size | 2 MB: ${MED[home_2M]} ms | 2 GB: ${MED[home_2G]} ms | $(awk -v a="${MED[home_2G]}" -v b="${MED[home_2M]}" 'BEGIN { printf "%+.3f ms per GB", (a - b) / 2 }') |"
+	echo "| host mount table | $MOUNTS_BASE mounts: ${MED[mounts_base]} ms | $MOUNTS_MANY mounts: ${MED[mounts_many]} ms | $(awk -v a="${MED[mounts_many]}" -v b="${MED[mounts_base]}" -v m="$MOUNTS_MANY" -v n="$MOUNTS_BASE" 'BEGIN { printf "%+.3f ms per 1000 mounts", (a - b) / (m - n) * 1000 }') |"
+	echo
+	echo "![session start](chart.png)"
+} >"$OUT/latest.md"
+printf '%s\n' none minimal unshare bubblewrap firejail cell | while read -r k; do
+	[ -n "${MED[$k]:-}" ] && echo "$k ${MED[$k]}"
+done >"$W/chart.dat"
+if command -v gnuplot >/dev/null; then
+	gnuplot <<-EOF
+	set terminal png size 800,400
+	set output "$OUT/chart.png"
+	set title "create + join + true: median ms ($(nproc) cores, same run)"
+	set style fill solid 0.6
+	set boxwidth 0.6
+	set ylabel "ms"
+	set yrange [0:*]
+	unset key
+	plot "$W/chart.dat" using 0:2:xtic(1) with boxes, "" using 0:2:(sprintf("%.1f",\$2)) with labels offset 0,1
+	EOF
+fi
+cat "$OUT/latest.md"
