@@ -105,14 +105,16 @@ MED[mounts_base]=${MED[home_2M]}
 echo "== scale" >&2
 SCALE_ROWS=""
 UID_U=$(id -u "$U")
-cells_procs() { pgrep -f "^cell-init id=[0-9a-f]+ uid=$UID_U " ; }
+# (cell-init's argument parser splits "key=value" in place: /proc shows "key value".)
+cells_procs() { pgrep -f "^cell-init id.[0-9a-f]+ uid.$UID_U " ; }
 # Live cell-init processes (zombies wait for their login program to reap them).
 live_inits() { ps -C cell-init -o stat= | grep -qv Z; }
 wait_for 60 sh -c '! ps -C cell-init -o stat= | grep -qv Z'	# earlier cells have ended
-for n in $SCALE; do
+scale_run() { # scale_run N LABEL
+	local n=$1 label=$2 avail used0 used1 pss procs v t0 down per_free per_pss held start closed _
 	avail=$(awk '/MemAvailable/ { print $2 }' /proc/meminfo)
 	if [ "$n" -gt 1 ] && [ $((avail / 1024)) -lt $((n * 2)) ]; then
-		SCALE_ROWS+="| $n | not run: only $((avail / 1024)) MiB available | | | | |"$'\n'; continue
+		SCALE_ROWS+="| $n$label | not run: only $((avail / 1024)) MiB available | | | | |"$'\n'; return
 	fi
 	sync; echo 1 >/proc/sys/vm/drop_caches 2>/dev/null
 	used0=$(free -k | awk '/^Mem:/ { print $3 }')
@@ -120,6 +122,11 @@ for n in $SCALE; do
 	read -r _ held start <&"${HOLD[0]}"
 	sleep 1
 	used1=$(free -k | awk '/^Mem:/ { print $3 }')
+	# The driver holds N PAM handles: its own growth is not the cells'.
+	drv=0
+	for p in $(pgrep -f "bench/driver hold"); do
+		v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null); drv=$((drv + ${v:-0}))
+	done
 	pss=0; procs=0
 	for p in $(cells_procs); do
 		v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null)
@@ -131,12 +138,16 @@ for n in $SCALE; do
 	wait "$HOLD_PID" 2>/dev/null
 	wait_for 300 sh -c '! ps -C cell-init -o stat= | grep -qv Z' && wait_for 60 no_cell_cgroups
 	down=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
-	per_free=$(( (used1 - used0) / held ))
+	per_free=$(( (used1 - used0 - drv) / held ))
 	per_pss=$(( pss / held ))
-	SCALE_ROWS+="| $held | $(printf %.2f "$start") s ($(awk -v s="$start" -v n="$held" 'BEGIN { printf "%.0f", n / s }') cells/s) | $down s | $per_free KiB | $per_pss KiB | $procs |"$'\n'
+	SCALE_ROWS+="| $held$label | $(printf %.2f "$start") s ($(awk -v s="$start" -v n="$held" 'BEGIN { printf "%.0f", n / s }') cells/s) | $down s | $per_free KiB | $per_pss KiB | $procs |"$'\n'
 	echo "  $held idle cells: start ${start}s, teardown ${down}s, free delta $per_free KiB/cell, PSS $per_pss KiB/cell" >&2
-	eval "PERCELL_$held=$per_free"
-done
+}
+for n in $SCALE; do scale_run "$n" ""; done
+# The same without cgroup limits: how much of a cell is its cgroups?
+last=${SCALE##* }
+sed -i 's/^memory_max = .*/memory_max = none\npids_max = none/' "$CONF"
+scale_run "$last" " (no cgroups)"
 
 # ---- report ----
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "-") printf "%.2f", a / b; else print "-" }'; }
@@ -174,7 +185,7 @@ u=${MED[unshare]:-0}
 	echo
 	echo "## Scale: concurrent idle cells"
 	echo
-	echo "| cells | start (sequential) | teardown | memory per cell (\`free\` delta) | PSS per cell (cell-init processes) | cell-init processes |"
+	echo "| cells | start (sequential) | teardown | memory per cell (\`free\` delta, kernel + processes, less the driver) | PSS per cell (its two cell-init processes) | cell-init processes |"
 	echo "|---|---|---|---|---|---|"
 	printf '%s' "$SCALE_ROWS"
 	echo

@@ -112,7 +112,9 @@ static int parse_args(int argc, char **argv, struct init_args *a, struct cell_er
 		} else if (strcmp(argv[i], "pids_max") == 0) {
 			ok = parse_ulong(val, &a->limits.pids_max) == 0, seen |= 1u << 7;
 		} else if (strcmp(argv[i], "memory_max") == 0) {
-			ok = parse_size(val, &a->limits.memory_max) == 0, seen |= 1u << 8;
+			/* bytes; 0 is "no limit" */
+			ok = parse_ulong(val, &v) == 0, seen |= 1u << 8;
+			a->limits.memory_max = v;
 		} else if (strcmp(argv[i], "cpu_weight") == 0) {
 			ok = parse_ulong(val, &a->limits.cpu_weight) == 0, seen |= 1u << 9;
 		} else if (strcmp(argv[i], "shared") == 0) {
