@@ -63,11 +63,7 @@ BW=(bwrap --unshare-user --unshare-pid --unshare-ipc --unshare-uts --unshare-cgr
 	--tmpfs /var/tmp --tmpfs /run --dev /dev --proc /proc --die-with-parent /bin/true)
 time_cmd bubblewrap as_user "${BW[@]}"
 time_cmd firejail as_user firejail --quiet --noprofile /bin/true
-if command -v jk_chrootsh >/dev/null; then
-	NOTE[jailkit]="installed, but jk_chrootsh needs a jail built per user with jk_init; not measured"
-else
-	NOTE[jailkit]="not installable here; not measured"
-fi
+NOTE[jailkit]="not measured: jk_chrootsh needs a chroot jail built per user (jk_init, jk_jailuser rewrites the user's passwd entry), not a per-session sandbox"
 "$B/driver" run cell-bench "$U" 3 "$CELLSH" >/dev/null || NOTE[cell]="driver failed"
 record < <("$B/driver" run cell-bench "$U" "$N" "$CELLSH" | stats cell)
 PEAK_CELL=$(peak_kib "$B/driver" run cell-bench "$U" 1 "$CELLSH")
@@ -189,6 +185,7 @@ u=${MED[unshare]:-0}
 	echo "|---|---|---|---|---|---|"
 	printf '%s' "$SCALE_ROWS"
 	echo
+	echo "With a single cell the \`free\` delta is inside the machine's noise; read the 100 and 1000 rows. *no cgroups*: the same profile with \`pids_max = none\`, \`memory_max = none\`."
 	echo "## Growth"
 	echo
 	echo "| variable | small | large | slope |"

@@ -87,6 +87,7 @@ for v in BASH_ENV LD_PRELOAD ENV= LC_BAD-NAME; do lacks "$v from the client does
 has "PATH is the profile's" "PATH=/usr/local/bin:/usr/bin:/bin" "$out"
 
 # ---- a record left by a killed login program is swept at the next login ----
+wait_for 10 no_registry	# the records of the sessions above are gone
 ssh_to "$U" 'sleep 3' >/dev/null 2>&1 &
 bg=$!; STARTED_PIDS+=($bg)
 live() { grep -l "^user=$U$" /run/cell/* 2>/dev/null | head -1; }
@@ -96,7 +97,7 @@ dead=$((RANDOM + 4000000)); while kill -0 "$dead" 2>/dev/null; do dead=$((dead +
 stale=/run/cell/$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 sed "s/^pid=.*/pid=$dead/; s/^id=.*/id=$(basename "$stale")/" "$rec" >"$stale"
 wait "$bg" 2>/dev/null
-check "a stale record is planted (pid $dead is not running)" test -f "$stale"
+check "a stale record is planted (pid $dead is not running)" test -s "$stale"
 ssh_to "$U" true >/dev/null 2>&1
 check "the next login removes it" test ! -e "$stale"
 rm -f "$stale"
