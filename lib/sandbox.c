@@ -134,23 +134,33 @@ const char *const sb_seccomp_default[] = {
 	NULL,
 };
 
+/* Lists are names separated by spaces or commas. Copy the next name into w
+ * (truncated to size) and return its length, or 0 at the end. */
+static size_t next_word(const char **p, char *w, size_t size)
+{
+	size_t len;
+
+	while (**p == ' ' || **p == ',')
+		(*p)++;
+	len = strcspn(*p, " ,");
+	snprintf(w, size, "%.*s", (int)len, *p);
+	*p += len;
+	return len;
+}
+
 static bool in_list(const char *list, const char *name)
 {
-	size_t n = strlen(name);
+	char w[48];
 
-	for (const char *p = list; p && *p;) {
-		while (*p == ' ' || *p == ',')
-			p++;
-		if (strncmp(p, name, n) == 0 && (p[n] == '\0' || p[n] == ' ' || p[n] == ','))
+	for (const char *p = list ? list : ""; next_word(&p, w, sizeof(w));)
+		if (strcmp(w, name) == 0)
 			return true;
-		p += strcspn(p, " ,");
-	}
 	return false;
 }
 
 static bool word_ok(const char *w, size_t len)
 {
-	if (len == 0 || len > 40)
+	if (len == 0 || len > 40 || strlen(w) != len)
 		return false;
 	for (size_t i = 0; i < len; i++)
 		if (!((w[i] >= 'a' && w[i] <= 'z') || (w[i] >= '0' && w[i] <= '9') || w[i] == '_'))
@@ -160,19 +170,14 @@ static bool word_ok(const char *w, size_t len)
 
 const char *sb_seccomp_check_allow(const char *list)
 {
-	for (const char *p = list; *p;) {
-		size_t len;
-		char w[48];
+	char w[48];
+	size_t len;
+
+	for (const char *p = list; (len = next_word(&p, w, sizeof(w)));) {
 		bool known = false;
 
-		while (*p == ' ' || *p == ',')
-			p++;
-		len = strcspn(p, " ,");
-		if (!len)
-			break;
-		if (!word_ok(p, len))
+		if (!word_ok(w, len))
 			return "must list syscall names from the default deny set, or 'userns'";
-		snprintf(w, sizeof(w), "%.*s", (int)len, p);
 		for (size_t i = 0; sb_seccomp_default[i]; i++)
 			known |= strcmp(w, sb_seccomp_default[i]) == 0;
 		if (!known)
@@ -181,28 +186,20 @@ const char *sb_seccomp_check_allow(const char *list)
 			       "kexec_file_load init_module finit_module delete_module "
 			       "open_by_handle_at io_uring_setup io_uring_enter "
 			       "io_uring_register userns)";
-		p += len;
 	}
 	return NULL;
 }
 
 const char *sb_seccomp_check_deny(const char *list)
 {
-	for (const char *p = list; *p;) {
-		size_t len;
-		char w[48];
+	char w[48];
+	size_t len;
 
-		while (*p == ' ' || *p == ',')
-			p++;
-		len = strcspn(p, " ,");
-		if (!len)
-			break;
-		if (!word_ok(p, len))
+	for (const char *p = list; (len = next_word(&p, w, sizeof(w)));) {
+		if (!word_ok(w, len))
 			return "must be a list of syscall names";
-		snprintf(w, sizeof(w), "%.*s", (int)len, p);
 		if (seccomp_syscall_resolve_name(w) == __NR_SCMP_ERROR)
 			return "names a syscall this architecture does not have";
-		p += len;
 	}
 	return NULL;
 }
@@ -251,18 +248,11 @@ static int build(scmp_filter_ctx ctx, const char *allow, const char *extra)
 				r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
 		}
 	}
-	for (const char *p = extra; p && *p && !r;) {
-		size_t len;
+	{
 		char w[48];
 
-		while (*p == ' ' || *p == ',')
-			p++;
-		len = strcspn(p, " ,");
-		if (!len)
-			break;
-		snprintf(w, sizeof(w), "%.*s", (int)len, p);
-		r = deny(ctx, w, 0, NULL);
-		p += len;
+		for (const char *p = extra; !r && next_word(&p, w, sizeof(w));)
+			r = deny(ctx, w, 0, NULL);
 	}
 	return r;
 }
