@@ -187,7 +187,7 @@ static void __attribute__((noreturn)) run_pid1(const struct init_args *a)
 	/* Every capability goes, but one that means nothing outside the initial
 	 * user namespace stays permitted: with it no process in the cell can
 	 * ptrace PID 1 or read its memory, although PID 1 must be dumpable. */
-	if (harden_drop_caps_keep(CAP_WAKE_ALARM, &e) < 0)
+	if (harden_drop_caps_keep(CAP_WAKE_ALARM, false, &e) < 0)
 		fail(&e);
 	/* Joinable from now on: setns needs a dumpable target. Safe: this
 	 * process was exec'd fresh and holds no usable capability. */
@@ -504,6 +504,16 @@ int main(int argc, char **argv)
 	/* The user side has nothing left to do. */
 	kill(user, SIGKILL);
 	reap(user);
+	/* From here on the monitor only waits, signals PID 1 (CAP_KILL: it runs
+	 * as the user) and removes files that uid 0 owns (/run/cell, the cgroup
+	 * directories): every other capability goes, for good. */
+	if (harden_drop_caps_keep(CAP_KILL, true, &e) < 0) {
+		msg_send(CELL_INIT_FD, MSG_ERROR, e.code, 0, e.msg);
+		cell_kill(h.pidfd, &e);
+		reap(h.pid);
+		cgroup_destroy(&layout, a.id, 5000);
+		return 1;
+	}
 	if (msg_send(CELL_INIT_FD, MSG_PID, 0, h.pid, NULL) < 0 ||
 	    msg_send(CELL_INIT_FD, MSG_READY, 0, 0, NULL) < 0)
 		cell_kill(h.pidfd, &e);	/* pam_cell gave up */

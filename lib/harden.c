@@ -24,10 +24,10 @@ static int last_cap(void)
 
 int harden_drop_caps(struct cell_err *e)
 {
-	return harden_drop_caps_keep(-1, e);
+	return harden_drop_caps_keep(-1, false, e);
 }
 
-int harden_drop_caps_keep(int keep, struct cell_err *e)
+int harden_drop_caps_keep(int keep, bool effective, struct cell_err *e)
 {
 	int last = last_cap();
 	cap_t none;
@@ -49,7 +49,8 @@ int harden_drop_caps_keep(int keep, struct cell_err *e)
 	none = cap_init();
 	if (!none)
 		return cell_err_sys(e, "cap_init");
-	if (keep >= 0 && cap_set_flag(none, CAP_PERMITTED, 1, &kept, CAP_SET) < 0) {
+	if (keep >= 0 && (cap_set_flag(none, CAP_PERMITTED, 1, &kept, CAP_SET) < 0 ||
+			  (effective && cap_set_flag(none, CAP_EFFECTIVE, 1, &kept, CAP_SET) < 0))) {
 		cap_free(none);
 		return cell_err_sys(e, "cap_set_flag");
 	}
@@ -65,6 +66,8 @@ int harden_drop_caps_keep(int keep, struct cell_err *e)
 		cap_t now = cap_get_proc(), empty = cap_init();
 		int differs = !now || !empty ||
 			      (keep >= 0 && cap_set_flag(empty, CAP_PERMITTED, 1, &kept, CAP_SET) < 0) ||
+			      (keep >= 0 && effective &&
+			       cap_set_flag(empty, CAP_EFFECTIVE, 1, &kept, CAP_SET) < 0) ||
 			      cap_compare(now, empty) != 0;
 
 		cap_free(now);

@@ -150,6 +150,9 @@ cpid=$!
 wait_cell
 id=$(one_id); mon=$(ps -o ppid= -p "$(record_field "$id" pid)" | tr -d ' ')
 check "the monitor is root's cell-init" test "$(ps -o user=,comm= -p "$mon" | tr -s ' ')" = "root cell-init"
+eq "... holding only CAP_KILL (it signals PID 1; uid 0 owns what it removes)" \
+	"CapPrm:	0000000000000020 CapEff:	0000000000000020 CapBnd:	0000000000000000" \
+	"$(grep -E '^Cap(Prm|Eff|Bnd)' "/proc/$mon/status" | tr '\n' ' ' | sed 's/ $//')"
 kill -STOP "$mon"
 t0=$SECONDS; wait "$cpid"
 check "a stopped monitor does not hold up the logout ($((SECONDS - t0)) s)" test $((SECONDS - t0)) -le 6
