@@ -54,16 +54,23 @@ $(B)/lib:
 	mkdir -p $@
 
 # ---- tests ----
-UNIT := $(B)/tests/test_conf $(B)/tests/test_idmap $(B)/tests/test_registry
-TEST_TOOLS := $(B)/tests/logsink $(B)/tests/dlopen_check $(B)/tests/attack
+UNIT := $(B)/tests/test_conf $(B)/tests/test_idmap $(B)/tests/test_registry \
+        $(B)/tests/test_initargs
+TEST_TOOLS := $(B)/tests/logsink $(B)/tests/dlopen_check $(B)/tests/attack \
+              $(B)/tests/nss/libnss_celltest.so.2
 
 $(B)/tests/test_%: tests/unit/test_%.c $(B)/libcell.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(B)/libcell.a -lcmocka -lcap -lsubid -lseccomp
+	$(CC) $(ALL_CFLAGS) -DSRCDIR='"$(CURDIR)"' -Wno-missing-prototypes -o $@ $< $(B)/libcell.a -lcmocka -lcap -lsubid -lseccomp
 
 $(B)/tests/%: tests/tools/%.c $(B)/libcell.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -ldl
+
+# A failing NSS group source for tests/e2e/test_nss.sh.
+$(B)/tests/nss/libnss_celltest.so.2: tests/tools/nss_celltest.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,libnss_celltest.so.2 -o $@ $<
 
 # Run inside cells by the escape suite, as the attacker.
 $(B)/tests/attack: tests/escape/attack.c
@@ -88,7 +95,8 @@ FUZZ_CC    ?= clang
 FUZZ_TIME  ?= 60
 FUZZ_FLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
               -D_GNU_SOURCE -Ilib -Ishell
-FUZZERS    := $(B)/fuzz/fuzz_conf $(B)/fuzz/fuzz_idmap $(B)/fuzz/fuzz_cellsh_args
+FUZZERS    := $(B)/fuzz/fuzz_conf $(B)/fuzz/fuzz_idmap $(B)/fuzz/fuzz_cellsh_args \
+              $(B)/fuzz/fuzz_initargs
 
 $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) shell/args.c $(wildcard lib/*.h shell/*.h)
 	@mkdir -p $(dir $@)

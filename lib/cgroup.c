@@ -104,13 +104,15 @@ static int write_at(int dir, const char *file, const char *val, struct cell_err 
 	return 0;
 }
 
-/* Is controller c needed for these limits? */
+/* Is controller c needed for these limits? Always cpu: a cell outside a cpu
+ * cgroup competes per process, so one cell of many busy processes starves
+ * every other user's. */
 static bool wanted(int c, const struct cell_limits *lim)
 {
 	switch (c) {
 	case CG_PIDS: return lim->pids_max > 0;
 	case CG_MEMORY: return lim->memory_max > 0;
-	default: return lim->cpu_weight > 0 && lim->cpu_weight != 100;
+	default: return true;
 	}
 }
 
@@ -193,6 +195,10 @@ int cgroup_create(const struct cgroup_layout *l, const char *id,
 
 		if (!wanted(c, lim))
 			continue;
+		if (!l->mount[c][0] && c == CG_CPU)
+			return cell_err_set(e, ENOENT, "no cgroup hierarchy (v1 or v2) offers the "
+					    "cpu controller, which every cell needs so that one "
+					    "cannot starve the others: enable it");
 		if (!l->mount[c][0])
 			return cell_err_set(e, ENOENT, "the profile sets a %s limit but no cgroup "
 					    "hierarchy (v1 or v2) offers the %s controller: "
@@ -224,18 +230,6 @@ int cgroup_attach(const struct cgroup_layout *l, const char *id, pid_t pid,
 			return -1;
 	}
 	return 0;
-}
-
-bool cgroup_exists(const struct cgroup_layout *l, const char *id)
-{
-	for (int c = 0; c < CG_COUNT; c++) {
-		_cleanup_close_ int dir = -1;
-		struct cell_err ignored;
-
-		if (l->mount[c][0] && (dir = open_cell_dir(l, c, id, false, &ignored)) >= 0)
-			return true;
-	}
-	return false;
 }
 
 int cgroup_destroy(const struct cgroup_layout *l, const char *id, int timeout_ms)

@@ -7,9 +7,6 @@
 
 #include "err.h"
 
-#ifndef CELL_CGROUP_ROOT
-#define CELL_CGROUP_ROOT "/sys/fs/cgroup"
-#endif
 #define CELL_CGROUP_PARENT "cell"	/* cells live in <hierarchy>/cell/<id> */
 
 /* The controllers a cell uses. Each comes from cgroup v2 when the unified
@@ -50,8 +47,5 @@ int cgroup_origin_save(const struct cgroup_layout *l, struct cgroup_origin *o,
 		       struct cell_err *e);
 int cgroup_origin_restore(const struct cgroup_layout *l, const struct cgroup_origin *o,
 			  struct cell_err *e);
-
-/* Does <hierarchy>/cell/<id> exist for any controller? (tests, sweeping) */
-bool cgroup_exists(const struct cgroup_layout *l, const char *id);
 
 #endif

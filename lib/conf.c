@@ -23,6 +23,8 @@
 #include <fnmatch.h>
 #include <glob.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,27 +32,10 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include "idmap.h"
 #include "util.h"
 
 #define CONF_MAX_SIZE (1 << 20)
-
-enum {
-	KEY_IDENTITY = 1u << 0,
-	KEY_SHELL = 1u << 1,
-	KEY_HOSTNAME = 1u << 2,
-	KEY_PATH = 1u << 3,
-	KEY_SUBID_COUNT = 1u << 4,
-	KEY_TMPFS_SIZE = 1u << 5,
-	KEY_SERVICES = 1u << 6,
-	KEY_ROOTFS = 1u << 7,
-	KEY_SHARE = 1u << 8,
-	KEY_PIDS_MAX = 1u << 9,
-	KEY_MEMORY_MAX = 1u << 10,
-	KEY_CPU_WEIGHT = 1u << 11,
-	KEY_SECCOMP_ALLOW = 1u << 12,
-	KEY_SECCOMP_DENY = 1u << 13,
-	KEY_RLIMIT0 = 1u << 16,		/* one bit per rlimit from here */
-};
 
 struct parse_ctx {
 	struct cell_conf *c;
@@ -107,20 +92,21 @@ static void profile_builtin(struct cell_profile *p)
 	strcpy(p->services, "*");
 	strcpy(p->rootfs, "host");
 	p->pids_max = 2048;
-	p->memory_pct = 50;
+	p->memory_max.pct = 50;
 	p->cpu_weight = 100;
-	p->rlimits[2].set = true;	/* core = 0: no core files of cell processes */
+	p->pty_max = 64;
+	p->rlimits[SB_RLIMIT_CORE].set = true;	/* core = 0: no core files of cell processes */
 }
 
 unsigned long long conf_memory_max(const struct cell_profile *p)
 {
 	struct sysinfo si;
 
-	if (p->memory_max || !p->memory_pct)
-		return p->memory_max;
+	if (p->memory_max.bytes || !p->memory_max.pct)
+		return p->memory_max.bytes;
 	if (sysinfo(&si) < 0)
 		return 0;
-	return (unsigned long long)si.totalram * si.mem_unit / 100 * p->memory_pct;
+	return (unsigned long long)si.totalram * si.mem_unit / 100 * p->memory_max.pct;
 }
 
 void conf_init(struct cell_conf *c)
@@ -196,162 +182,268 @@ static const char *check_patterns(const char *v)
 	return NULL;
 }
 
-static int set_string(char *dst, size_t size, const char *v)
-{
-	if (strlen(v) >= size)
-		return -1;
-	strcpy(dst, v);
-	return 0;
-}
 
-/* Returns NULL on success, or the reason the value is wrong. */
-static const char *set_profile_key(struct cell_profile *p, unsigned bit,
-				   const char *v)
-{
-	const char *why;
+/* ---- profile keys: one row each (parser, storage); everything else -
+ * the "already set" bits, merging a section over [defaults], the list of
+ * valid keys in messages, the profile digest - comes from the table. ---- */
 
-	switch (bit) {
-	case KEY_IDENTITY:
-		if (strcmp(v, "keep-id") == 0)
-			p->identity = IDENTITY_KEEP_ID;
-		else if (strcmp(v, "root") == 0)
-			p->identity = IDENTITY_ROOT;
-		else if (strcmp(v, "self") == 0)
-			p->identity = IDENTITY_SELF;
-		else
-			return "must be one of keep-id, root, self";
-		return NULL;
-	case KEY_SHELL:
-		if ((why = check_abs_path(v)))
-			return why;
-		return set_string(p->shell, sizeof(p->shell), v) ? "is too long" : NULL;
-	case KEY_HOSTNAME:
-		if ((why = check_hostname(v)))
-			return why;
-		return set_string(p->hostname, sizeof(p->hostname), v) ? "is too long" : NULL;
-	case KEY_PATH:
-		if ((why = check_path_list(v)))
-			return why;
-		return set_string(p->path, sizeof(p->path), v) ? "is too long" : NULL;
-	case KEY_SUBID_COUNT:
-		if (parse_ulong(v, &p->subid_count) < 0 || p->subid_count == 0 ||
-		    p->subid_count > 0xfffffffeUL)
-			return "must be a whole number from 1 to 4294967294";
-		return NULL;
-	case KEY_TMPFS_SIZE:
-		if (parse_size(v, &p->tmpfs_size) < 0)
-			return "must be a size such as 64M or 1G";
-		return NULL;
-	case KEY_SERVICES:
-		if ((why = check_patterns(v)))
-			return why;
-		return set_string(p->services, sizeof(p->services), v) ? "is too long" : NULL;
-	case KEY_ROOTFS:
-		if (strcmp(v, "host") != 0)
-			return "must be 'host' (the only root filesystem this version builds)";
-		return set_string(p->rootfs, sizeof(p->rootfs), v) ? "is too long" : NULL;
-	case KEY_SHARE:
-		if (strcmp(v, "none") == 0)
-			p->share_user = false;
-		else if (strcmp(v, "user") == 0)
-			p->share_user = true;
-		else
-			return "must be 'none' (a cell per session) or 'user' (one per user)";
-		return NULL;
-	case KEY_PIDS_MAX:
-		if (strcmp(v, "none") == 0) {
-			p->pids_max = 0;
-			return NULL;
-		}
-		if (parse_ulong(v, &p->pids_max) < 0 || p->pids_max < 8 || p->pids_max > 4194304)
-			return "must be a number from 8 to 4194304, or 'none'";
-		return NULL;
-	case KEY_MEMORY_MAX: {
-		unsigned long pct;
-		size_t n = strlen(v);
+struct profile_key;
+typedef const char *(*key_parser)(const struct profile_key *k, void *dst, const char *v);
 
-		p->memory_max = 0;
-		p->memory_pct = 0;
-		if (strcmp(v, "none") == 0)
-			return NULL;
-		if (n > 1 && v[n - 1] == '%') {
-			char num[16];
-
-			snprintf(num, sizeof(num), "%.*s", (int)(n - 1), v);
-			if (n - 1 >= sizeof(num) || parse_ulong(num, &pct) < 0 || pct < 1 || pct > 100)
-				return "must be a size (512M, 2G), a share of RAM (1% to 100%) or 'none'";
-			p->memory_pct = (unsigned)pct;
-			return NULL;
-		}
-		if (parse_size(v, &p->memory_max) < 0 || p->memory_max < (16ULL << 20))
-			return "must be a size of at least 16M (512M, 2G), a share of RAM "
-			       "(1% to 100%) or 'none'";
-		return NULL;
-	}
-	case KEY_CPU_WEIGHT:
-		if (parse_ulong(v, &p->cpu_weight) < 0 || p->cpu_weight < 1 || p->cpu_weight > 10000)
-			return "must be a number from 1 to 10000 (100 is an equal share)";
-		return NULL;
-	case KEY_SECCOMP_ALLOW:
-		if ((why = sb_seccomp_check_allow(v)))
-			return why;
-		return set_string(p->seccomp_allow, sizeof(p->seccomp_allow), v) ? "is too long" : NULL;
-	case KEY_SECCOMP_DENY:
-		if ((why = sb_seccomp_check_deny(v)))
-			return why;
-		return set_string(p->seccomp_deny, sizeof(p->seccomp_deny), v) ? "is too long" : NULL;
-	}
-	for (int i = 0; i < SB_NRLIMITS; i++)
-		if (bit == (unsigned)KEY_RLIMIT0 << i)
-			return sb_rlimit_parse_value(v, &p->rlimits[i]);
-	return "is not a profile key";
-}
-
-static const struct {
+struct profile_key {
 	const char *name;
-	unsigned bit;
-} profile_keys[] = {
-	{ "identity", KEY_IDENTITY },	{ "shell", KEY_SHELL },
-	{ "hostname", KEY_HOSTNAME },	{ "path", KEY_PATH },
-	{ "subid_count", KEY_SUBID_COUNT }, { "tmpfs_size", KEY_TMPFS_SIZE },
-	{ "services", KEY_SERVICES },	{ "rootfs", KEY_ROOTFS },
-	{ "share", KEY_SHARE },		{ "pids_max", KEY_PIDS_MAX },
-	{ "memory_max", KEY_MEMORY_MAX }, { "cpu_weight", KEY_CPU_WEIGHT },
-	{ "seccomp_allow", KEY_SECCOMP_ALLOW }, { "seccomp_deny", KEY_SECCOMP_DENY },
-	{ "rlimit_nofile", KEY_RLIMIT0 << 0 }, { "rlimit_nproc", KEY_RLIMIT0 << 1 },
-	{ "rlimit_core", KEY_RLIMIT0 << 2 },	{ "rlimit_fsize", KEY_RLIMIT0 << 3 },
-	{ "rlimit_as", KEY_RLIMIT0 << 4 },	{ "rlimit_stack", KEY_RLIMIT0 << 5 },
-	{ "rlimit_memlock", KEY_RLIMIT0 << 6 }, { "rlimit_cpu", KEY_RLIMIT0 << 7 },
+	key_parser parse;
+	size_t off, size;
+	bool text;		/* a NUL-terminated string (for the digest) */
 };
+
+static const char *parse_identity(const struct profile_key *k, void *dst, const char *v)
+{
+	enum cell_identity *id = dst;
+
+	(void)k;
+	if (strcmp(v, "keep-id") == 0)
+		*id = IDENTITY_KEEP_ID;
+	else if (strcmp(v, "root") == 0)
+		*id = IDENTITY_ROOT;
+	else if (strcmp(v, "self") == 0)
+		*id = IDENTITY_SELF;
+	else
+		return "must be one of keep-id, root, self";
+	return NULL;
+}
+
+/* A string after a check; never truncated. */
+static const char *store(const struct profile_key *k, void *dst, const char *v, const char *why)
+{
+	if (why)
+		return why;
+	return str_copy(dst, k->size, v) ? "is too long" : NULL;
+}
+
+static const char *parse_shell(const struct profile_key *k, void *dst, const char *v)
+{
+	return store(k, dst, v, check_abs_path(v));
+}
+
+static const char *parse_hostname(const struct profile_key *k, void *dst, const char *v)
+{
+	return store(k, dst, v, check_hostname(v));
+}
+
+static const char *parse_path(const struct profile_key *k, void *dst, const char *v)
+{
+	return store(k, dst, v, check_path_list(v));
+}
+
+static const char *parse_services(const struct profile_key *k, void *dst, const char *v)
+{
+	return store(k, dst, v, check_patterns(v));
+}
+
+static const char *parse_rootfs(const struct profile_key *k, void *dst, const char *v)
+{
+	return store(k, dst, v, strcmp(v, "host") != 0 ? "must be 'host' (the only root "
+			"filesystem this version builds)" : NULL);
+}
+
+static const char *parse_seccomp_allow(const struct profile_key *k, void *dst, const char *v)
+{
+	return store(k, dst, v, sb_seccomp_check_allow(v));
+}
+
+static const char *parse_seccomp_deny(const struct profile_key *k, void *dst, const char *v)
+{
+	return store(k, dst, v, sb_seccomp_check_deny(v));
+}
+
+static const char *parse_subid_count(const struct profile_key *k, void *dst, const char *v)
+{
+	unsigned long *n = dst;
+
+	(void)k;
+	if (parse_ulong(v, n) < 0 || *n == 0 || *n > ID_MAX)
+		return "must be a whole number from 1 to 4294967294";
+	return NULL;
+}
+
+static const char *parse_tmpfs_size(const struct profile_key *k, void *dst, const char *v)
+{
+	(void)k;
+	return parse_size(v, dst) < 0 ? "must be a size such as 64M or 1G" : NULL;
+}
+
+static const char *parse_share(const struct profile_key *k, void *dst, const char *v)
+{
+	bool *share = dst;
+
+	(void)k;
+	if (strcmp(v, "none") == 0)
+		*share = false;
+	else if (strcmp(v, "user") == 0)
+		*share = true;
+	else
+		return "must be 'none' (a cell per session) or 'user' (one per user)";
+	return NULL;
+}
+
+static const char *parse_pids_max(const struct profile_key *k, void *dst, const char *v)
+{
+	unsigned long *n = dst;
+
+	(void)k;
+	if (strcmp(v, "none") == 0) {
+		*n = 0;
+		return NULL;
+	}
+	if (parse_ulong(v, n) < 0 || *n < 8 || *n > 4194304)
+		return "must be a number from 8 to 4194304, or 'none'";
+	return NULL;
+}
+
+static const char *parse_memory_max(const struct profile_key *k, void *dst, const char *v)
+{
+	struct cell_memory_max *m = dst;
+	unsigned long pct;
+	size_t n = strlen(v);
+
+	(void)k;
+	m->bytes = 0;
+	m->pct = 0;
+	if (strcmp(v, "none") == 0)
+		return NULL;
+	if (n > 1 && v[n - 1] == '%') {
+		char num[16];
+
+		if (n - 1 >= sizeof(num))
+			return "must be a size (512M, 2G), a share of RAM (1% to 100%) or 'none'";
+		memcpy(num, v, n - 1);
+		num[n - 1] = '\0';
+		if (parse_ulong(num, &pct) < 0 || pct < 1 || pct > 100)
+			return "must be a size (512M, 2G), a share of RAM (1% to 100%) or 'none'";
+		m->pct = (unsigned)pct;
+		return NULL;
+	}
+	if (parse_size(v, &m->bytes) < 0 || m->bytes < MEMORY_MAX_MIN)
+		return "must be a size of at least 16M (512M, 2G), a share of RAM "
+		       "(1% to 100%) or 'none'";
+	return NULL;
+}
+
+static const char *parse_cpu_weight(const struct profile_key *k, void *dst, const char *v)
+{
+	unsigned long *n = dst;
+
+	(void)k;
+	if (parse_ulong(v, n) < 0 || *n < 1 || *n > 10000)
+		return "must be a number from 1 to 10000 (100 is an equal share)";
+	return NULL;
+}
+
+static const char *parse_pty_max(const struct profile_key *k, void *dst, const char *v)
+{
+	unsigned long *n = dst;
+
+	(void)k;
+	if (parse_ulong(v, n) < 0 || *n < 1 || *n > 4096)
+		return "must be a number from 1 to 4096";
+	return NULL;
+}
+
+static const char *parse_rlimit(const struct profile_key *k, void *dst, const char *v)
+{
+	(void)k;
+	return sb_rlimit_parse_value(v, dst);
+}
+
+#define FIELD(f) offsetof(struct cell_profile, f), sizeof(((struct cell_profile *)0)->f)
+#define KEY(name, parser) { #name, parser, FIELD(name), false }
+#define TEXT_KEY(name, parser) { #name, parser, FIELD(name), true }
+#define RLIMIT_KEY(name, i) { "rlimit_" #name, parse_rlimit, FIELD(rlimits[i]), false }
+
+static const struct profile_key profile_keys[] = {
+	KEY(identity, parse_identity),
+	TEXT_KEY(shell, parse_shell),
+	TEXT_KEY(hostname, parse_hostname),
+	TEXT_KEY(path, parse_path),
+	KEY(subid_count, parse_subid_count),
+	KEY(tmpfs_size, parse_tmpfs_size),
+	TEXT_KEY(services, parse_services),
+	TEXT_KEY(rootfs, parse_rootfs),
+	{ "share", parse_share, FIELD(share_user), false },
+	KEY(pids_max, parse_pids_max),
+	KEY(memory_max, parse_memory_max),
+	KEY(cpu_weight, parse_cpu_weight),
+	TEXT_KEY(seccomp_allow, parse_seccomp_allow),
+	TEXT_KEY(seccomp_deny, parse_seccomp_deny),
+	KEY(pty_max, parse_pty_max),
+	RLIMIT_KEY(nofile, 0), RLIMIT_KEY(nproc, 1), RLIMIT_KEY(core, 2),
+	RLIMIT_KEY(fsize, 3), RLIMIT_KEY(as, 4), RLIMIT_KEY(stack, 5),
+	RLIMIT_KEY(memlock, 6), RLIMIT_KEY(cpu, 7),
+};
+
+_Static_assert(ARRAY_SIZE(profile_keys) <= 8 * sizeof(((struct cell_profile *)0)->set),
+	       "one bit of cell_profile.set per profile key");
+_Static_assert(SB_NRLIMITS == 8 && SB_RLIMIT_CORE == 2,
+	       "the rlimit rows follow sb_rlimit_names[]");
 
 static const char *const global_keys[] = { "include", "exempt", "cellsh",
 					    "cell_init", "subid_min" };
 
-#define VALID_KEYS \
-	"include, exempt, cellsh, cell_init, subid_min; in a section: " \
-	"identity, shell, hostname, path, subid_count, tmpfs_size, services, rootfs, " \
-	"share, pids_max, memory_max, cpu_weight, seccomp_allow, seccomp_deny, rlimit_nofile, " \
-	"rlimit_nproc, rlimit_core, rlimit_fsize, rlimit_as, rlimit_stack, rlimit_memlock, " \
-	"rlimit_cpu"
+const char *conf_profile_key(size_t i)
+{
+	return i < ARRAY_SIZE(profile_keys) ? profile_keys[i].name : NULL;
+}
+
+/* "a, b, c; in a section: d, e" from the two tables. */
+static void valid_keys(char *buf, size_t size)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(global_keys) && off < size; i++)
+		off += (size_t)snprintf(buf + off, size - off, "%s%s", i ? ", " : "",
+					global_keys[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(profile_keys) && off < size; i++)
+		off += (size_t)snprintf(buf + off, size - off, "%s%s",
+					i ? ", " : "; in a section: ", profile_keys[i].name);
+}
 
 static size_t parse_text(struct cell_conf *c, const char *file, const char *text);
 
 /*
- * Read a config file that root trusts: opened with O_NOFOLLOW and O_NONBLOCK
- * (a planted FIFO must not hang a login), a regular file, and - checked on
- * the open fd - root-owned and not group/other-writable. Every message
- * starts with the path. Returns malloc'd text, or NULL with e set.
+ * Read a config file that root trusts: every directory from / down to it
+ * root-owned and not group/other-writable, no symlink anywhere
+ * (open_trusted_path), then the file opened below the last one with
+ * O_NOFOLLOW and O_NONBLOCK (a planted FIFO must not hang a login), a
+ * regular file, root-owned and not group/other-writable on the open fd.
+ * Every message starts with the path. Returns malloc'd text, or NULL.
  */
 static char *read_trusted_conf(const char *path, struct cell_err *e)
 {
-	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int dir = -1, fd = -1;
+	_cleanup_free_ char *text = NULL, *parent = strdup(path);
+	const char *base = strrchr(path, '/');
 	struct stat st;
 	ssize_t n;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (!parent) {
+		cell_err_set(e, ENOMEM, "%s: out of memory", path);
+		return NULL;
+	}
+	if (path[0] != '/' || !base || !base[1]) {
+		cell_err_set(e, EINVAL, "%s: not an absolute path of a file", path);
+		return NULL;
+	}
+	parent[base - path] = '\0';
+	dir = open_trusted_path(parent[0] ? parent : "/", true, e);
+	if (dir < 0) {
+		cell_err_prefix(e, "%s: ", path);
+		return NULL;
+	}
+	fd = openat(dir, base + 1, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
-		cell_err_set(e, errno, "%s: cannot open: %s", path, strerror(errno));
+		cell_err_sys(e, "%s: cannot open", path);
 		return NULL;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -371,7 +463,7 @@ static char *read_trusted_conf(const char *path, struct cell_err *e)
 	}
 	n = read_all(fd, text, (size_t)st.st_size);
 	if (n < 0) {
-		cell_err_set(e, errno, "%s: read: %s", path, strerror(errno));
+		cell_err_sys(e, "%s: read", path);
 		return NULL;
 	}
 	text[n] = '\0';
@@ -465,15 +557,16 @@ static void do_global(struct parse_ctx *x, const char *key, const char *v)
 	} else if (strcmp(key, "exempt") == 0) {
 		do_exempt(x, v);
 	} else if (strcmp(key, "cellsh") == 0 || strcmp(key, "cell_init") == 0) {
-		char *dst = key[4] == 's' ? c->cellsh : c->cell_init;
+		bool sh = strcmp(key, "cellsh") == 0;
+		char *dst = sh ? c->cellsh : c->cell_init;
 
 		if ((why = check_abs_path(v)))
 			add_error(c, x->file, x->line, "%s: '%s' %s", key, v, why);
-		else if (set_string(dst, sizeof(c->cellsh), v) < 0)
+		else if (str_copy(dst, sh ? sizeof(c->cellsh) : sizeof(c->cell_init), v) < 0)
 			add_error(c, x->file, x->line, "%s: path too long", key);
 	} else if (strcmp(key, "subid_min") == 0) {
 		if (parse_ulong(v, &c->subid_min) < 0 || c->subid_min == 0 ||
-		    c->subid_min > 0xfffffffeUL)
+		    c->subid_min > ID_MAX)
 			add_error(c, x->file, x->line,
 				  "subid_min: '%s' must be a whole number from 1 to 4294967294", v);
 	}
@@ -633,21 +726,26 @@ static void do_line(struct parse_ctx *x, char *raw)
 		}
 		if (!x->sec)	/* inside a broken header: already reported */
 			return;
-		if (x->sec->profile.set & profile_keys[i].bit) {
+		if (x->sec->profile.set & (1ULL << i)) {
 			add_error(c, x->file, x->line,
 				  "'%s' is already set in this section", key);
 			return;
 		}
-		why = set_profile_key(&x->sec->profile, profile_keys[i].bit, val);
+		why = profile_keys[i].parse(&profile_keys[i],
+					    (char *)&x->sec->profile + profile_keys[i].off, val);
 		if (why) {
 			add_error(c, x->file, x->line, "%s: '%s' %s", key, val, why);
 			return;
 		}
-		x->sec->profile.set |= profile_keys[i].bit;
+		x->sec->profile.set |= 1ULL << i;
 		return;
 	}
-	add_error(c, x->file, x->line, "unknown key '%s' (valid keys: %s)", key,
-		  VALID_KEYS);
+	{
+		char keys[600];
+
+		valid_keys(keys, sizeof(keys));
+		add_error(c, x->file, x->line, "unknown key '%s' (valid keys: %s)", key, keys);
+	}
 }
 
 static size_t parse_text(struct cell_conf *c, const char *file, const char *text)
@@ -719,28 +817,33 @@ bool conf_is_exempt(const struct cell_conf *c, const char *user,
 	return false;
 }
 
-static void overlay(struct cell_profile *dst, const struct cell_profile *src)
+/* Every key set in src replaces dst's value. */
+static void merge_profile(struct cell_profile *dst, const struct cell_profile *src)
 {
-	if (src->set & KEY_IDENTITY) dst->identity = src->identity;
-	if (src->set & KEY_SHELL) strcpy(dst->shell, src->shell);
-	if (src->set & KEY_HOSTNAME) strcpy(dst->hostname, src->hostname);
-	if (src->set & KEY_PATH) strcpy(dst->path, src->path);
-	if (src->set & KEY_SUBID_COUNT) dst->subid_count = src->subid_count;
-	if (src->set & KEY_TMPFS_SIZE) dst->tmpfs_size = src->tmpfs_size;
-	if (src->set & KEY_SERVICES) strcpy(dst->services, src->services);
-	if (src->set & KEY_ROOTFS) strcpy(dst->rootfs, src->rootfs);
-	if (src->set & KEY_SHARE) dst->share_user = src->share_user;
-	if (src->set & KEY_PIDS_MAX) dst->pids_max = src->pids_max;
-	if (src->set & KEY_MEMORY_MAX) {
-		dst->memory_max = src->memory_max;
-		dst->memory_pct = src->memory_pct;
+	for (size_t i = 0; i < ARRAY_SIZE(profile_keys); i++)
+		if (src->set & (1ULL << i))
+			memcpy((char *)dst + profile_keys[i].off,
+			       (const char *)src + profile_keys[i].off, profile_keys[i].size);
+}
+
+/* FNV-1a over every key's value: strings up to their NUL, the rest as
+ * stored. Not a cryptographic digest: it tells whether root's config for a
+ * user changed, and only root writes that config. */
+void conf_profile_digest(const struct cell_profile *p, char out[17])
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(profile_keys); i++) {
+		const struct profile_key *k = &profile_keys[i];
+		const unsigned char *v = (const unsigned char *)p + k->off;
+		size_t n = k->text ? strnlen((const char *)v, k->size) + 1 : k->size;
+
+		for (const char *c = k->name; *c; c++)
+			h = (h ^ (unsigned char)*c) * 0x100000001b3ULL;
+		for (size_t b = 0; b < n; b++)
+			h = (h ^ v[b]) * 0x100000001b3ULL;
 	}
-	if (src->set & KEY_CPU_WEIGHT) dst->cpu_weight = src->cpu_weight;
-	if (src->set & KEY_SECCOMP_ALLOW) strcpy(dst->seccomp_allow, src->seccomp_allow);
-	if (src->set & KEY_SECCOMP_DENY) strcpy(dst->seccomp_deny, src->seccomp_deny);
-	for (int i = 0; i < SB_NRLIMITS; i++)
-		if (src->set & ((unsigned)KEY_RLIMIT0 << i))
-			dst->rlimits[i] = src->rlimits[i];
+	snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
 static bool service_matches(const char *patterns, const char *service)
@@ -804,7 +907,7 @@ void conf_decide(const struct cell_conf *c, const char *user,
 		return;
 	}
 	out->profile = c->defaults.profile;
-	overlay(&out->profile, &hit->profile);
+	merge_profile(&out->profile, &hit->profile);
 	out->profile.set = c->defaults.profile.set | hit->profile.set;
 	snprintf(out->why, sizeof(out->why), "[%s %s] at %s",
 		 hit->kind == SECTION_USER ? "user" : "group", hit->pattern, hit->where);

@@ -22,9 +22,17 @@
 
 enum cell_identity { IDENTITY_KEEP_ID, IDENTITY_ROOT, IDENTITY_SELF };
 
-/* What a cell looks like: built-in defaults, then [defaults], then a match. */
+#define MEMORY_MAX_MIN (16ULL << 20)
+
+struct cell_memory_max {
+	unsigned long long bytes;	/* 0: none, or see pct */
+	unsigned pct;			/* a share of RAM, 1..100 */
+};
+
+/* What a cell looks like: built-in defaults, then [defaults], then a match.
+ * Each key is one row of profile_keys[] in conf.c. */
 struct cell_profile {
-	unsigned set;			/* one bit per key set in this section */
+	unsigned long long set;		/* bit i: key i of the table set here */
 	enum cell_identity identity;
 	char shell[256];		/* executed inside the cell */
 	char hostname[64];		/* may hold %u, expanded per user */
@@ -35,9 +43,9 @@ struct cell_profile {
 	char rootfs[32];		/* only "host" for now */
 	bool share_user;		/* share = user: one cell for all sessions */
 	unsigned long pids_max;		/* cgroup pids.max, 0: none */
-	unsigned long long memory_max;	/* bytes, 0: none (see memory_pct) */
-	unsigned memory_pct;		/* memory_max as a share of RAM, 1..100 */
+	struct cell_memory_max memory_max;
 	unsigned long cpu_weight;	/* 1..10000, 100 = an equal share */
+	unsigned long pty_max;		/* ptys of the cell's devpts */
 	struct sb_rlimit rlimits[SB_NRLIMITS];
 	char seccomp_allow[256];	/* names from sb_seccomp_default */
 	char seccomp_deny[512];		/* extra syscalls denied */
@@ -75,7 +83,7 @@ enum cell_decision { CELL_IGNORE, CELL_EXEMPT, CELL_CONFINE };
 struct cell_match {
 	enum cell_decision decision;
 	struct cell_profile profile;	/* resolved; hostname expanded */
-	char why[800];			/* which section or rule decided */
+	char why[1200];			/* which section or rule decided */
 };
 
 void conf_init(struct cell_conf *c);
@@ -98,5 +106,12 @@ void conf_decide(const struct cell_conf *c, const char *user,
 		 struct cell_match *out);
 
 const char *identity_name(enum cell_identity id);
+
+/* The name of profile key i (the table's order), NULL past the last. */
+const char *conf_profile_key(size_t i);
+
+/* A short digest of the resolved profile (16 hex digits): a shared cell is
+ * joined only by logins whose profile has the same digest. */
+void conf_profile_digest(const struct cell_profile *p, char out[17]);
 
 #endif

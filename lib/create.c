@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "idmap.h"
+#include "initargs.h"
 #include "proto.h"
 #include "util.h"
 
@@ -162,18 +163,12 @@ int cell_kill(int pidfd, struct cell_err *e)
 
 int cell_create(const struct cell_spec *s, struct cell_handle *h, struct cell_err *e)
 {
-	enum { A_ID, A_UID, A_GID, A_GROUPS, A_HOME, A_HOST, A_TMPFS, A_PIDS, A_MEM, A_CPU,
-	       A_SHARED, A_INSIDE, A_UIDMAP, A_GIDMAP, A_COUNT };
-	static const char *const keys[A_COUNT] = { "id", "uid", "gid", "groups", "home",
-		"hostname", "tmpfs", "pids_max", "memory_max", "cpu_weight", "shared",
-		"inside_uid", "uid_map", "gid_map" };
-	char groups[2048] = "", *argv[A_COUNT + 2] = { "cell-init" };
 	_cleanup_close_ int initfd = -1, procfd = -1, mine = -1, theirs = -1;
 	long long deadline = now_ms() + s->timeout_ms;
+	char **argv = NULL;
 	struct cell_msg m;
 	pid_t child, pid1 = 0;
 	int sv[2], r = -1;
-	size_t off = 0;
 
 	memset(h, 0, sizeof(*h));
 	h->pidfd = -1;
@@ -184,43 +179,8 @@ int cell_create(const struct cell_spec *s, struct cell_handle *h, struct cell_er
 	if (initfd < 0)
 		return cell_err_prefix(e, "cell_init: ");
 	procfd = proc_open_root(e);
-	if (procfd < 0)
+	if (procfd < 0 || initargs_encode(s->args, &argv, e) < 0)
 		return -1;
-	for (size_t i = 0; i < s->ngroups && off < sizeof(groups); i++)
-		off += (size_t)snprintf(groups + off, sizeof(groups) - off, "%s%u",
-					i ? "," : "", (unsigned)s->groups[i]);
-	if (off >= sizeof(groups))
-		return cell_err_set(e, E2BIG, "too many groups");
-	{
-		const struct cell_profile *p = s->profile;
-		char v[A_COUNT][40];
-		const char *val[A_COUNT];
-
-		snprintf(v[A_UID], sizeof(v[0]), "%u", (unsigned)s->uid);
-		snprintf(v[A_GID], sizeof(v[0]), "%u", (unsigned)s->gid);
-		snprintf(v[A_TMPFS], sizeof(v[0]), "%llu", p->tmpfs_size);
-		snprintf(v[A_PIDS], sizeof(v[0]), "%lu", p->pids_max);
-		snprintf(v[A_MEM], sizeof(v[0]), "%llu", s->memory_max);
-		snprintf(v[A_CPU], sizeof(v[0]), "%lu", p->cpu_weight);
-		snprintf(v[A_SHARED], sizeof(v[0]), "%d", p->share_user ? 1 : 0);
-		snprintf(v[A_INSIDE], sizeof(v[0]), "%lu", idmap_inside_self(p->identity, s->uid));
-		for (int i = 0; i < A_COUNT; i++)
-			val[i] = v[i];
-		val[A_ID] = s->id;
-		val[A_GROUPS] = groups;
-		val[A_HOME] = s->home;
-		val[A_HOST] = p->hostname;
-		val[A_UIDMAP] = s->uid_map;
-		val[A_GIDMAP] = s->gid_map;
-		for (int i = 0; i < A_COUNT; i++) {
-			if (asprintf(&argv[i + 1], "%s=%s", keys[i], val[i]) < 0) {
-				argv[i + 1] = NULL;
-				cell_err_set(e, ENOMEM, "out of memory");
-				goto out;
-			}
-		}
-	}
-
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		cell_err_sys(e, "socketpair");
 		goto out;
@@ -241,10 +201,10 @@ int cell_create(const struct cell_spec *s, struct cell_handle *h, struct cell_er
 	while (!pid1 || !h->pid) {
 		if (msg_recv(mine, &m, deadline, e) < 0)
 			goto out;
-		if (m.type == MSG_PID && !pid1 && m.value > 1 && m.value < (1LL << 31)) {
+		if (m.type == MSG_PID && !pid1 && m.value > 1 && m.value <= PID_MAX_LIMIT) {
 			pid1 = (pid_t)m.value;
 		} else if (m.type == MSG_READY && pid1) {
-			if (cell_verify_pid1(procfd, pid1, child, s->uid, h, e) < 0)
+			if (cell_verify_pid1(procfd, pid1, child, (uid_t)s->args->uid, h, e) < 0)
 				goto out;
 		} else if (m.type == MSG_ERROR) {
 			cell_err_set(e, m.code, "cell-init: %s", m.text);
@@ -254,13 +214,13 @@ int cell_create(const struct cell_spec *s, struct cell_handle *h, struct cell_er
 			goto out;
 		}
 	}
-	h->monitor = child;
 	r = 0;
 out:
 	/* On failure nothing is killed from here: closing the socket (and the
 	 * caller closing the life pipe) makes the monitor kill the cell, remove
-	 * its cgroups and exit, so this never waits on a dying cell. */
-	for (int i = 1; argv[i]; i++)
-		free(argv[i]);
+	 * its cgroups and exit, so this never waits on a dying cell. The
+	 * monitor stays our unreaped child until the login program exits; it
+	 * is reaped then (by init), which costs one zombie per login. */
+	initargs_free(argv);
 	return r;
 }

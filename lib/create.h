@@ -9,25 +9,17 @@
 #include "err.h"
 #include "proc.h"
 
+struct init_args;
+
 struct cell_spec {
-	const char *id;			/* the new cell's id (cell_id_new) */
-	const char *user;
-	uid_t uid;
-	gid_t gid;
-	const gid_t *groups;		/* supplementary groups, kept (setgroups=deny) */
-	size_t ngroups;
-	const char *home;
-	const struct cell_profile *profile;
-	const char *uid_map, *gid_map;	/* formatted by idmap_format */
+	const struct init_args *args;	/* what cell-init is told (initargs.h) */
 	const char *cell_init;		/* root-owned path, checked again here */
 	int timeout_ms;
 	int life_fd;			/* read end of the life pipe/FIFO: the cell
 					 * ends when every write end is closed */
-	unsigned long long memory_max;	/* resolved (conf_memory_max) */
 };
 
 struct cell_handle {
-	pid_t monitor;			/* cell-init's root monitor, our child */
 	pid_t pid;			/* PID 1 of the cell, the monitor's child */
 	int pidfd;
 	unsigned long long starttime;

@@ -2,6 +2,7 @@
 #include "harden.h"
 
 #include <ctype.h>
+#include <grp.h>
 #include <errno.h>
 #include <linux/securebits.h>
 #include <stdio.h>
@@ -82,73 +83,30 @@ int harden_drop_caps_keep(int keep, bool effective, struct cell_err *e)
 	return 0;
 }
 
-int harden_set_ids(uid_t uid, gid_t gid, struct cell_err *e)
+int harden_become_user(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups,
+		       bool keep_groups, struct cell_err *e)
 {
-	uid_t r, ef, s;
+	uid_t ru, eu, su, probe_uid = uid == 0 ? 1 : 0;
+	gid_t rg, eg, sg, probe_gid = gid == 0 ? 1 : 0;
 
+	/* Groups, then gid, then uid: each step needs the privilege the next
+	 * one gives up. */
+	if (!keep_groups && setgroups(ngroups, groups) < 0)
+		return cell_err_sys(e, "setgroups");
 	if (setresgid(gid, gid, gid) < 0)
 		return cell_err_sys(e, "setresgid(%u)", (unsigned)gid);
 	if (setresuid(uid, uid, uid) < 0)
 		return cell_err_sys(e, "setresuid(%u)", (unsigned)uid);
-	if (getresuid(&r, &ef, &s) < 0 || r != uid || ef != uid || s != uid)
-		return cell_err_set(e, EPERM, "uid change did not take");
+	/* Prove it, as OpenSSH's permanently_set_uid does: all three ids of
+	 * both kinds are the new ones, and neither can change again. */
+	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 ||
+	    ru != uid || eu != uid || su != uid || rg != gid || eg != gid || sg != gid)
+		return cell_err_set(e, EPERM, "the change to uid %u gid %u did not take",
+				    (unsigned)uid, (unsigned)gid);
+	if (setresuid(probe_uid, probe_uid, probe_uid) == 0 ||
+	    setresgid(probe_gid, probe_gid, probe_gid) == 0)
+		return cell_err_set(e, EPERM, "uid %u could still change its ids after the "
+				    "drop", (unsigned)uid);
 	return 0;
 }
 
-static bool sane_value(const char *v, size_t max)
-{
-	size_t n = 0;
-
-	for (; *v; v++, n++)
-		if (!isalnum((unsigned char)*v) && !strchr("-_.:@+=/ ,", *v))
-			return false;
-	return n <= max;
-}
-
-/* A variable name: upper-case letters, digits and '_', at most 63 long. */
-static bool sane_name(const char *name, const char *eq)
-{
-	if (eq == name || eq - name > 63)
-		return false;
-	for (const char *p = name; p < eq; p++)
-		if (!(*p >= 'A' && *p <= 'Z') && !(*p >= '0' && *p <= '9') && *p != '_')
-			return false;
-	return true;
-}
-
-/* Passed through from the login program when their values look sane. */
-static const char *const allowed[] = { "TERM=", "COLORTERM=", "LANG=", "LANGUAGE=",
-				       "LC_", "TZ=", "SSH_CONNECTION=", "SSH_CLIENT=",
-				       "SSH_TTY=", NULL };
-
-char **harden_env(char *const *outer, const char *user, const char *home,
-		  const char *shell, const char *path, const char *cell_id)
-{
-	static char storage[6][600];
-	static char *env[64];
-	size_t n = 0;
-
-	snprintf(storage[0], sizeof(storage[0]), "HOME=%s", home);
-	snprintf(storage[1], sizeof(storage[1]), "USER=%s", user);
-	snprintf(storage[2], sizeof(storage[2]), "LOGNAME=%s", user);
-	snprintf(storage[3], sizeof(storage[3]), "SHELL=%s", shell);
-	snprintf(storage[4], sizeof(storage[4]), "PATH=%s", path);
-	snprintf(storage[5], sizeof(storage[5]), "CELL_ID=%s", cell_id);
-	for (size_t i = 0; i < ARRAY_SIZE(storage); i++)
-		env[n++] = storage[i];
-	for (; outer && *outer && n + 1 < ARRAY_SIZE(env); outer++) {
-		const char *eq = strchr(*outer, '=');
-
-		if (!eq)
-			continue;
-		for (size_t i = 0; allowed[i]; i++) {
-			if (strncmp(*outer, allowed[i], strlen(allowed[i])) == 0 &&
-			    sane_name(*outer, eq) && sane_value(eq + 1, 256)) {
-				env[n++] = *outer;
-				break;
-			}
-		}
-	}
-	env[n] = NULL;
-	return env;
-}

@@ -23,13 +23,14 @@ int harden_drop_caps(struct cell_err *e);
  * monitor keeps only CAP_KILL. */
 int harden_drop_caps_keep(int keep, bool effective, struct cell_err *e);
 
-/* Take the in-cell identity (no setgroups: the cell has setgroups=deny). */
-int harden_set_ids(uid_t uid, gid_t gid, struct cell_err *e);
-
-/* Build a clean environment for the shell. Returns a NULL-terminated
- * array of static storage; values from `outer` pass only if allow-listed
- * and sane. */
-char **harden_env(char *const *outer, const char *user, const char *home,
-		  const char *shell, const char *path, const char *cell_id);
+/*
+ * The one way to become a user for good: supplementary groups (unless
+ * keep_groups: a cell has setgroups=deny), then gid, then uid; then prove
+ * all six ids are the new ones and that neither uid nor gid can change
+ * again. cell-init (root -> the user) and cellsh (the in-cell identity,
+ * after dropping its capabilities) both use it.
+ */
+int harden_become_user(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups,
+		       bool keep_groups, struct cell_err *e);
 
 #endif

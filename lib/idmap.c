@@ -141,3 +141,75 @@ int idmap_format(const struct idmap *m, char *buf, size_t size, struct cell_err 
 				    "%ld: use fewer subordinate ranges", len, page);
 	return (int)len;
 }
+
+/* Does [s, s+c) overlap one of r? Returns its index, or -1. */
+static long overlapping(const struct id_range *r, size_t n, unsigned long s, unsigned long c)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s < r[i].start + r[i].count && r[i].start < s + c)
+			return (long)i;
+	return -1;
+}
+
+int subid_check_file(const char *text, const char *file, const char *user,
+		     unsigned long own_id, const struct id_range *r, size_t n,
+		     const char *kind, struct cell_err *e)
+{
+	char own_num[24];
+	int line = 0;
+
+	snprintf(own_num, sizeof(own_num), "%lu", own_id);
+	for (const char *p = text; *p;) {
+		const char *nl = strchrnul(p, '\n');
+		char buf[512], owner[256];
+		unsigned long s, c;
+		long hit;
+		int used = 0;
+		size_t len = (size_t)(nl - p);
+
+		line++;
+		/* Blank lines are nothing; anything else must parse, or we
+		 * cannot tell whose range it is. */
+		while (len && (p[len - 1] == '\r' || p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == 0)
+			goto next;
+		if (len >= sizeof(buf) ||
+		    (memcpy(buf, p, len), buf[len] = '\0',
+		     sscanf(buf, "%255[^:]:%lu:%lu%n", owner, &s, &c, &used) != 3) ||
+		    (size_t)used != len)
+			return cell_err_set(e, EINVAL, "%s:%d: not 'owner:start:count', so the "
+					    "owners of the ids in it are unknown: fix the line "
+					    "(usermod --del-sub%ss/--add-sub%ss)", file, line,
+					    kind, kind);
+		if (strcmp(owner, user) == 0 || strcmp(owner, own_num) == 0 || c == 0)
+			goto next;
+		hit = overlapping(r, n, s, c);
+		if (hit >= 0)
+			return cell_err_set(e, EEXIST,
+					    "subordinate %s range %lu:%lu of %s overlaps %lu:%lu of "
+					    "%s (%s:%d): two users sharing ids could enter each "
+					    "other's files and processes; give %s a range of its own "
+					    "(usermod --del-sub%ss/--add-sub%ss)", kind,
+					    r[hit].start, r[hit].count, user, s, c, owner, file,
+					    line, user, kind, kind);
+next:
+		p = *nl ? nl + 1 : nl;
+	}
+	return 0;
+}
+
+int subid_check_id(unsigned long id, const char *what, const char *user,
+		   const struct id_range *r, size_t n, const char *kind, struct cell_err *e)
+{
+	long hit = overlapping(r, n, id, 1);
+
+	if (hit < 0)
+		return 0;
+	return cell_err_set(e, EEXIST,
+			    "subordinate %s range %lu:%lu of %s contains %s %lu of %s: inside "
+			    "the cell, files and processes of that id would be the host's; "
+			    "give %s a range clear of every account (usermod "
+			    "--del-sub%ss/--add-sub%ss)", kind, r[hit].start, r[hit].count,
+			    user, kind, id, what, user, kind, kind);
+}

@@ -57,9 +57,28 @@ unsigned long idmap_inside_self(enum cell_identity id, unsigned long own);
 int subid_lookup(const char *user, bool gid, struct id_range **out, size_t *n,
 		 struct cell_err *e);
 
-/* Refuse ranges another user also holds (checked at both ends of each
- * range, through libsubid's owner lookup). */
+/*
+ * Refuse ranges that another user also holds, anywhere in them. Where the
+ * NSS 'subid' source is files (the default), every line of /etc/subuid or
+ * /etc/subgid is checked (subid_check_file); with another source the check
+ * is that source's duty, and *by_source says so (libsubid's owner lookup of
+ * both ends of each range still runs). Any error refuses.
+ */
 int subid_check_unshared(const char *user, uid_t uid, bool gid, const struct id_range *r,
-			 size_t n, struct cell_err *e);
+			 size_t n, bool *by_source, struct cell_err *e);
+
+/* The pure part: `text` is the file `file`; lines of `user` or of its
+ * numeric id own_id are the user's own. kind is "uid" or "gid". */
+int subid_check_file(const char *text, const char *file, const char *user,
+		     unsigned long own_id, const struct id_range *r, size_t n,
+		     const char *kind, struct cell_err *e);
+
+/* Refuse ranges that contain a real id of another account or group, which
+ * the cell would map onto the host's. subid_check_accounts enumerates what
+ * NSS lists (getpwent/getgrent); subid_check_id checks one id. */
+int subid_check_accounts(const char *user, bool gid, const struct id_range *r, size_t n,
+			 struct cell_err *e);
+int subid_check_id(unsigned long id, const char *what, const char *user,
+		   const struct id_range *r, size_t n, const char *kind, struct cell_err *e);
 
 #endif

@@ -21,41 +21,33 @@ void cell_join_close(struct cell_join *j)
 	j->pidfd = -1;
 }
 
-int cell_open(const char *id, uid_t caller, struct cell_join *j, struct cell_err *e)
+int cell_verify(const struct cell_record *rec, uid_t owner, struct cell_join *j,
+		struct cell_err *e)
 {
 	_cleanup_close_ int procfd = -1, piddir = -1;
-	unsigned long long start = 0;
-	pid_t ppid;
-	uid_t owner, puid;
+	const char *id = rec->id;
+	uid_t uowner, puid;
 	struct stat st;
 
 	memset(j, 0, sizeof(*j));
 	for (int i = 0; i < NS_COUNT; i++)
 		j->nsfd[i] = -1;
 	j->pidfd = -1;
-	if (registry_read(id, &j->rec, e) < 0)
-		return -1;
-	if (j->rec.uid != caller)
+	j->rec = *rec;
+	if (rec->uid != owner)
 		return cell_err_set(e, EPERM, "cell %s belongs to user %s (uid %u), not to uid %u",
-				    id, j->rec.user, (unsigned)j->rec.uid, (unsigned)caller);
-	j->pidfd = pidfd_open(j->rec.pid, 0);
-	if (j->pidfd < 0)
-		return cell_err_sys(e, "cell %s: its PID 1 (%d) is gone", id, (int)j->rec.pid);
+				    id, rec->user, (unsigned)rec->uid, (unsigned)owner);
 	procfd = proc_open_root(e);
 	if (procfd < 0)
 		return -1;
-	piddir = proc_open_pid(procfd, j->rec.pid, e);
-	if (piddir < 0 || proc_stat(piddir, &ppid, &start, e) < 0 ||
-	    proc_uid(piddir, &puid, e) < 0)
+	j->pidfd = proc_pin(procfd, rec->pid, rec->starttime, &piddir, e);
+	if (j->pidfd < 0)
+		return cell_err_prefix(e, "cell %s: its PID 1: ", id);
+	if (proc_uid(piddir, &puid, e) < 0)
 		goto fail;
-	if (start != j->rec.starttime) {
-		cell_err_set(e, ESRCH, "cell %s: pid %d is another process now (recycled pid)",
-			     id, (int)j->rec.pid);
-		goto fail;
-	}
-	if (puid != caller) {
+	if (puid != owner) {
 		cell_err_set(e, EPERM, "cell %s: PID 1 runs as uid %u, not %u", id,
-			     (unsigned)puid, (unsigned)caller);
+			     (unsigned)puid, (unsigned)owner);
 		goto fail;
 	}
 	for (int i = 0; i < NS_COUNT; i++) {
@@ -67,15 +59,15 @@ int cell_open(const char *id, uid_t caller, struct cell_join *j, struct cell_err
 			cell_err_sys(e, "cell %s: opening its %s namespace", id, ns_names[i]);
 			goto fail;
 		}
-		if (fstat(j->nsfd[i], &st) < 0 || (unsigned long)st.st_ino != j->rec.ns[i]) {
+		if (fstat(j->nsfd[i], &st) < 0 || (unsigned long)st.st_ino != rec->ns[i]) {
 			cell_err_set(e, EPERM, "cell %s: %s namespace is not the recorded one",
 				     id, ns_names[i]);
 			goto fail;
 		}
 	}
-	if (ioctl(j->nsfd[NS_USER], NS_GET_OWNER_UID, &owner) < 0 || owner != caller) {
+	if (ioctl(j->nsfd[NS_USER], NS_GET_OWNER_UID, &uowner) < 0 || uowner != owner) {
 		cell_err_set(e, EPERM, "cell %s: its user namespace is not owned by uid %u",
-			     id, (unsigned)caller);
+			     id, (unsigned)owner);
 		goto fail;
 	}
 	/* Still the same process: the fds above are its namespaces. */
@@ -87,6 +79,19 @@ int cell_open(const char *id, uid_t caller, struct cell_join *j, struct cell_err
 fail:
 	cell_join_close(j);
 	return -1;
+}
+
+int cell_open(const char *id, uid_t caller, struct cell_join *j, struct cell_err *e)
+{
+	struct cell_record rec;
+
+	memset(j, 0, sizeof(*j));
+	for (int i = 0; i < NS_COUNT; i++)
+		j->nsfd[i] = -1;
+	j->pidfd = -1;
+	if (registry_read(id, &rec, e) < 0)
+		return -1;
+	return cell_verify(&rec, caller, j, e);
 }
 
 int cell_enter(struct cell_join *j, struct cell_err *e)

@@ -22,6 +22,12 @@ struct cell_join {
  */
 int cell_open(const char *id, uid_t caller, struct cell_join *j, struct cell_err *e);
 
+/* The checks of cell_open on a record already read: the one verification
+ * of a live cell, for cellsh (as the user) and pam_cell's shared-cell join
+ * (as root). On success j holds the pidfd and namespace fds. */
+int cell_verify(const struct cell_record *rec, uid_t owner, struct cell_join *j,
+		struct cell_err *e);
+
 /* setns() into every namespace of the cell (user first). */
 int cell_enter(struct cell_join *j, struct cell_err *e);
 

@@ -107,3 +107,33 @@ int pidfd_alive(int pidfd)
 {
 	return pidfd_send_signal(pidfd, 0, NULL, 0) == 0;
 }
+
+int proc_pin(int procfd, pid_t pid, unsigned long long starttime, int *piddir,
+	     struct cell_err *e)
+{
+	_cleanup_close_ int pidfd = -1, dir = -1;
+	unsigned long long start = 0;
+	pid_t ppid;
+
+	if (pid <= 1)
+		return cell_err_set(e, EINVAL, "pid %d is not a recorded process", (int)pid);
+	/* pidfd first: whatever /proc says next is about this process if it
+	 * is still alive afterwards. */
+	pidfd = pidfd_open(pid, 0);
+	if (pidfd < 0)
+		return cell_err_sys(e, "process %d is gone", (int)pid);
+	dir = proc_open_pid(procfd, pid, e);
+	if (dir < 0 || proc_stat(dir, &ppid, &start, e) < 0) {
+		if (!pidfd_alive(pidfd))
+			e->code = ESRCH;	/* it died meanwhile */
+		return -1;
+	}
+	if (start != starttime)
+		return cell_err_set(e, ESRCH, "pid %d is another process now (recycled pid)",
+				    (int)pid);
+	if (!pidfd_alive(pidfd))
+		return cell_err_set(e, ESRCH, "process %d ended", (int)pid);
+	if (piddir)
+		*piddir = steal_fd(&dir);
+	return steal_fd(&pidfd);
+}

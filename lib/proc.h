@@ -25,6 +25,16 @@ int proc_uid(int piddir, uid_t *uid, struct cell_err *e);
 /* Inode numbers of the process's namespaces. */
 int proc_ns_inodes(int piddir, unsigned long ino[NS_COUNT], struct cell_err *e);
 
+/*
+ * The one answer to "is pid still the process recorded with starttime?":
+ * a pidfd opened before the start time is read, and alive after it. Returns
+ * that pidfd (the process stays pinned while it is open) and, if piddir is
+ * not NULL, its /proc directory; -1 with e->code ESRCH if it is gone or
+ * another process now.
+ */
+int proc_pin(int procfd, pid_t pid, unsigned long long starttime, int *piddir,
+	     struct cell_err *e);
+
 /* Is the process behind pidfd still alive (so a pid read before is its)? */
 int pidfd_alive(int pidfd);
 

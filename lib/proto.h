@@ -14,11 +14,23 @@
  *   user -> mon  'P' value    host pid of the cell's PID 1
  *   PID1 -> mon  'R'          root filesystem built, capabilities dropped
  * Nothing a user-side process says is trusted beyond "done": root verifies.
+ *
+ * The life pipe (a pipe, or for a shared cell the root-only FIFO
+ * /run/cell/ID.life), read by the monitor on its fd 4, written by root only
+ * (pam_cell in each login program, session.c), one line per write:
+ *   "J PID STARTTIME\n"  login program PID joined the shared cell; the
+ *                        monitor watches it (a pidfd) only if PID still has
+ *                        that start time (proc_pin)
+ *   "C PID\n"            that login program's session closed
+ * The login program that created the cell is its first session. The cell
+ * ends when PID 1 dies or no session is left (checked under the user's
+ * lock for a shared cell, so a login cannot join meanwhile).
  */
 #include "err.h"
 
 #define CELL_INIT_FD 3
 #define CELL_LIFE_FD 4	/* read end of the life pipe, in the monitor */
+#define PID_MAX_LIMIT (1 << 22)	/* the kernel's largest pid_max */
 
 enum { MSG_USERNS = 'U', MSG_GO = 'G', MSG_PID = 'P', MSG_READY = 'R', MSG_ERROR = 'E' };
 

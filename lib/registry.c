@@ -2,6 +2,8 @@
 #include "registry.h"
 
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -53,36 +55,133 @@ static int open_run_dir(bool create, struct cell_err *e)
 	return steal_fd(&dfd);
 }
 
-static bool value_ok(const char *v)
+/* ---- the record: one row per field ---- */
+
+enum field_type { F_STR, F_NUM };
+
+struct field {
+	const char *name;
+	enum field_type type;
+	size_t off, size;
+};
+
+#define STR(f) { #f, F_STR, offsetof(struct cell_record, f), sizeof(((struct cell_record *)0)->f) }
+#define NUM(f) { #f, F_NUM, offsetof(struct cell_record, f), sizeof(((struct cell_record *)0)->f) }
+#define NS(i, n) { "ns_" n, F_NUM, offsetof(struct cell_record, ns) + (i) * sizeof(unsigned long), \
+		   sizeof(unsigned long) }
+
+static const struct field fields[] = {
+	STR(id), NUM(pid), NUM(starttime), NUM(uid), NUM(gid), STR(user), STR(service),
+	STR(tty), NUM(identity), NUM(inside_uid), NUM(inside_gid), STR(home), STR(shell),
+	STR(path), STR(hostname), NUM(created), NUM(shared), STR(rlimits),
+	STR(seccomp_allow), STR(seccomp_deny), STR(profile_digest),
+	NS(NS_USER, "user"), NS(NS_MNT, "mnt"), NS(NS_PID, "pid"), NS(NS_UTS, "uts"),
+	NS(NS_IPC, "ipc"), NS(NS_CGROUP, "cgroup"),
+};
+
+/* Numbers are unsigned in every field (pid, ids, times, flags). */
+static unsigned long long num_get(const void *p, size_t size)
 {
-	return !strchr(v, '\n');
+	switch (size) {
+	case 1: return *(const unsigned char *)p;
+	case 4: return *(const uint32_t *)p;
+	default: return *(const uint64_t *)p;
+	}
+}
+
+static bool num_set(void *p, size_t size, unsigned long long v)
+{
+	switch (size) {
+	case 1: if (v > 1) return false; *(unsigned char *)p = (unsigned char)v; return true;
+	case 4: if (v > UINT32_MAX) return false; *(uint32_t *)p = (uint32_t)v; return true;
+	default: *(uint64_t *)p = v; return true;
+	}
+}
+
+int registry_format(const struct cell_record *r, char *buf, size_t size, struct cell_err *e)
+{
+	size_t off = 0;
+	int n = snprintf(buf, size, "version=%d\n", CELL_RECORD_VERSION);
+
+	for (size_t i = 0; n >= 0 && (size_t)n < size - off && i <= ARRAY_SIZE(fields); i++) {
+		const struct field *f = &fields[i];
+		const char *p;
+
+		off += (size_t)n;
+		if (i == ARRAY_SIZE(fields))
+			return 0;
+		p = (const char *)r + f->off;
+		if (f->type == F_STR) {
+			if (!memchr(p, '\0', f->size) || strchr(p, '\n'))
+				return cell_err_set(e, EINVAL, "registry: bad value for %s", f->name);
+			n = snprintf(buf + off, size - off, "%s=%s\n", f->name, p);
+		} else {
+			n = snprintf(buf + off, size - off, "%s=%llu\n", f->name,
+				     num_get(p, f->size));
+		}
+	}
+	return cell_err_set(e, E2BIG, "registry record too long");
+}
+
+int registry_parse(const char *text, struct cell_record *r, struct cell_err *e)
+{
+	bool seen[ARRAY_SIZE(fields)] = { false };
+	int line = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (strncmp(text, "version=1\n", 10) != 0)
+		return cell_err_set(e, EPROTO, "registry record of another version (this is "
+				    "version %d): a cell of an older or newer cell is still "
+				    "running; end it (pkill -KILL -u USER) or reboot",
+				    CELL_RECORD_VERSION);
+	for (const char *p = text + 10; *p;) {
+		const char *nl = strchrnul(p, '\n'), *eq = memchr(p, '=', (size_t)(nl - p));
+		size_t i, klen, vlen;
+
+		line++;
+		if (!eq)
+			return cell_err_set(e, EINVAL, "registry record line %d has no '='", line);
+		klen = (size_t)(eq - p);
+		vlen = (size_t)(nl - eq - 1);
+		for (i = 0; i < ARRAY_SIZE(fields); i++)
+			if (strlen(fields[i].name) == klen && memcmp(p, fields[i].name, klen) == 0)
+				break;
+		if (i == ARRAY_SIZE(fields) || seen[i])
+			return cell_err_set(e, EINVAL, "registry record: unknown or repeated "
+					    "field '%.*s'", (int)klen, p);
+		seen[i] = true;
+		if (fields[i].type == F_STR) {
+			if (vlen >= fields[i].size)
+				return cell_err_set(e, EINVAL, "registry record: %s too long",
+						    fields[i].name);
+			memcpy((char *)r + fields[i].off, eq + 1, vlen);
+		} else {
+			char num[24];
+			unsigned long v;
+
+			if (vlen >= sizeof(num) || (memcpy(num, eq + 1, vlen), num[vlen] = '\0',
+						    parse_ulong(num, &v) < 0) ||
+			    !num_set((char *)r + fields[i].off, fields[i].size, v))
+				return cell_err_set(e, EINVAL, "registry record: bad %s",
+						    fields[i].name);
+		}
+		p = *nl ? nl + 1 : nl;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+		if (!seen[i])
+			return cell_err_set(e, EINVAL, "registry record lacks %s", fields[i].name);
+	if (!cell_id_valid(r->id) || r->pid <= 1 || r->identity > IDENTITY_SELF)
+		return cell_err_set(e, EINVAL, "registry record has impossible values");
+	return 0;
 }
 
 int registry_write(const struct cell_record *r, struct cell_err *e)
 {
 	_cleanup_close_ int dfd = -1, fd = -1;
-	char buf[8192];
-	int len;
+	char buf[16384];
 
-	if (!value_ok(r->user) || !value_ok(r->service) || !value_ok(r->tty) ||
-	    !value_ok(r->home) || !value_ok(r->shell) || !value_ok(r->path) ||
-	    !value_ok(r->rlimits) || !value_ok(r->seccomp_allow) || !value_ok(r->seccomp_deny))
-		return cell_err_set(e, EINVAL, "newline in a registry value");
-	len = snprintf(buf, sizeof(buf),
-		       "id=%s\npid=%d\nstarttime=%llu\nuid=%u\ngid=%u\nuser=%s\n"
-		       "service=%s\ntty=%s\nidentity=%d\ninside_uid=%lu\ninside_gid=%lu\n"
-		       "home=%s\nshell=%s\npath=%s\nhostname=%s\ncreated=%lld\n"
-		       "shared=%d\nrlimits=%s\nseccomp_allow=%s\nseccomp_deny=%s\n",
-		       r->id, (int)r->pid, r->starttime, (unsigned)r->uid,
-		       (unsigned)r->gid, r->user, r->service, r->tty, (int)r->identity,
-		       r->inside_uid, r->inside_gid, r->home, r->shell, r->path,
-		       r->hostname, r->created, r->shared ? 1 : 0, r->rlimits,
-		       r->seccomp_allow, r->seccomp_deny);
-	for (int i = 0; i < NS_COUNT && len > 0 && (size_t)len < sizeof(buf); i++)
-		len += snprintf(buf + len, sizeof(buf) - (size_t)len, "ns_%s=%lu\n",
-				ns_names[i], r->ns[i]);
-	if (len < 0 || (size_t)len >= sizeof(buf))
-		return cell_err_set(e, E2BIG, "registry record too long");
+	if (registry_format(r, buf, sizeof(buf), e) < 0)
+		return -1;
 	dfd = open_run_dir(true, e);
 	if (dfd < 0)
 		return cell_err_prefix(e, "registry: ");
@@ -91,7 +190,7 @@ int registry_write(const struct cell_record *r, struct cell_err *e)
 	if (fd < 0)
 		return cell_err_sys(e, "registry: creating %s/%s", CELL_RUN_DIR, r->id);
 	/* 0644 whatever the umask: cellsh, running as the user, reads it. */
-	if (fchmod(fd, 0644) < 0 || write_all(fd, buf, (size_t)len) < 0) {
+	if (fchmod(fd, 0644) < 0 || write_all(fd, buf, strlen(buf)) < 0) {
 		cell_err_sys(e, "registry: writing %s/%s", CELL_RUN_DIR, r->id);
 		unlinkat(dfd, r->id, 0);
 		return -1;
@@ -99,36 +198,10 @@ int registry_write(const struct cell_record *r, struct cell_err *e)
 	return 0;
 }
 
-static int field(const char *buf, const char *key, char *out, size_t size)
-{
-	size_t klen = strlen(key);
-
-	for (const char *p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
-			const char *v = p + klen + 1, *nl = strchrnul(v, '\n');
-
-			if ((size_t)(nl - v) >= size)
-				return -1;
-			memcpy(out, v, (size_t)(nl - v));
-			out[nl - v] = '\0';
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static int field_ul(const char *buf, const char *key, unsigned long *out)
-{
-	char v[32];
-
-	return field(buf, key, v, sizeof(v)) < 0 || parse_ulong(v, out) < 0 ? -1 : 0;
-}
-
 int registry_read(const char *id, struct cell_record *r, struct cell_err *e)
 {
 	_cleanup_close_ int dfd = -1, fd = -1;
-	unsigned long v[7];
-	char buf[8192], key[32];
+	char buf[16384];
 	struct stat st;
 	ssize_t n;
 
@@ -155,36 +228,10 @@ int registry_read(const char *id, struct cell_record *r, struct cell_err *e)
 	if (n < 0)
 		return cell_err_sys(e, "registry: reading %s", id);
 	buf[n] = '\0';
-	if (field(buf, "id", r->id, sizeof(r->id)) < 0 || strcmp(r->id, id) != 0 ||
-	    field_ul(buf, "pid", &v[0]) < 0 || field_ul(buf, "uid", &v[1]) < 0 ||
-	    field_ul(buf, "gid", &v[2]) < 0 || field_ul(buf, "identity", &v[3]) < 0 ||
-	    field_ul(buf, "inside_uid", &r->inside_uid) < 0 ||
-	    field_ul(buf, "inside_gid", &r->inside_gid) < 0 ||
-	    field_ul(buf, "starttime", &v[4]) < 0 || field_ul(buf, "created", &v[5]) < 0 ||
-	    field(buf, "user", r->user, sizeof(r->user)) < 0 ||
-	    field(buf, "service", r->service, sizeof(r->service)) < 0 ||
-	    field(buf, "tty", r->tty, sizeof(r->tty)) < 0 ||
-	    field(buf, "home", r->home, sizeof(r->home)) < 0 ||
-	    field(buf, "shell", r->shell, sizeof(r->shell)) < 0 ||
-	    field(buf, "path", r->path, sizeof(r->path)) < 0 ||
-	    field(buf, "hostname", r->hostname, sizeof(r->hostname)) < 0 ||
-	    field_ul(buf, "shared", &v[6]) < 0 ||
-	    field(buf, "rlimits", r->rlimits, sizeof(r->rlimits)) < 0 ||
-	    field(buf, "seccomp_allow", r->seccomp_allow, sizeof(r->seccomp_allow)) < 0 ||
-	    field(buf, "seccomp_deny", r->seccomp_deny, sizeof(r->seccomp_deny)) < 0)
-		return cell_err_set(e, EINVAL, "registry entry %s is malformed", id);
-	for (int i = 0; i < NS_COUNT; i++) {
-		snprintf(key, sizeof(key), "ns_%s", ns_names[i]);
-		if (field_ul(buf, key, &r->ns[i]) < 0)
-			return cell_err_set(e, EINVAL, "registry entry %s lacks %s", id, key);
-	}
-	r->pid = (pid_t)v[0];
-	r->uid = (uid_t)v[1];
-	r->gid = (gid_t)v[2];
-	r->identity = (enum cell_identity)v[3];
-	r->starttime = v[4];
-	r->created = (long long)v[5];
-	r->shared = v[6] != 0;
+	if (registry_parse(buf, r, e) < 0)
+		return cell_err_prefix(e, "cell %s: ", id);
+	if (strcmp(r->id, id) != 0)
+		return cell_err_set(e, EINVAL, "registry entry %s names another cell", id);
 	return 0;
 }
 
@@ -202,22 +249,17 @@ int registry_remove(const char *id, struct cell_err *e)
 	return 0;
 }
 
+/* Keep a record unless its PID 1 is surely gone or another process now. */
 static bool record_alive(const struct cell_record *r)
 {
-	_cleanup_close_ int procfd = -1, piddir = -1;
-	struct cell_err e;
-	unsigned long long start;
-	pid_t ppid;
+	_cleanup_close_ int procfd = -1, pidfd = -1;
+	struct cell_err e = { 0 };
 
 	procfd = proc_open_root(&e);
 	if (procfd < 0)
 		return true;	/* cannot tell: keep it */
-	piddir = proc_open_pid(procfd, r->pid, &e);
-	if (piddir < 0)
-		return errno != ENOENT;
-	if (proc_stat(piddir, &ppid, &start, &e) < 0)
-		return true;
-	return start == r->starttime;
+	pidfd = proc_pin(procfd, r->pid, r->starttime, NULL, &e);
+	return pidfd >= 0 || e.code != ESRCH;
 }
 
 int registry_sweep(void)

@@ -2,6 +2,7 @@
 #ifndef CELL_REGISTRY_H
 #define CELL_REGISTRY_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -14,10 +15,14 @@
 #endif
 #define CELL_ID_LEN 32
 
+#define CELL_RECORD_VERSION 1
+#define CELL_DIGEST_LEN 16		/* hex digits of cell_profile_digest */
+
 /*
  * One live cell, as root recorded it in CELL_RUN_DIR/ID (root-owned, 0644,
  * in a 0711 directory: a user can read an entry whose id they know, but
- * cannot list the others).
+ * cannot list the others). On disk: "version=1" then one "name=value" line
+ * per field of the table in registry.c, which is the only list of them.
  */
 struct cell_record {
 	char id[CELL_ID_LEN + 1];
@@ -25,13 +30,13 @@ struct cell_record {
 	unsigned long long starttime;	/* guards against a recycled pid */
 	uid_t uid;
 	gid_t gid;
-	char user[64];
+	char user[256];
 	char service[64];
-	char tty[64];
+	char tty[256];
 	unsigned long ns[NS_COUNT];	/* namespace inode numbers */
 	enum cell_identity identity;
 	unsigned long inside_uid, inside_gid;
-	char home[256];
+	char home[PATH_MAX];
 	char shell[256];
 	char path[512];
 	char hostname[64];
@@ -40,7 +45,14 @@ struct cell_record {
 	char rlimits[256];		/* sb_rlimits_format */
 	char seccomp_allow[256];
 	char seccomp_deny[512];
+	char profile_digest[CELL_DIGEST_LEN + 1];	/* of the resolved profile */
 };
+
+/* The record as text and back (pure: the unit tests and fuzzers use them).
+ * format fails on a value with a newline or a buffer too small; parse on
+ * any missing, unknown, repeated or out-of-range field. */
+int registry_format(const struct cell_record *r, char *buf, size_t size, struct cell_err *e);
+int registry_parse(const char *text, struct cell_record *r, struct cell_err *e);
 
 bool cell_id_valid(const char *id);
 int cell_id_new(char id[CELL_ID_LEN + 1], struct cell_err *e);

@@ -18,10 +18,12 @@
 
 static const char *const system_dirs[] = { "usr", "bin", "sbin", "lib", "lib32",
 					   "lib64", "libx32", "etc" };
-/* Where a home cannot be: bound read-only, or mounted over by the cell. */
-static const char *const reserved_dirs[] = { "usr", "bin", "sbin", "lib", "lib32", "lib64",
-					     "libx32", "etc", "tmp", "var/tmp", "run",
-					     "dev", "proc" };
+/* Mounted over by the cell; with system_dirs, where a home cannot be. */
+static const char *const cell_dirs[] = { "tmp", "var/tmp", "run", "dev", "proc" };
+/* Every user's subordinate ranges, and cell.conf with the PAM policy. */
+static const char *const masked_files[] = { "etc/subuid", "etc/subuid-", "etc/subgid",
+					    "etc/subgid-" };
+static const char *const masked_dirs[] = { "etc/security" };
 static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
 
 /* Open a path inside the new root; never leaves it, never follows a link. */
@@ -172,14 +174,16 @@ static int bind_home(int rootfd, const struct rootfs_spec *s, struct cell_err *e
 	    strstr(s->home, "/./"))
 		return cell_err_set(e, EINVAL, "home directory '%s' is not a clean absolute "
 				    "path: fix it with 'usermod -d'", s->home);
-	for (size_t i = 0; i < ARRAY_SIZE(reserved_dirs); i++) {
-		size_t l = strlen(reserved_dirs[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(system_dirs) + ARRAY_SIZE(cell_dirs); i++) {
+		const char *d = i < ARRAY_SIZE(system_dirs) ? system_dirs[i]
+							    : cell_dirs[i - ARRAY_SIZE(system_dirs)];
+		size_t l = strlen(d);
 
-		if (strncmp(s->home + 1, reserved_dirs[i], l) == 0 &&
+		if (strncmp(s->home + 1, d, l) == 0 &&
 		    (s->home[l + 1] == '/' || s->home[l + 1] == '\0'))
 			return cell_err_set(e, EINVAL, "home directory %s lies in /%s, which "
 					    "the cell builds itself: move it with 'usermod -m -d'",
-					    s->home, reserved_dirs[i]);
+					    s->home, d);
 	}
 	/* Opened as the user (cell-init dropped to the user before this). */
 	hfd = open(s->home, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -200,8 +204,9 @@ static int bind_home(int rootfd, const struct rootfs_spec *s, struct cell_err *e
 static int build_dev(int rootfd, const struct rootfs_spec *s, struct cell_err *e)
 {
 	static const char *const dev_opts[] = { "size", "64k", "mode", "0755", NULL };
-	static const char *const pts_opts[] = { "newinstance", NULL, "ptmxmode", "0666",
-						"mode", "0620", NULL };
+	char pty_max[24];
+	const char *pts_opts[] = { "newinstance", NULL, "ptmxmode", "0666", "mode", "0620",
+				   "max", pty_max, NULL };
 	static const char *const links[][2] = { { "pts/ptmx", "ptmx" },
 						{ "/proc/self/fd", "fd" },
 						{ "/proc/self/fd/0", "stdin" },
@@ -211,6 +216,8 @@ static int build_dev(int rootfd, const struct rootfs_spec *s, struct cell_err *e
 	const char *shm_opts[] = { "size", shm_size, "mode", "1777", NULL };
 	_cleanup_close_ int devfd = -1;
 
+	/* The host's pty pool (kernel.pty.nr) is shared by every cell. */
+	snprintf(pty_max, sizeof(pty_max), "%lu", s->pty_max);
 	if (mount_fs(rootfd, "dev", "tmpfs", dev_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, e) < 0)
 		return -1;
 	devfd = open_inside(rootfd, "dev", O_PATH | O_DIRECTORY, e);
@@ -237,6 +244,45 @@ static int build_dev(int rootfd, const struct rootfs_spec *s, struct cell_err *e
 	snprintf(shm_size, sizeof(shm_size), "%llu", s->tmpfs_size);
 	return mount_fs(devfd, "shm", "tmpfs", shm_opts,
 			MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e);
+}
+
+static bool exists_inside(int rootfd, const char *rel)
+{
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_INSIDE };
+	_cleanup_close_ int fd = (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+
+	/* Anything but "not there" is masked (and reported by the mount). */
+	return fd >= 0 || errno != ENOENT;
+}
+
+/* Unreadable: the host's /dev/null bound over a file on a nodev mount (an
+ * open fails with EACCES); an empty read-only tmpfs over a directory. The
+ * cell's processes hold no capability to unmount either. */
+static int mask_host_files(int rootfd, struct cell_err *e)
+{
+	static const char *const empty_opts[] = { "size", "4k", "mode", "0755", NULL };
+	const unsigned attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+			       MOUNT_ATTR_NOEXEC;
+	_cleanup_close_ int null = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+	if (null < 0)
+		return cell_err_sys(e, "opening /dev/null");
+	for (size_t i = 0; i < ARRAY_SIZE(masked_files); i++) {
+		if (!exists_inside(rootfd, masked_files[i]))
+			continue;
+		if (bind_fd(null, rootfd, masked_files[i], attrs, false, e) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(masked_dirs); i++) {
+		_cleanup_close_ int mfd = -1;
+
+		if (!exists_inside(rootfd, masked_dirs[i]))
+			continue;
+		mfd = fs_new("tmpfs", empty_opts, attrs, e);
+		if (mfd < 0 || attach(mfd, rootfd, masked_dirs[i], e) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 int rootfs_build_host(const struct rootfs_spec *s, struct cell_err *e)
@@ -273,7 +319,8 @@ int rootfs_build_host(const struct rootfs_spec *s, struct cell_err *e)
 		return cell_err_set(e, EPERM, "/tmp is owned by the user: fix with 'chown root: /tmp'");
 	if (move_mount(rootfd, "", tmpfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return cell_err_sys(e, "attaching the new root");
-	if (bind_system_dirs(rootfd, e) < 0 || bind_home(rootfd, s, e) < 0 ||
+	if (bind_system_dirs(rootfd, e) < 0 || mask_host_files(rootfd, e) < 0 ||
+	    bind_home(rootfd, s, e) < 0 ||
 	    mount_fs(rootfd, "tmp", "tmpfs", tmp_opts, nosuid_nodev, e) < 0 ||
 	    mount_fs(rootfd, "var/tmp", "tmpfs", tmp_opts, nosuid_nodev, e) < 0 ||
 	    mount_fs(rootfd, "run", "tmpfs", run_opts, nosuid_nodev, e) < 0 ||

@@ -10,6 +10,7 @@ struct rootfs_spec {
 	const char *home;		/* absolute, from passwd */
 	uid_t uid;			/* home must be owned by this uid */
 	unsigned long long tmpfs_size;	/* /tmp, /var/tmp, /dev/shm */
+	unsigned long pty_max;		/* the devpts instance's 'max' */
 };
 
 /*
@@ -18,7 +19,10 @@ struct rootfs_spec {
  * only): a fresh tmpfs root; read-only nosuid nodev binds of the host's
  * /usr /bin /sbin /lib* /etc (symlinks recreated); the user's home
  * read-write nosuid nodev; fresh /tmp /var/tmp /run /dev/shm; /dev with
- * null zero full random urandom tty and a new devpts; a fresh /proc; then
+ * null zero full random urandom tty and a new devpts of at most pty_max
+ * ptys; a fresh /proc; what the host keeps about other users masked
+ * (/etc/subuid, /etc/subgid and their backups unreadable, /etc/security an
+ * empty directory: it holds cell.conf and the PAM policy files); then
  * pivot_root, the old root detached, the root made read-only.
  */
 int rootfs_build_host(const struct rootfs_spec *s, struct cell_err *e);

@@ -2,6 +2,8 @@
 #include "sandbox.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <linux/sched.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -168,6 +170,24 @@ static bool word_ok(const char *w, size_t len)
 	return true;
 }
 
+/* "names something outside the default deny set (keyctl add_key ...)",
+ * from the array itself. */
+static const char *outside_default_message(void)
+{
+	static char msg[512];
+	size_t off;
+
+	if (msg[0])
+		return msg;
+	off = (size_t)snprintf(msg, sizeof(msg), "names something outside the default deny set (");
+	for (size_t i = 0; sb_seccomp_default[i] && off < sizeof(msg); i++)
+		off += (size_t)snprintf(msg + off, sizeof(msg) - off, "%s%s", i ? " " : "",
+					sb_seccomp_default[i]);
+	if (off < sizeof(msg))
+		snprintf(msg + off, sizeof(msg) - off, ")");
+	return msg;
+}
+
 const char *sb_seccomp_check_allow(const char *list)
 {
 	char w[48];
@@ -181,11 +201,7 @@ const char *sb_seccomp_check_allow(const char *list)
 		for (size_t i = 0; sb_seccomp_default[i]; i++)
 			known |= strcmp(w, sb_seccomp_default[i]) == 0;
 		if (!known)
-			return "names something outside the default deny set (keyctl add_key "
-			       "request_key bpf perf_event_open userfaultfd kexec_load "
-			       "kexec_file_load init_module finit_module delete_module "
-			       "open_by_handle_at io_uring_setup io_uring_enter "
-			       "io_uring_register userns)";
+			return outside_default_message();
 	}
 	return NULL;
 }
@@ -214,6 +230,73 @@ static int deny(scmp_filter_ctx ctx, const char *name, unsigned n,
 	return seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), nr, n, cmp);
 }
 
+#ifndef __NR_fchmodat2
+#define __NR_fchmodat2 452	/* Linux 6.6, the same number on every architecture */
+#endif
+
+/*
+ * No set-id bits from a cell: a set-uid file made in the home runs as the
+ * user on the host, in the host's user namespace, which holds every
+ * capability over the user's cells. Like systemd's RestrictSUIDSGID=:
+ * chmod-like calls and every call that creates a file, directory or node
+ * with S_ISUID or S_ISGID in its mode fail with EPERM.
+ */
+static int deny_setid(scmp_filter_ctx ctx)
+{
+	static const struct {
+		const char *name;
+		int nr;			/* when libseccomp may not know the name */
+		int mode_arg;		/* which argument holds the mode */
+		int flags_arg;		/* -1, or the open flags argument */
+	} calls[] = {
+		{ "chmod", 0, 1, -1 },	   { "fchmod", 0, 1, -1 },   { "fchmodat", 0, 2, -1 },
+		{ "fchmodat2", __NR_fchmodat2, 2, -1 },
+		{ "mkdir", 0, 1, -1 },	   { "mkdirat", 0, 2, -1 },  { "mknod", 0, 1, -1 },
+		{ "mknodat", 0, 2, -1 },   { "creat", 0, 1, -1 },    { "open", 0, 2, 1 },
+		{ "openat", 0, 3, 2 },
+	};
+	static const unsigned long bits[] = { S_ISUID, S_ISGID };
+	/* O_TMPFILE includes O_DIRECTORY: match its own bit. */
+	static const unsigned long creating[] = { O_CREAT, __O_TMPFILE };
+	int r = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(calls) && !r; i++) {
+		int nr = seccomp_syscall_resolve_name(calls[i].name);
+
+		if (nr == __NR_SCMP_ERROR)
+			nr = calls[i].nr;
+		if (nr <= 0)
+			continue;	/* not on this architecture */
+		for (size_t b = 0; b < ARRAY_SIZE(bits) && !r; b++) {
+			struct scmp_arg_cmp mode = { (unsigned)calls[i].mode_arg, SCMP_CMP_MASKED_EQ,
+						     bits[b], bits[b] };
+
+			if (calls[i].flags_arg < 0) {
+				r = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1, &mode);
+				continue;
+			}
+			for (size_t c = 0; c < ARRAY_SIZE(creating) && !r; c++) {
+				struct scmp_arg_cmp cmp[2] = {
+					{ (unsigned)calls[i].flags_arg, SCMP_CMP_MASKED_EQ,
+					  creating[c], creating[c] },
+					mode,
+				};
+
+				r = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), nr, 2, cmp);
+			}
+		}
+	}
+	/* openat2 passes flags and mode in memory a filter cannot read: make it
+	 * look absent, so that libc and programs fall back to openat. */
+	if (!r) {
+		int nr = seccomp_syscall_resolve_name("openat2");
+
+		if (nr != __NR_SCMP_ERROR)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
+	}
+	return r;
+}
+
 static int build(scmp_filter_ctx ctx, const char *allow, const char *extra)
 {
 	/* ioctl's request is an int in the kernel: only its low 32 bits count,
@@ -226,6 +309,8 @@ static int build(scmp_filter_ctx ctx, const char *allow, const char *extra)
 
 		r = deny(ctx, "ioctl", 1, &c);
 	}
+	if (!r)
+		r = deny_setid(ctx);
 	for (size_t i = 0; sb_seccomp_default[i] && !r; i++) {
 		if (in_list(allow, sb_seccomp_default[i]) || strcmp(sb_seccomp_default[i], "userns") == 0)
 			continue;

@@ -13,6 +13,7 @@
 
 #define SB_NRLIMITS 8
 #define SB_UNLIMITED (~0ULL)
+#define SB_RLIMIT_CORE 2	/* index in sb_rlimit_names */
 
 struct sb_rlimit {
 	bool set;

@@ -5,8 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "idmap.h"
+#include "util.h"
 
 int subid_lookup(const char *user, bool gid, struct id_range **out, size_t *n,
 		 struct cell_err *e)
@@ -54,34 +60,156 @@ int subid_lookup(const char *user, bool gid, struct id_range **out, size_t *n,
 	return 0;
 }
 
-int subid_check_unshared(const char *user, uid_t uid, bool gid, const struct id_range *r,
-			 size_t n, struct cell_err *e)
+/* shadow's rule: /etc/nsswitch.conf names at most one 'subid:' source;
+ * none, or "files", means /etc/subuid and /etc/subgid. */
+static int subid_source_is_files(bool *files, struct cell_err *e)
 {
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	FILE *f = fopen("/etc/nsswitch.conf", "re");
+
+	*files = true;
+	if (!f)
+		return errno == ENOENT ? 0 : cell_err_sys(e, "reading /etc/nsswitch.conf");
+	while (getline(&line, &cap, f) > 0) {
+		char word[64] = "";
+
+		if (sscanf(line, " subid: %63s", word) == 1) {
+			*files = strcmp(word, "files") == 0;
+			break;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+/* Read a root-owned id file whole (it holds every user's ranges). */
+static char *read_id_file(const char *path, struct cell_err *e)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	_cleanup_free_ char *text = NULL;
+	struct stat st;
+	ssize_t n;
+
+	if (fd < 0) {
+		cell_err_sys(e, "opening %s", path);
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (64 << 20)) {
+		cell_err_set(e, EINVAL, "%s is not a regular file of sane size", path);
+		return NULL;
+	}
+	if (check_root_owned(fd, path, e) < 0)
+		return NULL;
+	text = malloc((size_t)st.st_size + 1);
+	if (!text) {
+		cell_err_set(e, ENOMEM, "out of memory");
+		return NULL;
+	}
+	n = read_all(fd, text, (size_t)st.st_size);
+	if (n < 0) {
+		cell_err_sys(e, "reading %s", path);
+		return NULL;
+	}
+	text[n] = '\0';
+	return steal_ptr(&text);
+}
+
+/* libsubid's owner lookup of both ends of each range: all another source
+ * offers. An error refuses. */
+static int check_ends(const char *user, uid_t uid, bool gid, const struct id_range *r,
+		      size_t n, struct cell_err *e)
+{
+	const char *kind = gid ? "gid" : "uid";
+
 	for (size_t i = 0; i < n; i++) {
 		unsigned long ends[2] = { r[i].start, r[i].start + r[i].count - 1 };
 
-		/* Another user's range that holds either end of ours overlaps it. */
 		for (int k = 0; k < 2; k++) {
-			uid_t *owners = NULL;
+			_cleanup_free_ uid_t *owners = NULL;
 			int m = gid ? subid_get_gid_owners((gid_t)ends[k], &owners)
 				    : subid_get_uid_owners((uid_t)ends[k], &owners);
 
-			for (int j = 0; j < m; j++) {
-				if (owners[j] != uid) {
-					uid_t other = owners[j];
-
-					free(owners);
+			if (m < 0)
+				return cell_err_set(e, EIO, "cannot tell who else owns subordinate "
+						    "%s %lu (libsubid failed): refusing", kind,
+						    ends[k]);
+			for (int j = 0; j < m; j++)
+				if (owners[j] != uid)
 					return cell_err_set(e, EEXIST,
-						"subordinate %s %lu of %s is also given to uid %u: two "
-						"users sharing ids could enter each other's files and "
-						"processes; give %s a range of its own (usermod "
-						"--del-sub%ss/--add-sub%ss)", gid ? "gid" : "uid",
-						ends[k], user, (unsigned)other, user,
-						gid ? "gid" : "uid", gid ? "gid" : "uid");
-				}
-			}
-			free(owners);
+						"subordinate %s %lu of %s is also given to uid %u: "
+						"two users sharing ids could enter each other's "
+						"files and processes; give %s a range of its own "
+						"(usermod --del-sub%ss/--add-sub%ss)", kind, ends[k],
+						user, (unsigned)owners[j], user, kind, kind);
 		}
 	}
 	return 0;
+}
+
+int subid_check_unshared(const char *user, uid_t uid, bool gid, const struct id_range *r,
+			 size_t n, bool *by_source, struct cell_err *e)
+{
+	const char *path = gid ? "/etc/subgid" : "/etc/subuid";
+	_cleanup_free_ char *text = NULL;
+	bool files;
+
+	*by_source = false;
+	if (subid_source_is_files(&files, e) < 0)
+		return -1;
+	if (!files) {
+		*by_source = true;
+		return check_ends(user, uid, gid, r, n, e);
+	}
+	text = read_id_file(path, e);
+	if (!text)
+		return -1;
+	return subid_check_file(text, path, user, uid, r, n, gid ? "gid" : "uid", e);
+}
+
+/* getpwent_r/getgrent_r with a buffer that grows on ERANGE (glibc then
+ * returns the same entry again). */
+int subid_check_accounts(const char *user, bool gid, const struct id_range *r, size_t n,
+			 struct cell_err *e)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t size = 4096;
+	int ret = 0, err;
+
+	if (!(buf = malloc(size)))
+		return cell_err_set(e, ENOMEM, "out of memory");
+	gid ? setgrent() : setpwent();
+	for (;;) {
+		struct passwd pw, *pres = NULL;
+		struct group gr, *gres = NULL;
+
+		err = gid ? getgrent_r(&gr, buf, size, &gres) : getpwent_r(&pw, buf, size, &pres);
+		if (err == ERANGE && size < (16u << 20)) {
+			char *nb = realloc(buf, size * 2);
+
+			if (!nb) {
+				ret = cell_err_set(e, ENOMEM, "out of memory");
+				break;
+			}
+			buf = nb;
+			size *= 2;
+			continue;
+		}
+		if (err == ENOENT || (err == 0 && !pres && !gres))
+			break;
+		if (err != 0) {
+			ret = cell_err_set(e, err, "cannot list the %s to check the subordinate "
+					   "ranges of %s: %s", gid ? "groups" : "accounts", user,
+					   strerror(err));
+			break;
+		}
+		if (gid ? subid_check_id(gr.gr_gid, gr.gr_name, user, r, n, "gid", e) < 0
+			: strcmp(pw.pw_name, user) != 0 &&
+				  subid_check_id(pw.pw_uid, pw.pw_name, user, r, n, "uid", e) < 0) {
+			ret = -1;
+			break;
+		}
+	}
+	gid ? endgrent() : endpwent();
+	return ret;
 }

@@ -50,6 +50,10 @@ static inline void *steal_ptr(void *pp)
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Copy a string whole, or not at all: -1 if it does not fit. Privileged
+ * data is never silently shortened. */
+int str_copy(char *dst, size_t size, const char *src);
+
 /* write(2)/read(2) until done, retrying EINTR; -1 with errno on failure. */
 int write_all(int fd, const void *buf, size_t len);
 ssize_t read_all(int fd, void *buf, size_t len);
@@ -74,7 +78,7 @@ int parse_ulong(const char *s, unsigned long *out);
 /* Parse a size like 64M, 1G, 4096 into bytes. */
 int parse_size(const char *s, unsigned long long *out);
 
-/* True if the process has exactly one thread (from /proc/self/status). */
+/* The number of threads of this process (from /proc/self/status), or -1. */
 int count_threads(void);
 
 #endif

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "env.h"
 #include "harden.h"
 #include "join.h"
 #include "sandbox.h"
@@ -67,8 +68,10 @@ static void __attribute__((noreturn)) run_shell(const struct cell_join *j, int a
 
 	for (int sig = 1; sig < NSIG; sig++)
 		sigaction(sig, &dfl, NULL);
-	if (harden_set_ids((uid_t)r->inside_uid, (gid_t)r->inside_gid, &e) < 0 ||
-	    harden_drop_caps(&e) < 0)
+	/* setns gave us every capability in the cell: drop them, then take the
+	 * in-cell ids (the ones we already have) and prove they are final. */
+	if (harden_drop_caps(&e) < 0 ||
+	    harden_become_user((uid_t)r->inside_uid, (gid_t)r->inside_gid, NULL, 0, true, &e) < 0)
 		die("%s", e.msg);
 	/* Only fds 0-2 reach the shell. */
 	if (close_range(3, ~0U, 0) < 0)
@@ -91,7 +94,9 @@ static void __attribute__((noreturn)) run_shell(const struct cell_join *j, int a
 			args[n++] = argv[i];	/* verbatim */
 	}
 	args[n] = NULL;
-	env = harden_env(environ, r->user, r->home, r->shell, r->path, r->id);
+	env = env_build(environ, r->user, r->home, r->shell, r->path, r->id);
+	if (!env)
+		die("out of memory");
 	/* Last: after it, only the exec. */
 	if (sb_seccomp_load(r->seccomp_allow, r->seccomp_deny, &e) < 0)
 		die("%s", e.msg);

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef CELL_INITARGS_H
+#define CELL_INITARGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "account.h"
+#include "cgroup.h"
+#include "err.h"
+
+/*
+ * What pam_cell tells cell-init, as argv "name=value" words (the monitor
+ * takes no other input). The table in initargs.c is the only list of them:
+ * encoding and decoding both come from it.
+ */
+struct init_args {
+	const char *id;			/* 32 hex digits */
+	unsigned long uid, gid;		/* the user's, on the host; uid > 0 */
+	unsigned long inside_uid;	/* the user's uid as the cell sees it */
+	gid_t groups[CELL_MAX_GROUPS];	/* supplementary groups */
+	size_t ngroups;
+	const char *home;		/* absolute */
+	const char *hostname;
+	unsigned long long tmpfs;	/* bytes for /tmp, /var/tmp, /dev/shm */
+	unsigned long pty_max;		/* ptys of the cell's devpts */
+	struct cell_limits limits;
+	bool shared;
+	const char *uid_map, *gid_map;
+};
+
+/* A malloc'd argv (argv[0] "cell-init", NULL-terminated); initargs_free. */
+int initargs_encode(const struct init_args *a, char ***argv, struct cell_err *e);
+void initargs_free(char **argv);
+
+/* Every name exactly once, every value checked; the strings point into
+ * argv. An error names the argument. */
+int initargs_decode(int argc, char *const *argv, struct init_args *a, struct cell_err *e);
+
+#endif

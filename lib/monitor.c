@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The root monitor of one cell: cell-init's first process, exec'd by
+ * pam_cell's child (create.c) with fd 3 a socket to pam_cell and fd 4 the
+ * read end of the cell's life pipe.
+ *
+ *   monitor (root, for the cell's whole life)
+ *     creates the cell's cgroups; forks the user side; writes its uid/gid
+ *     maps and puts it in the cgroups; checks PID 1; then waits until the
+ *     cell ends (PID 1 dies) or its last session goes (see proto.h for the
+ *     life pipe), kills it and removes its registry entry and cgroups. It
+ *     runs nothing of the user's and takes no input but "done" messages,
+ *     the life pipe's notes (each checked with proc_pin) and pidfds.
+ *   user side (the user, dropped for good right after the fork)
+ *     unshares a user namespace owned by the user, waits for the maps, then
+ *     clones PID 1 (CLONE_PARENT: the monitor's child) into new
+ *     mnt/uts/ipc/pid/cgroup namespaces and exits.
+ *   PID 1 (the user, capabilities only inside the cell's user namespace)
+ *     builds the root fs, sets the hostname, drops its capabilities, becomes
+ *     joinable, reaps.
+ * The forked user side and PID 1 report failures to the monitor and _exit;
+ * nothing here prints.
+ */
+#include "monitor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "create.h"
+#include "harden.h"
+#include "proto.h"
+#include "registry.h"
+#include "rootfs.h"
+#include "util.h"
+
+/* pam_cell gives up first (its CREATE_TIMEOUT_MS, 20 s) and closes the
+ * socket, which ends a setup here; this deadline only bounds a monitor whose
+ * pam_cell hangs. */
+#define SETUP_TIMEOUT_MS 30000
+#define LOCK_TIMEOUT_MS 30000
+#define CGROUP_EMPTY_TIMEOUT_MS 60000
+#define CGROUP_FAIL_TIMEOUT_MS 5000
+
+/* Where fail() reports: pam_cell's socket in the monitor, the monitor's in
+ * the user side and PID 1. */
+static int chan = CELL_INIT_FD;
+
+static void __attribute__((noreturn)) fail(const struct cell_err *e)
+{
+	msg_send(chan, MSG_ERROR, e->code, 0, e->msg);
+	_exit(1);
+}
+
+/* A prctl the design depends on: failing it ends this process. */
+static void must_prctl(int option, unsigned long arg, const char *what)
+{
+	struct cell_err e = { 0 };
+
+	if (prctl(option, arg, 0, 0, 0) < 0) {
+		cell_err_sys(&e, "%s", what);
+		fail(&e);
+	}
+}
+
+/* root -> user, for good (harden_become_user proves it). */
+static int drop_to_user(const struct init_args *a, struct cell_err *e)
+{
+	if (harden_become_user((uid_t)a->uid, (gid_t)a->gid, a->groups, a->ngroups, false, e) < 0)
+		return -1;
+	/* Not traceable by the user until the cell is built (PID 1 re-enables). */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return cell_err_sys(e, "PR_SET_DUMPABLE");
+	return 0;
+}
+
+static void __attribute__((noreturn)) reap_forever(void)
+{
+	sigset_t chld;
+	int sig;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	for (;;) {
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		sigwait(&chld, &sig);
+	}
+}
+
+static void __attribute__((noreturn)) run_pid1(const struct init_args *a)
+{
+	struct rootfs_spec rs = { .home = a->home, .uid = (uid_t)a->inside_uid,
+				  .tmpfs_size = a->tmpfs, .pty_max = a->pty_max };
+	struct cell_err e = { 0 };
+
+	/* A clone does not inherit it: die with the monitor from the start. */
+	must_prctl(PR_SET_PDEATHSIG, SIGKILL, "PR_SET_PDEATHSIG");
+	if (rootfs_build_host(&rs, &e) < 0)
+		fail(&e);
+	if (sethostname(a->hostname, strlen(a->hostname)) < 0) {
+		cell_err_sys(&e, "sethostname");
+		fail(&e);
+	}
+	/* Every capability goes, but one that means nothing outside the initial
+	 * user namespace stays permitted: with it no process in the cell can
+	 * ptrace PID 1 or read its memory, although PID 1 must be dumpable. */
+	if (harden_drop_caps_keep(CAP_WAKE_ALARM, false, &e) < 0)
+		fail(&e);
+	/* Joinable from now on: setns needs a dumpable target. Safe: this
+	 * process was exec'd fresh and holds no usable capability. */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) {
+		cell_err_sys(&e, "PR_SET_DUMPABLE");
+		fail(&e);
+	}
+	/* The kernel clears it on some credential changes: set it again after
+	 * the last one. */
+	must_prctl(PR_SET_PDEATHSIG, SIGKILL, "PR_SET_PDEATHSIG");
+	if (msg_send(chan, MSG_READY, 0, 0, NULL) < 0)
+		_exit(1);
+	close(chan);
+	reap_forever();
+}
+
+/* The user side: never returns. */
+static void __attribute__((noreturn)) user_side(const struct init_args *a)
+{
+	struct cell_err e = { 0 };
+	struct cell_msg m;
+	pid_t pid1;
+
+	if (drop_to_user(a, &e) < 0)
+		fail(&e);
+	/* The uid change cleared it: die with the monitor. */
+	must_prctl(PR_SET_PDEATHSIG, SIGKILL, "PR_SET_PDEATHSIG");
+	if (unshare(CLONE_NEWUSER) < 0) {
+		cell_err_sys(&e, "unshare(CLONE_NEWUSER) (are user namespaces enabled? "
+			     "see user.max_user_namespaces)");
+		fail(&e);
+	}
+	if (msg_send(chan, MSG_USERNS, 0, 0, NULL) < 0)
+		_exit(1);
+	if (msg_recv(chan, &m, now_ms() + SETUP_TIMEOUT_MS, &e) < 0 || m.type != MSG_GO)
+		_exit(1);	/* the monitor gave up: it reports the reason */
+
+	/* CLONE_PARENT: PID 1 is the monitor's child, not ours. */
+	pid1 = (pid_t)syscall(SYS_clone, CLONE_PARENT | CLONE_NEWNS | CLONE_NEWUTS |
+				  CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWCGROUP,
+			      NULL, NULL, NULL, 0);
+	if (pid1 < 0) {
+		cell_err_sys(&e, "clone of the cell's PID 1");
+		fail(&e);
+	}
+	if (pid1 == 0)
+		run_pid1(a);
+	msg_send(chan, MSG_PID, 0, pid1, NULL);
+	_exit(0);
+}
+
+static void reap(pid_t pid)
+{
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* Build the cell; on success h describes PID 1. */
+static int build(const struct init_args *a, const struct cgroup_layout *l,
+		 struct cell_handle *h, pid_t *user, struct cell_err *e)
+{
+	_cleanup_close_ int procfd = -1, mine = -1;
+	long long deadline = now_ms() + SETUP_TIMEOUT_MS;
+	unsigned long userns_ino = 0;
+	struct cell_msg m;
+	pid_t pid1 = 0;
+	int sv[2];
+
+	procfd = proc_open_root(e);
+	if (procfd < 0 || cgroup_create(l, a->id, &a->limits, e) < 0)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return cell_err_sys(e, "socketpair");
+	mine = sv[0];
+	*user = fork();
+	if (*user < 0) {
+		close(sv[1]);
+		return cell_err_sys(e, "fork");
+	}
+	if (*user == 0) {
+		/* Only the socket to us stays open on the user side. */
+		if (dup2(sv[1], CELL_INIT_FD) < 0 || close_range(CELL_INIT_FD + 1, ~0U, 0) < 0)
+			_exit(1);
+		chan = CELL_INIT_FD;
+		user_side(a);
+	}
+	close(sv[1]);
+
+	if (msg_recv(mine, &m, deadline, e) < 0)
+		return -1;
+	if (m.type == MSG_ERROR)
+		return cell_err_set(e, m.code, "%s", m.text);
+	if (m.type != MSG_USERNS)
+		return cell_err_set(e, EPROTO, "unexpected message '%c'", m.type);
+	/* Our own unreaped child: its pid is stable while we write. */
+	if (cell_write_maps(procfd, *user, (uid_t)a->uid, a->uid_map, a->gid_map, &userns_ino, e) < 0 ||
+	    cgroup_attach(l, a->id, *user, e) < 0)
+		return -1;
+	if (msg_send(mine, MSG_GO, 0, 0, NULL) < 0)
+		return cell_err_sys(e, "telling the user side to go on");
+	/* 'P' (user side) and 'R' (PID 1) may come in either order. */
+	for (bool ready = false; !ready || !pid1;) {
+		if (msg_recv(mine, &m, deadline, e) < 0)
+			return -1;
+		if (m.type == MSG_PID && !pid1 && m.value > 1 && m.value <= PID_MAX_LIMIT)
+			pid1 = (pid_t)m.value;
+		else if (m.type == MSG_READY)
+			ready = true;
+		else if (m.type == MSG_ERROR)
+			return cell_err_set(e, m.code, "%s", m.text);
+		else
+			return cell_err_set(e, EPROTO, "unexpected message '%c'", m.type);
+	}
+	if (cell_verify_pid1(procfd, pid1, getpid(), (uid_t)a->uid, h, e) < 0)
+		return -1;
+	if (h->ns[NS_USER] != userns_ino)
+		return cell_err_set(e, EPROTO, "PID 1 is not in the mapped user namespace");
+	return 0;
+}
+
+static void end_shared(const struct init_args *a)
+{
+	struct cell_err e;
+	int lock = registry_lock_user((uid_t)a->uid, LOCK_TIMEOUT_MS, &e);
+
+	registry_shared_clear((uid_t)a->uid, a->id);
+	registry_life_remove(a->id);
+	if (lock >= 0)
+		close(lock);
+}
+
+/*
+ * The sessions of this cell: the login program that created it (our parent)
+ * and, for a shared cell, every login program that joined. Each is watched
+ * through a pidfd, so a SIGKILLed login program counts as gone even if its
+ * children (sshd's unprivileged half) live on. Root writes the changes into
+ * the root-only life FIFO:  "J PID STARTTIME\n" joined,  "C PID\n" closed.
+ */
+#define MAX_SESSIONS 1024
+
+struct sessions {
+	struct pollfd p[MAX_SESSIONS + 2];	/* [0] life FIFO, [1] PID 1, then sessions */
+	pid_t pid[MAX_SESSIONS + 2];
+	int n;
+};
+
+/* Watch a login program that joined: only if it is the process root named
+ * (proc_pin: the start time in its note), so a reused pid is never watched. */
+static void session_add(struct sessions *s, int procfd, pid_t pid, unsigned long long start)
+{
+	struct cell_err e;
+	int fd;
+
+	if (s->n >= MAX_SESSIONS + 2 || pid <= 1)
+		return;
+	fd = proc_pin(procfd, pid, start, NULL, &e);
+	if (fd < 0)
+		return;
+	s->p[s->n] = (struct pollfd){ .fd = fd, .events = POLLIN };
+	s->pid[s->n++] = pid;
+}
+
+static void session_drop(struct sessions *s, int i)
+{
+	close(s->p[i].fd);
+	s->p[i] = s->p[s->n - 1];
+	s->pid[i] = s->pid[s->n - 1];
+	s->n--;
+}
+
+/* Apply every complete line waiting in the FIFO. */
+static void read_events(struct sessions *s, int procfd)
+{
+	static char buf[4096];
+	static size_t have;
+	ssize_t r;
+
+	while ((r = read(CELL_LIFE_FD, buf + have, sizeof(buf) - 1 - have)) > 0) {
+		char *line = buf, *nl;
+
+		have += (size_t)r;
+		buf[have] = '\0';
+		while ((nl = strchr(line, '\n'))) {
+			unsigned long long start = 0;
+			int pid = 0;
+
+			*nl = '\0';
+			if (sscanf(line, "J %d %llu", &pid, &start) == 2 && start)
+				session_add(s, procfd, pid, start);
+			else if (sscanf(line, "C %d", &pid) == 1)
+				for (int i = 2; i < s->n; i++)
+					if (s->pid[i] == pid) {
+						session_drop(s, i);
+						break;
+					}
+			line = nl + 1;
+		}
+		have -= (size_t)(line - buf);
+		memmove(buf, line, have);
+		if (have >= sizeof(buf) - 1)
+			have = 0;	/* a line that long is not ours */
+	}
+}
+
+/* Return when the cell has ended, or after killing it once its last
+ * session is gone. */
+static enum monitor_end watch(const struct init_args *a, const struct cell_handle *h,
+			      int procfd, pid_t parent, int parentfd)
+{
+	static struct sessions s;
+	struct cell_err e;
+
+	s.p[0] = (struct pollfd){ .fd = CELL_LIFE_FD, .events = POLLIN };
+	s.p[1] = (struct pollfd){ .fd = h->pidfd, .events = POLLIN };
+	s.p[2] = (struct pollfd){ .fd = parentfd, .events = POLLIN };
+	s.pid[2] = parent;
+	s.n = 3;
+	for (;;) {
+		if (poll(s.p, (nfds_t)s.n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (s.p[1].revents)
+			return MONITOR_PID1_EXITED;
+		if (s.p[0].revents & (POLLERR | POLLNVAL))
+			break;
+		if (s.p[0].revents & POLLIN)
+			read_events(&s, procfd);
+		for (int i = s.n - 1; i >= 2; i--)
+			if (s.p[i].revents)
+				session_drop(&s, i);	/* that login program exited */
+		if (s.n > 2)
+			continue;
+		if (!a->shared)
+			break;
+		/* Under the user's lock no session can join meanwhile: if none
+		 * did, the cell is over. */
+		{
+			int lock = registry_lock_user((uid_t)a->uid, LOCK_TIMEOUT_MS, &e);
+
+			read_events(&s, procfd);
+			if (s.n == 2) {
+				registry_shared_clear((uid_t)a->uid, a->id);
+				registry_remove(a->id, &e);
+				registry_life_remove(a->id);
+				cell_kill(h->pidfd, &e);
+				if (lock >= 0)
+					close(lock);
+				return MONITOR_LAST_SESSION_CLOSED;
+			}
+			if (lock >= 0)
+				close(lock);
+		}
+	}
+	cell_kill(h->pidfd, &e);
+	return a->shared ? MONITOR_WATCH_FAILED : MONITOR_SESSION_CLOSED;
+}
+
+
+/* ---- the monitor's life, for cell-init's main ---- */
+
+int monitor_build(struct monitor *m, struct cell_err *e)
+{
+	m->cell.pidfd = -1;
+	m->user = 0;
+	if (build(&m->args, &m->layout, &m->cell, &m->user, e) < 0)
+		return -1;
+	/* The user side has nothing left to do. */
+	kill(m->user, SIGKILL);
+	reap(m->user);
+	m->user = 0;
+	return 0;
+}
+
+void monitor_abort(struct monitor *m)
+{
+	struct cell_err e;
+
+	/* Our children only: the user side, and PID 1 if it exists. */
+	if (m->user > 0)
+		kill(m->user, SIGKILL);
+	if (m->cell.pidfd >= 0)
+		cell_kill(m->cell.pidfd, &e);
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		;
+	cgroup_destroy(&m->layout, m->args.id, CGROUP_FAIL_TIMEOUT_MS);
+}
+
+enum monitor_end monitor_watch(struct monitor *m)
+{
+	return watch(&m->args, &m->cell, m->procfd, m->parent, m->parentfd);
+}
+
+int monitor_teardown(struct monitor *m)
+{
+	struct cell_err e;
+
+	reap(m->cell.pid);
+	/* Idempotent: pam_cell may have removed it already. */
+	registry_remove(m->args.id, &e);
+	if (m->args.shared)
+		end_shared(&m->args);
+	return cgroup_destroy(&m->layout, m->args.id, CGROUP_EMPTY_TIMEOUT_MS);
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef CELL_MONITOR_H
+#define CELL_MONITOR_H
+
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "create.h"
+#include "err.h"
+#include "initargs.h"
+
+/* A cell's root monitor (see monitor.c for its three roles). */
+struct monitor {
+	struct init_args args;		/* from pam_cell (initargs_decode) */
+	struct cgroup_layout layout;
+	struct cell_handle cell;	/* PID 1, once built */
+	pid_t user;			/* the user side, while building */
+	int procfd;			/* a verified /proc */
+	pid_t parent;			/* the login program: the first session */
+	int parentfd;			/* its pidfd */
+};
+
+enum monitor_end {
+	MONITOR_PID1_EXITED,		/* the cell ended by itself (or was killed) */
+	MONITOR_SESSION_CLOSED,		/* its only session's login program went */
+	MONITOR_LAST_SESSION_CLOSED,	/* a shared cell's last session went */
+	MONITOR_WATCH_FAILED,		/* the life pipe broke: the cell was killed */
+};
+
+/* Build the cell: cgroups, the user side, maps, PID 1 verified. On failure
+ * call monitor_abort. */
+int monitor_build(struct monitor *m, struct cell_err *e);
+/* Kill what a failed build left (our children only) and its cgroups. */
+void monitor_abort(struct monitor *m);
+/* Wait until the cell is over; PID 1 is killed if it still runs. */
+enum monitor_end monitor_watch(struct monitor *m);
+/* Reap PID 1, remove the record (and a shared cell's files) and cgroups.
+ * Returns how many cgroup directories are still busy. */
+int monitor_teardown(struct monitor *m);
+
+#endif

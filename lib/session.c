@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: MIT
+#include "session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "create.h"
+#include "idmap.h"
+#include "initargs.h"
+#include "join.h"
+#include "proto.h"
+#include "util.h"
+
+/* pam_cell's wait for cell-init; the monitor's own deadline is longer. */
+#define CREATE_TIMEOUT_MS 20000
+#define LOCK_TIMEOUT_MS (CREATE_TIMEOUT_MS + 5000)
+#define MAP_SIZE 8192
+
+/* One kind of ids (uid or gid): the ranges, every check, the map. */
+static int build_map(const struct cell_conf *c, const struct cell_profile *p,
+		     const struct cell_account *a, bool gid, char *map, bool *by_source,
+		     struct cell_err *e)
+{
+	_cleanup_free_ struct id_range *r = NULL;
+	_cleanup_free_ struct idmap *m = malloc(sizeof(*m));
+	const char *kind = gid ? "gid" : "uid";
+	unsigned long own = gid ? a->gid : a->uid;
+	bool source = false;
+	size_t n = 0;
+
+	if (!m)
+		return cell_err_set(e, ENOMEM, "out of memory");
+	if (p->identity != IDENTITY_SELF &&
+	    (subid_lookup(a->name, gid, &r, &n, e) < 0 ||
+	     subid_validate(r, n, own, c->subid_min, kind, a->name, e) < 0 ||
+	     subid_check_unshared(a->name, a->uid, gid, r, n, &source, e) < 0 ||
+	     subid_check_accounts(a->name, gid, r, n, e) < 0))
+		return -1;
+	*by_source |= source;
+	if (idmap_build(p->identity, own, r, n, p->subid_count, kind, a->name, m, e) < 0 ||
+	    idmap_format(m, map, MAP_SIZE, e) < 0)
+		return -1;
+	return 0;
+}
+
+/* See proto.h: "J PID START" when a login program joins a shared cell,
+ * "C PID" when its session closes. */
+static int life_note(int fd, bool join)
+{
+	_cleanup_close_ int procfd = -1, self = -1;
+	unsigned long long start = 0;
+	struct cell_err e;
+	char line[64];
+	pid_t ppid;
+	int n;
+
+	if (join && ((procfd = proc_open_root(&e)) < 0 ||
+		     (self = proc_open_pid(procfd, getpid(), &e)) < 0 ||
+		     proc_stat(self, &ppid, &start, &e) < 0))
+		return -1;
+	n = join ? snprintf(line, sizeof(line), "J %d %llu\n", (int)getpid(), start)
+		 : snprintf(line, sizeof(line), "C %d\n", (int)getpid());
+	/* One write below PIPE_BUF is atomic; a full FIFO only delays what the
+	 * monitor learns from the pidfd anyway. */
+	return write(fd, line, (size_t)n) == n ? 0 : -1;
+}
+
+/*
+ * Join the user's live shared cell if there is one that this login may
+ * join. Returns 1 joined, 0 not (s->note may say why), -1 on error.
+ */
+static int join_shared(const struct session_who *w, const char *digest, struct cell_session *s,
+		       struct cell_err *e)
+{
+	const struct cell_account *a = w->acct;
+	_cleanup_close_ int life = -1;
+	struct cell_record rec;
+	struct cell_join j;
+	char id[CELL_ID_LEN + 1];
+	struct cell_err ignored;
+
+	if (registry_shared_get(a->uid, id) < 0)
+		return 0;
+	if (registry_read(id, &rec, &ignored) < 0 || !rec.shared ||
+	    cell_verify(&rec, a->uid, &j, &ignored) < 0) {
+		registry_shared_clear(a->uid, id);	/* stale */
+		return 0;
+	}
+	if (strcmp(rec.user, a->name) != 0 || strcmp(rec.home, a->home) != 0) {
+		/* The uid belongs to another account now: the cell of the old one
+		 * must not be joined, nor outlive it. */
+		snprintf(s->note, sizeof(s->note), "ended shared cell %s of user %.64s (home %.200s), "
+			 "whose uid %u now belongs to %.64s", id, rec.user, rec.home,
+			 (unsigned)a->uid, a->name);
+		cell_kill(j.pidfd, &ignored);
+		registry_shared_clear(a->uid, id);
+		cell_join_close(&j);
+		return 0;
+	}
+	if (strcmp(rec.profile_digest, digest) != 0) {
+		snprintf(s->note, sizeof(s->note), "not joining shared cell %s: its profile "
+			 "changed since it was made (it lives on with its sessions)", id);
+		cell_join_close(&j);
+		return 0;
+	}
+	life = registry_life_join(id, &ignored);	/* ENXIO: no monitor any more */
+	if (life < 0 || life_note(life, true) < 0) {
+		cell_join_close(&j);
+		registry_shared_clear(a->uid, id);
+		return 0;
+	}
+	memcpy(s->id, id, sizeof(s->id));
+	s->rec = rec;
+	s->pidfd = steal_fd(&j.pidfd);
+	s->life = steal_fd(&life);
+	cell_join_close(&j);
+	(void)e;
+	return 1;
+}
+
+static int fill_record(const struct session_who *w, const struct cell_profile *p,
+		       const struct cell_handle *h, const char *digest, struct cell_record *r,
+		       struct cell_err *e)
+{
+	const struct cell_account *a = w->acct;
+	const struct {
+		char *dst;
+		size_t size;
+		const char *src, *what;
+	} strs[] = {
+		{ r->user, sizeof(r->user), a->name, "user name" },
+		{ r->service, sizeof(r->service), w->service, "PAM service" },
+		{ r->tty, sizeof(r->tty), w->tty, "tty" },
+		{ r->home, sizeof(r->home), a->home, "home directory" },
+		{ r->shell, sizeof(r->shell), p->shell, "shell" },
+		{ r->path, sizeof(r->path), p->path, "path" },
+		{ r->hostname, sizeof(r->hostname), p->hostname, "hostname" },
+		{ r->seccomp_allow, sizeof(r->seccomp_allow), p->seccomp_allow, "seccomp_allow" },
+		{ r->seccomp_deny, sizeof(r->seccomp_deny), p->seccomp_deny, "seccomp_deny" },
+		{ r->profile_digest, sizeof(r->profile_digest), digest, "digest" },
+	};
+
+	r->pid = h->pid;
+	r->starttime = h->starttime;
+	r->uid = a->uid;
+	r->gid = a->gid;
+	memcpy(r->ns, h->ns, sizeof(r->ns));
+	r->identity = p->identity;
+	r->inside_uid = idmap_inside_self(p->identity, a->uid);
+	r->inside_gid = idmap_inside_self(p->identity, a->gid);
+	r->created = (long long)time(NULL);
+	r->shared = p->share_user;
+	for (size_t i = 0; i < ARRAY_SIZE(strs); i++)
+		if (str_copy(strs[i].dst, strs[i].size, strs[i].src) < 0)
+			return cell_err_set(e, ENAMETOOLONG, "the %s '%.80s...' is longer than "
+					    "the %zu bytes a cell records", strs[i].what,
+					    strs[i].src, strs[i].size - 1);
+	if (sb_rlimits_format(p->rlimits, r->rlimits, sizeof(r->rlimits)) < 0)
+		return cell_err_set(e, E2BIG, "rlimits too long");
+	return 0;
+}
+
+/* Build a new cell and register it. From the moment it exists, closing
+ * s->life (session_release) ends it. */
+static int create(const struct cell_conf *c, const struct cell_profile *p,
+		  const struct session_who *w, const char *digest, struct cell_session *s,
+		  struct cell_err *e)
+{
+	const struct cell_account *a = w->acct;
+	_cleanup_close_ int reader = -1, writer = -1;
+	_cleanup_free_ char *uidmap = malloc(MAP_SIZE), *gidmap = malloc(MAP_SIZE);
+	_cleanup_free_ struct init_args *args = calloc(1, sizeof(*args));
+	struct cell_handle h;
+	int fds[2];
+
+	if (!uidmap || !gidmap || !args)
+		return cell_err_set(e, ENOMEM, "out of memory");
+	if (a->ngids > CELL_MAX_GROUPS)
+		return cell_err_set(e, E2BIG, "user %s is in more than %d groups", a->name,
+				    CELL_MAX_GROUPS);
+	if (build_map(c, p, a, false, uidmap, &s->subid_by_source, e) < 0 ||
+	    build_map(c, p, a, true, gidmap, &s->subid_by_source, e) < 0 ||
+	    cell_id_new(s->id, e) < 0)
+		return -1;
+	if (p->share_user) {
+		if (registry_life_create(s->id, &reader, &writer, e) < 0)
+			return -1;
+	} else {
+		if (pipe2(fds, O_CLOEXEC) < 0)
+			return cell_err_sys(e, "pipe2");
+		reader = fds[0];
+		writer = fds[1];
+	}
+	*args = (struct init_args){
+		.id = s->id, .uid = a->uid, .gid = a->gid, .ngroups = a->ngids,
+		.inside_uid = idmap_inside_self(p->identity, a->uid), .home = a->home,
+		.hostname = p->hostname, .tmpfs = p->tmpfs_size, .pty_max = p->pty_max,
+		.limits = { .pids_max = p->pids_max, .memory_max = conf_memory_max(p),
+			    .cpu_weight = p->cpu_weight },
+		.shared = p->share_user, .uid_map = uidmap, .gid_map = gidmap,
+	};
+	memcpy(args->groups, a->gids, a->ngids * sizeof(gid_t));
+	{
+		const struct cell_spec spec = { .args = args, .cell_init = c->cell_init,
+						.timeout_ms = CREATE_TIMEOUT_MS,
+						.life_fd = reader };
+
+		if (cell_create(&spec, &h, e) < 0) {
+			if (p->share_user)
+				registry_life_remove(s->id);
+			return cell_err_prefix(e, "creating the cell: ");
+		}
+	}
+	s->pidfd = h.pidfd;
+	s->life = steal_fd(&writer);
+	/* Records of login programs that were killed without closing. */
+	registry_sweep();
+	memset(&s->rec, 0, sizeof(s->rec));
+	memcpy(s->rec.id, s->id, sizeof(s->rec.id));
+	if (fill_record(w, p, &h, digest, &s->rec, e) < 0)
+		return -1;
+	if (registry_write(&s->rec, e) < 0)
+		return cell_err_prefix(e, "registering the cell: ");
+	if (p->share_user && registry_shared_set(a->uid, s->id, e) < 0) {
+		registry_remove(s->id, &(struct cell_err){ 0 });
+		return cell_err_prefix(e, "registering the shared cell: ");
+	}
+	return 0;
+}
+
+int session_open(const struct cell_conf *c, const struct cell_profile *p,
+		 const struct session_who *w, struct cell_session *s, struct cell_err *e)
+{
+	_cleanup_close_ int lock = -1;
+	char digest[CELL_DIGEST_LEN + 1];
+	struct cell_err ignored;
+	int joined = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->pidfd = s->life = -1;
+	s->shared = p->share_user;
+	conf_profile_digest(p, digest);
+	if (cgroup_layout(&s->layout, e) < 0 || cgroup_origin_save(&s->layout, &s->origin, e) < 0)
+		return -1;
+	if (s->shared) {
+		/* Held until the session is set up: no other login of this user
+		 * can join, create or end their shared cell meanwhile. */
+		lock = registry_lock_user(w->acct->uid, LOCK_TIMEOUT_MS, e);
+		if (lock < 0)
+			return -1;
+		joined = join_shared(w, digest, s, e);
+		if (joined < 0)
+			return -1;
+	}
+	s->joined = joined == 1;
+	if (!s->joined && create(c, p, w, digest, s, e) < 0)
+		goto undo;
+	/* The session's processes (the shell is forked from here) count
+	 * against the cell's limits from now on. */
+	if (cgroup_attach(&s->layout, s->id, getpid(), e) < 0) {
+		cell_err_prefix(e, "joining the cell's cgroup: ");
+		goto undo;
+	}
+	s->started_ms = now_ms();
+	return 0;
+undo:
+	cgroup_origin_restore(&s->layout, &s->origin, &ignored);
+	if (!s->shared && s->pidfd >= 0) {
+		cell_kill(s->pidfd, &ignored);
+		registry_remove(s->id, &ignored);
+	}
+	/* A shared cell's monitor drops this session; with none left, it ends. */
+	if (s->shared && s->life >= 0)
+		life_note(s->life, false);
+	session_release(s);
+	return -1;
+}
+
+int session_close(struct cell_session *s, struct cell_err *e)
+{
+	struct cell_err later;
+	int r = 0;
+
+	/* Out of the cell's cgroups, so that they can be removed. */
+	if (cgroup_origin_restore(&s->layout, &s->origin, e) < 0)
+		r = cell_err_prefix(e, "moving back out of its cgroup: ");
+	life_note(s->life, false);
+	if (!s->shared) {
+		/* SIGKILL to PID 1 ends the whole pid namespace; never wait for it:
+		 * the monitor reaps it and removes the cgroups. If this was a
+		 * shared cell's last session, its monitor ends it. */
+		if (cell_kill(s->pidfd, r ? &later : e) < 0)
+			r = -1;
+		if (registry_remove(s->id, r ? &later : e) < 0)
+			r = -1;
+	}
+	session_release(s);
+	return r;
+}
+
+void session_release(struct cell_session *s)
+{
+	closep(&s->pidfd);
+	closep(&s->life);
+	s->pidfd = s->life = -1;
+}
