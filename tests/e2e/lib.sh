@@ -107,7 +107,8 @@ log_field() { # log_field FIELD  (from the last cell line in the syslog capture)
 }
 
 # Run a command in a private mount namespace with a test PAM file bound over
-# /etc/pam.d/SERVICE (the machine's file is never written):
+# /etc/pam.d/SERVICE (the machine's file is never written), and the file
+# $NSSWITCH over /etc/nsswitch.conf if that is set:
 #   with_pam SERVICE PAMTEXT COMMAND...
 with_pam() {
 	local svc=$1 text=$2 f; shift 2
@@ -115,8 +116,9 @@ with_pam() {
 	printf '%s\n' "$text" >"$f"
 	[ -e "/etc/pam.d/$svc" ] || { say "no /etc/pam.d/$svc to bind over"; return 1; }
 	unshare -m --propagation private sh -c \
-		'mount --bind "$1" "/etc/pam.d/$2" && mount --bind "$3" /dev/log 2>/dev/null; shift 3; exec "$@"' \
-		sh "$f" "$svc" "${SINK_SOCK:-/dev/log}" "$@"
+		'mount --bind "$1" "/etc/pam.d/$2" && { [ -z "$4" ] || mount --bind "$4" /etc/nsswitch.conf; } &&
+		 { mount --bind "$3" /dev/log 2>/dev/null; true; }; shift 4; exec "$@"' \
+		sh "$f" "$svc" "${SINK_SOCK:-/dev/log}" "${NSSWITCH:-}" "$@"
 }
 PAM_ROOT_SESSION() { # the PAM stack su/runuser/login get in tests
 	printf '%s\n' "auth sufficient pam_rootok.so

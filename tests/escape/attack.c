@@ -39,6 +39,77 @@ static int report(const char *what, long r)
 	return r >= 0 ? 0 : 1;
 }
 
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452
+#endif
+
+static int setid_all(const char *dir)
+{
+	char f[512], d[512];
+	struct open_how { unsigned long long flags, mode, resolve; } how = { O_CREAT | O_WRONLY,
+									  04755, 0 };
+	int fd, bad = 0;
+
+	snprintf(f, sizeof(f), "%s/setid-file", dir);
+	snprintf(d, sizeof(d), "%s/setid-dir", dir);
+	fd = open(f, O_CREAT | O_WRONLY, 0755);
+	bad |= report("plain-create", fd);	/* control: creating works */
+	if (fd >= 0) {
+		bad |= report("plain-fchmod", fchmod(fd, 0700));	/* control */
+		report("fchmod-suid", fchmod(fd, 04755));
+		report("fchmod-sgid", fchmod(fd, 02755));
+		close(fd);
+	}
+	report("chmod-suid", chmod(f, 04755));
+	report("fchmodat-suid", fchmodat(AT_FDCWD, f, 04755, 0));
+	report("fchmodat2-suid", syscall(SYS_fchmodat2, AT_FDCWD, f, 04755, 0));
+	unlink(f);
+	fd = open(f, O_CREAT | O_WRONLY | O_EXCL, 04755);
+	report("open-creat-suid", fd);
+	if (fd >= 0)
+		close(fd);
+	unlink(f);
+	fd = (int)syscall(SYS_openat, AT_FDCWD, f, O_CREAT | O_WRONLY | O_EXCL, 02755);
+	report("openat-creat-sgid", fd);
+	if (fd >= 0)
+		close(fd);
+	unlink(f);
+	fd = creat(f, 04755);
+	report("creat-suid", fd);
+	if (fd >= 0)
+		close(fd);
+	unlink(f);
+	fd = open(dir, O_TMPFILE | O_WRONLY, 04755);
+	report("tmpfile-suid", fd);
+	if (fd >= 0)
+		close(fd);
+	report("openat2", syscall(SYS_openat2, AT_FDCWD, f, &how, sizeof(how)));
+	unlink(f);
+	report("mkdir-sgid", mkdir(d, 02755));
+	rmdir(d);
+	report("mknod-suid", mknod(f, S_IFREG | 04755, 0));
+	unlink(f);
+	return bad;
+}
+
+/* Open ptys until the devpts instance says no; print how many. */
+static int ptys(int most)
+{
+	int n = 0;
+
+	while (n < most) {
+		int fd = open("/dev/ptmx", O_RDWR | O_NOCTTY);
+
+		if (fd < 0) {
+			printf("ptys: %d, then %s\n", n, strerrorname_np(errno));
+			return 0;
+		}
+		n++;
+	}
+	printf("ptys: %d, then none refused\n", n);
+	return 0;
+}
+
 /* The classic: chroot into a subdirectory, climb out with "..", chroot ".". */
 static int double_chroot(void)
 {
@@ -260,6 +331,11 @@ int main(int argc, char **argv)
 		return report("kexec_load", syscall(SYS_kexec_load, 0, 0, NULL, 0));
 	if (!strcmp(c, "io_uring_setup"))
 		return report("io_uring_setup", syscall(SYS_io_uring_setup, 1, NULL));
+	/* Set-id bits by every call that can set them (a path in the home). */
+	if (!strcmp(c, "setid") && argc > 2)
+		return setid_all(argv[2]);
+	if (!strcmp(c, "ptys") && argc > 2)
+		return ptys(atoi(argv[2]));
 	fprintf(stderr, "attack: unknown or incomplete subcommand '%s'\n", c);
 	return 2;
 }

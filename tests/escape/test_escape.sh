@@ -9,14 +9,21 @@ new_user R	# attacker who is uid 0 of their cell (identity = root)
 new_user V	# victim
 new_user B	# bystander: must keep working while A misbehaves
 new_user Y	# a profile that allows nested user namespaces
+new_user S	# a shared cell whose uid goes to a new account
 new_group G
 usermod -aG "$G" "$A"
-write_conf "cellsh = $CELLSH
+CONF_TEXT="cellsh = $CELLSH
 cell_init = $W/bin/cell-init
 [user $A]
 pids_max = 64
 memory_max = 64M
-[user $R]
+pty_max = 4
+[user $S]
+share = user
+[user ${S}x]
+share = user
+[user $R]"
+FULL_CONF="$CONF_TEXT
 identity = root
 [user $Y]
 seccomp_allow = userns
@@ -25,9 +32,10 @@ memory_max = none
 [user $V]
 share = user
 [user ct$$u*]"
+write_conf "$FULL_CONF"
 start_sshd "MaxStartups 100
 AcceptEnv CELL_ID" || exit 1
-for u in "$A" "$R" "$V" "$B" "$Y"; do
+for u in "$A" "$R" "$V" "$B" "$Y" "$S"; do
 	h=$(getent passwd "$u" | cut -d: -f6)
 	install -o "$u" -m 0755 "$BUILD/tests/attack" "$h/attack"
 done
@@ -193,12 +201,23 @@ subtest() { # subtest NAME RANGE EXPECTED-MESSAGE
 	out=$(ssh_to "$u" 'echo INSIDE' 2>&1)
 	lacks "11. $1: no shell" "INSIDE" "$out"
 	has "11. $1: the reason is logged" "$3" "$(grep "refused user=$u" "$LOG")"
+	# Its range may be another user's: gone, so that user's logins go on.
+	sed -i "/^$u:/d" /etc/subuid /etc/subgid
 }
 subtest "start+count overflow" "4294900000:100000" "runs past the largest id"
 subtest "zero count" "2000000000:0" "subordinate"
 subtest "a range over root and real uids" "0:65536" "starts below subid_min"
 shared=$(awk -F: -v u="$V" '$1 == u { print $2 ":" $3 }' /etc/subuid)
-subtest "two users sharing a range" "$shared" "also given to uid"
+subtest "two users sharing a range" "$shared" "overlaps"
+vstart=$(awk -F: -v u="$V" '$1 == u { print $2 }' /etc/subuid)
+subtest "a range strictly inside another user's" "$((vstart + 100)):10" "overlaps $vstart:65536 of $V"
+# Another account's real uid (and a group's gid) inside the range: inside
+# the cell, files of that id would be the host's.
+acct="ct$$acct"
+useradd -M -N -u 3000000007 -s /usr/sbin/nologin "$acct" && CREATED_USERS+=("$acct")
+subtest "a range over another account's uid" "3000000000:65536" "contains uid 3000000007 of $acct"
+groupadd -g 3100000005 "ct$$grp" && CREATED_GROUPS+=("ct$$grp")
+subtest "a range over a group's gid" "3100000000:65536" "contains gid 3100000005 of ct$$grp"
 new_user u "$CELLSH" 0
 out=$(ssh_to "$u" 'echo INSIDE' 2>&1)
 lacks "11. no range at all: no shell" "INSIDE" "$out"
@@ -227,7 +246,127 @@ check "12. ... by the OOM killer of the cell's own memory cgroup (oom_kill=${oom
 out=$(in_cell "$B" 'echo BYSTANDER-OK')
 has "12. ... and other users are unaffected" "BYSTANDER-OK" "$out"
 
-if wait_for 15 sh -c 'for u in "$@"; do pgrep -u "$u" >/dev/null && exit 1; done; [ -z "$(ls /run/cell 2>/dev/null | grep -E "^[0-9a-f]{32}$")" ]' sh "$A" "$R" "$V" "$B" "$Y"; then
+# 13. Set-id bits made in a cell would run as the user on the host (in the
+# host's user namespace, which owns the cell): every call that sets them fails.
+out=$(in_cell "$A" "./attack setid ~; stat -c MODE=%a ~/attack")
+for c in plain-create plain-fchmod; do has "13. (control: $c works in the home)" "$c: ok" "$out"; done
+for c in fchmod-suid fchmod-sgid chmod-suid fchmodat-suid fchmodat2-suid open-creat-suid \
+	openat-creat-sgid creat-suid tmpfile-suid mkdir-sgid mknod-suid; do
+	has "13. set-id: $c fails with EPERM" "$c: EPERM" "$out"
+done
+has "13. openat2 (mode unreadable by a filter) reports ENOSYS" "openat2: ENOSYS" "$out"
+out=$(in_cell "$A" "chmod 4755 ~/attack; echo rc=\$?; chmod 0700 ~/attack; echo rc2=\$?")
+has "13. chmod u+s from the shell fails" "rc=1" "$out"
+has "13. ... while chmod 0700 works" "rc2=0" "$out"
+check "13. on the host, no file in the home has a set-id bit" \
+	test -z "$(find "$HOME_A" -xdev -perm /6000 ! -name attack-suid 2>/dev/null)"
+chmod 0755 "$HOME_A/attack"
+
+# 14. Loader and shell variables from ~/.pam_environment (pam_env
+# user_readenv=1, as Debian's sshd stack has) never reach what the login
+# program runs on the host (sshd's /etc/ssh/sshrc gets the same environment
+# as the shell it execs: cellsh's initial one, read here from /proc).
+install_pam sshd-celltest "account required pam_unix.so
+session optional pam_umask.so umask=0077
+session required pam_env.so user_readenv=1 readenv=0
+session required pam_unix.so
+session required $W/pam_cell.so conf=$CONF"
+HOME_B=$(getent passwd "$B" | cut -d: -f6)
+printf 'LD_PRELOAD DEFAULT=/nonexistent/evil.so\nBASH_ENV DEFAULT=/nonexistent/rc\nCELLTEST_MARK DEFAULT=seen\n' >"$HOME_B/.pam_environment"
+chown "$B:" "$HOME_B/.pam_environment"
+: >"$LOG"
+in_cell "$B" 'sleep 4' >/dev/null &
+sp=$!
+wait_for 10 pgrep -u "$B" -x cellsh >/dev/null
+env_b=$(tr '\0' '\n' <"/proc/$(pgrep -u "$B" -x cellsh | head -1)/environ")
+has "14. (control: pam_env read ~/.pam_environment)" "CELLTEST_MARK=seen" "$env_b"
+lacks "14. LD_PRELOAD is removed from the session's environment" "LD_PRELOAD" "$env_b"
+lacks "14. ... and BASH_ENV" "BASH_ENV" "$env_b"
+wait "$sp"
+has "14. the log names what was removed" "removed from the PAM environment: LD_PRELOAD,BASH_ENV" "$(cat "$LOG")"
+rm -f "$HOME_B/.pam_environment"
+
+# 15. CPU: every cell is in a cpu cgroup, so one cell's many busy processes
+# take half the machine from a second cell, not all but 1/17 of it.
+spin='s=$SECONDS; n=0; while [ $((SECONDS - s)) -lt 3 ]; do n=$((n + 1)); done; echo loops=$n'
+alone=$(in_cell "$B" "$spin" | sed -n 's/^loops=//p')
+in_cell "$A" 'for i in $(seq 16); do timeout 6 sh -c "while :; do :; done" & done; wait' >/dev/null &
+bp=$!
+sleep 1
+spinner=$(pgrep -u "$A" -x sh | head -1)
+cg=$(cat "/proc/$spinner/cgroup" 2>/dev/null)
+loaded=$(in_cell "$B" "$spin")
+wait "$bp"
+check "15. the busy cell's processes are in its own cpu cgroup ($(grep -E 'cpu[a-z,]*:/cell/|^0::/cell/' <<<"$cg" | head -1))" \
+	grep -qE '^([0-9]+:[a-z,]*cpu[a-z,]*|0:):/cell/[0-9a-f]{32}$' <<<"$cg"
+n=$(sed -n 's/^loops=//p' <<<"$loaded")
+say "# 15. a lone spinner: $alone loops alone, ${n:-?} beside a cell of 16 spinners"
+check "15. ... and another cell keeps at least 40% of its lone speed beside it (${n:-?}/$alone)" \
+	test -n "$n" -a -n "$alone" -a "$((${n:-0} * 100))" -ge "$((${alone:-1} * 40))"
+
+# 16. The pty pool: a cell's devpts has its own maximum (A's profile: 4).
+out=$(in_cell "$A" './attack ptys 50; grep -E " /dev/pts " /proc/self/mountinfo')
+has "16. a cell gets at most pty_max ptys" "ptys: 4, then ENOSPC" "$out"
+has "16. ... from a devpts mounted with max=4" "max=4" "$out"
+out=$(in_cell "$B" './attack ptys 50')
+has "16. (control: the default profile allows more, 50 here)" "ptys: 50" "$out"
+
+# 17. A uid given to a new account never joins the old account's shared
+# cell; the old one is ended.
+in_cell "$S" 'sleep 30' >/dev/null &
+sp=$!
+wait_for 10 live_cell "$S" >/dev/null
+old=$(live_cell "$S"); oldpid=$(sed -n 's/^pid=//p' "/run/cell/$old")
+suid=$(id -u "$S") sgid=$(id -g "$S") N="${S}x"
+sed -i "s/^$S:/$N:/" /etc/passwd /etc/shadow /etc/subuid /etc/subgid
+sed -i "s|^\\($N:[^:]*:[^:]*:[^:]*:[^:]*:\\)[^:]*|\\1/home/$N|" /etc/passwd
+mkdir -m 0700 "/home/$N"; chown "$suid:$sgid" "/home/$N"
+cp "$W/keys/$S" "$W/keys/$N"
+: >"$LOG"
+out=$(in_cell "$N" 'echo ID=$CELL_ID; ls /home')
+lacks "17. the new account's login does not join the old account's cell" "ID=$old" "$out"
+has "17. ... it gets a cell of its own" "ID=" "$out"
+eq "17. ... which holds only the new account's home" "$N" "$(sed -n '/^ID=/,$p' <<<"$out" | tail -n +2)"
+check "17. the old account's cell is ended" wait_for 10 sh -c "! kill -0 $oldpid 2>/dev/null"
+has "17. ... and the log says why" "whose uid $suid now belongs to $N" "$(cat "$LOG")"
+sed -i "s/^$N:/$S:/" /etc/passwd /etc/shadow /etc/subuid /etc/subgid
+sed -i "s|^\\($S:[^:]*:[^:]*:[^:]*:[^:]*:\\)[^:]*|\\1/home/$S|" /etc/passwd
+rm -rf "/home/$N" "$W/keys/$N"
+wait "$sp" 2>/dev/null
+
+# 18. A changed profile applies to the next login of a user with a live
+# shared cell: it gets a new cell; the old one lives on with its session.
+in_cell "$V" 'sleep 12' >/dev/null &
+sp=$!
+wait_for 10 live_cell "$V" >/dev/null
+old=$(live_cell "$V"); oldpid=$(sed -n 's/^pid=//p' "/run/cell/$old")
+out=$(in_cell "$V" 'echo ID=$CELL_ID; ulimit -n')
+has "18. (control: an unchanged profile joins the shared cell)" "ID=$old" "$out"
+write_conf "${FULL_CONF/\[user $V\]/[user $V]
+rlimit_nofile = 77}"
+: >"$LOG"
+in_cell "$V" 'echo ID=$CELL_ID; ulimit -n; sleep 4' >"$W/v2.out" &
+vp=$!
+wait_for 10 grep -q '^ID=' "$W/v2.out"
+out=$(cat "$W/v2.out")
+lacks "18. after the profile changed, a login does not join the old cell" "ID=$old" "$out"
+has "18. ... and runs under the new profile" $'\n77' "$out"
+new=$(sed -n 's/^ID=//p' "$W/v2.out")
+eq "18. the next login joins the new cell" "ID=$new" "$(in_cell "$V" 'echo ID=$CELL_ID')"
+check "18. the old cell lives on with its session" kill -0 "$oldpid"
+has "18. the log says why" "not joining shared cell $old: its profile changed" "$(cat "$LOG")"
+wait "$vp" "$sp" 2>/dev/null
+write_conf "$FULL_CONF"
+
+# 19. What the host keeps about other users is not readable in a cell.
+out=$(in_cell "$B" "cat /etc/subuid; echo subuid=\$?; cat /etc/subgid; echo subgid=\$?; ls -A /etc/security | wc -l; head -c 5 /etc/passwd; echo")
+has "19. /etc/subuid (every user's ranges) is unreadable" "subuid=1" "$out"
+has "19. /etc/subgid too" "subgid=1" "$out"
+lacks "19. ... no range of another user shows" "$V:" "$out"
+eq "19. /etc/security (cell.conf, PAM policy) is empty" "0" "$(sed -n 's/^\([0-9]*\)$/\1/p' <<<"$out" | head -1)"
+has "19. (control: the rest of /etc is there)" "root:" "$out"
+
+if wait_for 15 sh -c 'for u in "$@"; do pgrep -u "$u" >/dev/null && exit 1; done; [ -z "$(ls /run/cell 2>/dev/null | grep -E "^[0-9a-f]{32}$")" ]' sh "$A" "$R" "$V" "$B" "$Y" "$S"; then
 	ok "nothing is left after the attacks"
 else
 	not_ok "nothing is left after the attacks" "$(leftovers "$A")"

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "env.h"
 #include "harden.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -28,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cellsh_parse_args(size ? argc : 0, argv, &a, err, sizeof(err)) == 0 &&
 	    a.cmd_index && a.cmd_index >= argc)
 		abort();	/* -c accepted without a command */
-	harden_env(argv, "u", "/home/u", "/bin/bash", "/usr/bin:/bin", "0123");
+	env_build(argv, "u", "/home/u", "/bin/bash", "/usr/bin:/bin", "0123");
 	free(buf);
 	return 0;
 }

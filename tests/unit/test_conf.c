@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,7 +86,7 @@ static void test_errors_each(void **state)
 		  "t.conf:2: unknown key 'foo' (valid keys: include, exempt, cellsh, cell_init, "
 		  "subid_min; in a section: identity, shell, hostname, path, subid_count, "
 		  "tmpfs_size, services, rootfs, share, pids_max, memory_max, cpu_weight, "
-		  "seccomp_allow, seccomp_deny, rlimit_nofile, rlimit_nproc, rlimit_core, "
+		  "seccomp_allow, seccomp_deny, pty_max, rlimit_nofile, rlimit_nproc, rlimit_core, "
 		  "rlimit_fsize, rlimit_as, rlimit_stack, rlimit_memlock, rlimit_cpu)");
 	one_error("[users a]\n", "t.conf:1: unknown section '[users]': use [defaults], [user NAME] or [group NAME]");
 	one_error("[user]\n", "t.conf:1: unknown section '[user]': use [defaults], [user NAME] or [group NAME]");
@@ -185,7 +187,7 @@ static void test_include(void **state)
 {
 	(void)state;
 	struct cell_conf *c;
-	char text[512], path[256];
+	char text[512], path[512];
 
 	if (geteuid() != 0) {
 		print_message("skipping: included files are trusted only when root-owned, "
@@ -193,7 +195,9 @@ static void test_include(void **state)
 		skip();
 		return;
 	}
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/cellunit.XXXXXX");
+	/* Not under /tmp: every directory above an included file must be
+	 * root's and not writable by others (mkdtemp makes it 0700). */
+	snprintf(tmpdir, sizeof(tmpdir), "/run/cellunit.XXXXXX");
 	assert_non_null(mkdtemp(tmpdir));
 	write_file("a.conf", "[user inc]\nidentity = self\n", 0644);
 	write_file("b.conf", "oops\n", 0644);
@@ -215,6 +219,27 @@ static void test_include(void **state)
 	snprintf(path, sizeof(path), "t.conf:1: include %s/w.conf is writable by group or others "
 		 "(mode 0664): fix with 'chmod go-w %s/w.conf'", tmpdir, tmpdir);
 	one_error(text, path);
+
+	/* So is one in a directory others may write (they could swap it). */
+	assert_int_equal(chmod(tmpdir, 0777), 0);
+	snprintf(text, sizeof(text), "include = %s/a.conf\n", tmpdir);
+	snprintf(path, sizeof(path), "t.conf:1: include %s/a.conf: %s is writable by group or "
+		 "others (mode 0777): fix with 'chmod go-w %s'", tmpdir, tmpdir, tmpdir);
+	one_error(text, path);
+	assert_int_equal(chmod(tmpdir, 0700), 0);
+	/* And one reached through a symlink. */
+	{
+		char link[300];
+
+		snprintf(link, sizeof(link), "%s-link", tmpdir);
+		assert_int_equal(symlink(tmpdir, link), 0);
+		snprintf(text, sizeof(text), "include = %s/a.conf\n", link);
+		c = parse(text);
+		unlink(link);
+		assert_int_equal(c->nerrors, 1);
+		assert_non_null(strstr(c->errors[0], "is a symlink: name the real path"));
+		done(c);
+	}
 
 	/* A self-include stops at the nesting limit instead of looping. */
 	snprintf(text, sizeof(text), "include = %s/loop.conf\n", tmpdir);
@@ -325,7 +350,7 @@ static void test_limits_and_sandbox(void **state)
 	conf_decide(c, "carol", NULL, 0, "sshd", &m);
 	assert_false(m.profile.share_user);
 	assert_int_equal(m.profile.pids_max, 2048);
-	assert_int_equal(m.profile.memory_pct, 50);
+	assert_int_equal(m.profile.memory_max.pct, 50);
 	assert_true(conf_memory_max(&m.profile) > 0);
 	assert_true(m.profile.rlimits[2].set && m.profile.rlimits[2].hard == 0);
 	done(c);
@@ -347,6 +372,85 @@ static void test_limits_and_sandbox(void **state)
 		  "io_uring_setup io_uring_enter io_uring_register userns)");
 	one_error("[defaults]\nrlimit_nofile = 10:5\n",
 		  "t.conf:2: rlimit_nofile: '10:5' has a soft limit above its hard limit");
+}
+
+/* The digest changes with any key's value, and only with the values. */
+static void test_digest(void **state)
+{
+	(void)state;
+	struct cell_conf *c = parse("[user a]\n[user b]\nrlimit_nofile = 99\n[user c]\n"
+				    "hostname = cell\n[user d]\npty_max = 8\n");
+	struct cell_match m;
+	char da[17], db[17], dc[17], dd[17], da2[17];
+
+	assert_int_equal(c->nerrors, 0);
+	conf_decide(c, "a", NULL, 0, "sshd", &m);
+	conf_profile_digest(&m.profile, da);
+	conf_decide(c, "a", NULL, 0, "sshd", &m);
+	conf_profile_digest(&m.profile, da2);
+	conf_decide(c, "b", NULL, 0, "sshd", &m);
+	conf_profile_digest(&m.profile, db);
+	conf_decide(c, "c", NULL, 0, "sshd", &m);
+	conf_profile_digest(&m.profile, dc);
+	conf_decide(c, "d", NULL, 0, "sshd", &m);
+	conf_profile_digest(&m.profile, dd);
+	assert_int_equal(m.profile.pty_max, 8);
+	assert_int_equal(strlen(da), 16);
+	assert_string_equal(da, da2);
+	assert_string_not_equal(da, db);
+	/* hostname = cell is the built-in value: the same profile */
+	assert_string_equal(da, dc);
+	assert_string_not_equal(da, dd);
+	done(c);
+	one_error("[defaults]\npty_max = 0\n", "t.conf:2: pty_max: '0' must be a number from 1 to 4096");
+}
+
+static bool on_macro_line(const char *text, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = text; (p = strstr(p, word)); p += n) {
+		const char *bol = p;
+
+		while (bol > text && bol[-1] != '\n')
+			bol--;
+		if (*bol == '.' && (p == text || !(isalnum((unsigned char)p[-1]) || p[-1] == '_')) &&
+		    !(isalnum((unsigned char)p[n]) || p[n] == '_'))
+			return true;
+	}
+	return false;
+}
+
+/* Every key of the table is documented in cell.conf(5) and the shipped file. */
+static void test_keys_documented(void **state)
+{
+	(void)state;
+	static char man[1 << 17], shipped[1 << 16];
+	FILE *f;
+	size_t n;
+
+	f = fopen(SRCDIR "/man/cell.conf.5", "r");
+	assert_non_null(f);
+	n = fread(man, 1, sizeof(man) - 1, f);
+	man[n] = '\0';
+	fclose(f);
+	f = fopen(SRCDIR "/conf/cell.conf", "r");
+	assert_non_null(f);
+	n = fread(shipped, 1, sizeof(shipped) - 1, f);
+	shipped[n] = '\0';
+	fclose(f);
+	for (size_t i = 0; conf_profile_key(i); i++) {
+		char want[80];
+
+		/* man: on a macro line (.B, .BI, .TP ...) as a whole word */
+		if (!on_macro_line(man, conf_profile_key(i)))
+			print_error("%s is not documented in man/cell.conf.5\n", conf_profile_key(i));
+		assert_true(on_macro_line(man, conf_profile_key(i)));
+		snprintf(want, sizeof(want), "%s = ", conf_profile_key(i));
+		if (!strstr(shipped, want))
+			print_error("%s is not in conf/cell.conf\n", conf_profile_key(i));
+		assert_non_null(strstr(shipped, want));
+	}
 }
 
 static void test_exempt_with_errors(void **state)
@@ -374,6 +478,8 @@ int main(void)
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_exempt_with_errors),
 		cmocka_unit_test(test_limits_and_sandbox),
+		cmocka_unit_test(test_digest),
+		cmocka_unit_test(test_keys_documented),
 	};
 
 	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);

@@ -52,6 +52,43 @@ static void test_validate(void **state)
 	refused(dup, 2, 1000, "overlap");
 }
 
+/* Another owner's range anywhere in ours, not only at its ends. */
+static void test_subid_file(void **state)
+{
+	(void)state;
+	struct cell_err e = { 0 };
+	struct id_range mine[] = { R(100000, 65536) };
+	const char *ok = "alice:100000:65536\nbob:165536:65536\n\n1001:100000:10\n";
+
+	/* own lines by name and by numeric uid 1001; bob's range only touches */
+	assert_int_equal(subid_check_file(ok, "/etc/subuid", "alice", 1001, mine, 1, "uid", &e), 0);
+	/* strictly inside: the case the two-ends check missed */
+	assert_int_equal(subid_check_file("alice:100000:65536\ncarol:120000:100\n", "/etc/subuid",
+					  "alice", 1001, mine, 1, "uid", &e), -1);
+	assert_non_null(strstr(e.msg, "range 100000:65536 of alice overlaps 120000:100 of carol "
+				      "(/etc/subuid:2)"));
+	assert_non_null(strstr(e.msg, "usermod --del-subuids/--add-subuids"));
+	/* overlapping the start, and holding ours entirely */
+	assert_int_equal(subid_check_file("dave:99999:2\n", "/etc/subuid", "alice", 1001, mine, 1,
+					  "uid", &e), -1);
+	assert_int_equal(subid_check_file("erin:0:4294967295\n", "/etc/subuid", "alice", 1001,
+					  mine, 1, "uid", &e), -1);
+	/* another numeric owner */
+	assert_int_equal(subid_check_file("1002:100001:1\n", "/etc/subuid", "alice", 1001, mine,
+					  1, "uid", &e), -1);
+	/* a line that cannot be read: whose ids are those? refuse */
+	assert_int_equal(subid_check_file("alice:100000:65536\ngarbage\n", "/etc/subgid",
+					  "alice", 1001, mine, 1, "gid", &e), -1);
+	assert_non_null(strstr(e.msg, "/etc/subgid:2: not 'owner:start:count'"));
+	assert_int_equal(subid_check_file("x:1:2:3\n", "/etc/subuid", "alice", 1001, mine, 1,
+					  "uid", &e), -1);
+	/* an account's own id inside the range */
+	assert_int_equal(subid_check_id(100500, "mallory", "alice", mine, 1, "uid", &e), -1);
+	assert_non_null(strstr(e.msg, "contains uid 100500 of mallory"));
+	assert_int_equal(subid_check_id(99999, "x", "alice", mine, 1, "uid", &e), 0);
+	assert_int_equal(subid_check_id(165536, "x", "alice", mine, 1, "uid", &e), 0);
+}
+
 static char *fmt(const struct idmap *m)
 {
 	static char buf[16384];
@@ -156,7 +193,8 @@ static void test_overflow_inside(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_validate),     cmocka_unit_test(test_keep_id),
+		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_subid_file),     cmocka_unit_test(test_keep_id),
 		cmocka_unit_test(test_root_and_self), cmocka_unit_test(test_too_small),
 		cmocka_unit_test(test_line_limit),   cmocka_unit_test(test_page_limit),
 		cmocka_unit_test(test_overflow_inside),

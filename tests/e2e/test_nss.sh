@@ -1,0 +1,67 @@
+#!/bin/bash
+# Whether a login is confined depends on what NSS says of its groups: an
+# answer pam_cell cannot read fully must refuse the login, never let it
+# through unconfined. Through the real su and PAM stack, as root.
+. "$(dirname "$0")/lib.sh"
+setup_common
+PAMTEXT=$(PAM_ROOT_SESSION)
+
+# su_as USER: a command through su and pam_cell; prints what ran and the log.
+su_as() {
+	: >"$LOG"
+	with_pam su "$PAMTEXT" su "$1" -c 'echo SHELL-RAN CELL=${CELL_ID:-none}' </dev/null 2>&1
+	wait_for 3 grep -qE "refused user=$1|cell [0-9a-f]{32} created|exempt user=$1" "$LOG"
+}
+
+# 1. A group line of about 24 KiB (1500 members): more than the 8 KiB that
+# getgrgid_r was given, which used to drop the group and its confinement.
+new_group BIG
+members=$(for i in $(seq 1 1500); do printf 'ct%dmember%05d,' $$ "$i"; done)
+new_user BIGBASH /bin/bash
+new_user BIGCELL
+sed -i "s/^$BIG:x:\([0-9]*\):$/$BIG:x:\1:$members$BIGBASH,$BIGCELL/" /etc/group
+size=$(getent group "$BIG" | wc -c)
+check "1. (the group line of $BIG is $size bytes, over 16 KiB)" test "$size" -gt 16384
+write_conf "cellsh = $CELLSH
+cell_init = $W/bin/cell-init
+[group $BIG]"
+out=$(su_as "$BIGBASH")
+lacks "1. a member of a huge confining group with a bash shell gets no host shell" "SHELL-RAN" "$out"
+has "1. ... the group is seen: refused for the shell, with the fix" \
+	"login shell is '/bin/bash', so the shell would run outside the cell" "$(cat "$LOG")"
+out=$(su_as "$BIGCELL")
+check "1. a member with cellsh is confined by the huge group ($out)" \
+	grep -qE 'SHELL-RAN CELL=[0-9a-f]{32}$' <<<"$out"
+
+# 2. A group source that fails (an LDAP server down): the group cannot be
+# named, so whether it confines cannot be known. Refused.
+new_group FG
+new_user FBASH /bin/bash
+usermod -aG "$FG" "$FBASH"
+write_conf "cellsh = $CELLSH
+cell_init = $W/bin/cell-init
+[group $FG]"
+out=$(su_as "$FBASH")
+has "2. (control: with NSS working, $FBASH is confined by [group $FG])" \
+	"login shell is '/bin/bash'" "$(cat "$LOG")"
+printf 'passwd: files\ngroup: celltest [unavail=return] files\nshadow: files\n' >"$W/nsswitch.conf"
+fgid=$(getent group "$FG" | cut -d: -f3)
+export NSSWITCH=$W/nsswitch.conf LD_LIBRARY_PATH=$BUILD/tests/nss CELLTEST_FAIL_GID=$fgid
+getent_fg() { unshare -m --propagation private sh -c 'mount --bind "$1" /etc/nsswitch.conf && getent group "$2"' sh "$NSSWITCH" "$fgid"; }
+if getent_fg >/dev/null 2>&1; then not_ok "2. (the failing source is in effect: getent cannot read group $fgid)"
+else ok "2. (the failing source is in effect: getent cannot read group $fgid)"; fi
+out=$(su_as "$FBASH")
+lacks "2. with the group source failing, no host shell" "SHELL-RAN" "$out"
+has "2. ... refused with the cause" "cannot look up group $fgid: Input/output error" "$(cat "$LOG")"
+has "2. ... and why it refuses" "could be the one that confines this user" "$(cat "$LOG")"
+# Break-glass: a user exempt by name still gets in while NSS fails.
+write_conf "cellsh = $CELLSH
+cell_init = $W/bin/cell-init
+exempt = root $FBASH
+[group $FG]"
+out=$(su_as "$FBASH")
+has "2. an account exempt by name still gets in while NSS fails" "SHELL-RAN CELL=none" "$out"
+has "2. ... and the log says so" "let through unconfined although the account could not be read" "$(cat "$LOG")"
+unset NSSWITCH LD_LIBRARY_PATH CELLTEST_FAIL_GID
+check "nothing of a cell is left" wait_for 10 sh -c '[ -z "$(ls /run/cell 2>/dev/null | grep -E "^[0-9a-f]{32}$")" ]'
+finish

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: MIT
+/* cell-init's argument vocabulary, the registry record and the
+ * environment rules: every value crosses a process boundary into root's
+ * or the user's code, so each decoder refuses what the encoder never makes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "env.h"
+#include "initargs.h"
+#include "registry.h"
+
+static struct init_args sample(void)
+{
+	struct init_args a = {
+		.id = "0123456789abcdef0123456789abcdef", .uid = 1001, .gid = 1002,
+		.inside_uid = 0, .ngroups = 2, .home = "/home/al ice", .hostname = "lab-al",
+		.tmpfs = 64ULL << 20, .pty_max = 64,
+		.limits = { .pids_max = 2048, .memory_max = 1ULL << 33, .cpu_weight = 100 },
+		.shared = true, .uid_map = "0 1001 1\n1 100000 65536\n", .gid_map = "0 1002 1\n",
+	};
+
+	a.groups[0] = 27;
+	a.groups[1] = 4294967294U;
+	return a;
+}
+
+static int count(char **v)
+{
+	int n = 0;
+
+	while (v[n])
+		n++;
+	return n;
+}
+
+static void test_round_trip(void **state)
+{
+	(void)state;
+	struct init_args in = sample(), *out = malloc(sizeof(*out));
+	struct cell_err e = { 0 };
+	char **argv;
+
+	assert_non_null(out);
+	assert_int_equal(initargs_encode(&in, &argv, &e), 0);
+	assert_string_equal(argv[0], "cell-init");
+	assert_int_equal(initargs_decode(count(argv), argv, out, &e), 0);
+	assert_string_equal(out->id, in.id);
+	assert_int_equal(out->uid, 1001);
+	assert_int_equal(out->gid, 1002);
+	assert_int_equal(out->ngroups, 2);
+	assert_int_equal(out->groups[1], 4294967294U);
+	assert_string_equal(out->home, "/home/al ice");
+	assert_int_equal(out->limits.memory_max, 1ULL << 33);
+	assert_int_equal(out->pty_max, 64);
+	assert_true(out->shared);
+	assert_string_equal(out->uid_map, in.uid_map);
+	initargs_free(argv);
+	/* no supplementary groups at all */
+	in.ngroups = 0;
+	assert_int_equal(initargs_encode(&in, &argv, &e), 0);
+	assert_int_equal(initargs_decode(count(argv), argv, out, &e), 0);
+	assert_int_equal(out->ngroups, 0);
+	initargs_free(argv);
+	free(out);
+}
+
+/* Decode a hand-made argv with one argument replaced. */
+static int decode_with(const char *replace, const char *value, struct cell_err *e)
+{
+	struct init_args in = sample(), *out = malloc(sizeof(*out));
+	char **argv;
+	int r, n;
+
+	assert_non_null(out);
+	assert_int_equal(initargs_encode(&in, &argv, e), 0);
+	n = count(argv);
+	for (int i = 1; i < n; i++) {
+		size_t len = strlen(replace);
+
+		if (strncmp(argv[i], replace, len) == 0 && argv[i][len] == '=') {
+			free(argv[i]);
+			if (!value) {	/* drop it */
+				argv[i] = argv[n - 1];
+				argv[--n] = NULL;
+			} else {
+				assert_true(asprintf(&argv[i], "%s", value) > 0);
+			}
+			break;
+		}
+	}
+	r = initargs_decode(n, argv, out, e);
+	initargs_free(argv);
+	free(out);
+	return r;
+}
+
+static void test_refusals(void **state)
+{
+	(void)state;
+	struct cell_err e = { 0 };
+	char *many;
+	size_t off = 0;
+
+	assert_int_equal(decode_with("uid", "uid=0", &e), -1);
+	assert_string_equal(e.msg, "bad value for 'uid'");
+	assert_int_equal(decode_with("uid", "uid=4294967295", &e), -1);
+	assert_int_equal(decode_with("gid", "gid=-1", &e), -1);
+	assert_int_equal(decode_with("id", "id=../../etc", &e), -1);
+	assert_int_equal(decode_with("home", "home=relative", &e), -1);
+	assert_int_equal(decode_with("shared", "shared=2", &e), -1);
+	assert_int_equal(decode_with("groups", "groups=1,,2", &e), -1);
+	assert_int_equal(decode_with("groups", "groups=1,", &e), -1);
+	assert_int_equal(decode_with("groups", "groups=x", &e), -1);
+	assert_int_equal(decode_with("tmpfs", "tmpfs=0", &e), -1);
+	assert_int_equal(decode_with("uid", "bogus=1", &e), -1);
+	assert_string_equal(e.msg, "unknown argument 'bogus'");
+	assert_int_equal(decode_with("uid", "gid=5", &e), -1);
+	assert_string_equal(e.msg, "argument 'gid' given twice");
+	assert_int_equal(decode_with("pty_max", NULL, &e), -1);
+	assert_string_equal(e.msg, "missing argument 'pty_max'");
+	assert_int_equal(decode_with("uid", "noequals", &e), -1);
+
+	/* One group past the bound: refused, and nothing written past the
+	 * array (the old parser wrote groups[1024] first; ASan would see it). */
+	many = malloc(8 + (CELL_MAX_GROUPS + 1) * 3);
+	assert_non_null(many);
+	off = (size_t)sprintf(many, "groups=");
+	for (int i = 0; i <= CELL_MAX_GROUPS; i++)
+		off += (size_t)sprintf(many + off, "%s%d", i ? "," : "", i % 10);
+	assert_int_equal(decode_with("groups", many, &e), -1);
+	assert_string_equal(e.msg, "bad value for 'groups'");
+	/* exactly the bound is fine */
+	off = (size_t)sprintf(many, "groups=");
+	for (int i = 0; i < CELL_MAX_GROUPS; i++)
+		off += (size_t)sprintf(many + off, "%s%d", i ? "," : "", i % 10);
+	assert_int_equal(decode_with("groups", many, &e), 0);
+	free(many);
+}
+
+static void test_record(void **state)
+{
+	(void)state;
+	struct cell_record *r = calloc(1, sizeof(*r)), *back = calloc(1, sizeof(*back));
+	struct cell_err e = { 0 };
+	char buf[16384], *p;
+
+	assert_non_null(r);
+	assert_non_null(back);
+	strcpy(r->id, "0123456789abcdef0123456789abcdef");
+	r->pid = 4194304;
+	r->starttime = 123456789012ULL;
+	r->uid = 4294967294U;
+	r->gid = 7;
+	strcpy(r->user, "alice");
+	strcpy(r->service, "sshd");
+	memset(r->home, 'h', sizeof(r->home) - 1);	/* a home of PATH_MAX - 1 bytes */
+	r->home[0] = '/';
+	r->identity = IDENTITY_ROOT;
+	r->shared = true;
+	r->created = 1700000000;
+	strcpy(r->profile_digest, "00112233aabbccdd");
+	for (int i = 0; i < NS_COUNT; i++)
+		r->ns[i] = 4026531835UL + (unsigned long)i;
+	assert_int_equal(registry_format(r, buf, sizeof(buf), &e), 0);
+	assert_int_equal(strncmp(buf, "version=1\n", 10), 0);
+	assert_int_equal(registry_parse(buf, back, &e), 0);
+	assert_memory_equal(r, back, sizeof(*r));
+
+	/* too small a buffer is an error, never a shorter record */
+	assert_int_equal(registry_format(r, buf, 4000, &e), -1);
+	assert_int_equal(registry_format(r, buf, sizeof(buf), &e), 0);
+	/* a newline in a value would forge a field */
+	strcpy(r->tty, "pts/1\nuid=0");
+	assert_int_equal(registry_format(r, buf, sizeof(buf), &e), -1);
+	strcpy(r->tty, "pts/1");
+	assert_int_equal(registry_format(r, buf, sizeof(buf), &e), 0);
+	/* a repeated field, a missing one, another version, an overflow */
+	{
+		char twice[16400];
+
+		snprintf(twice, sizeof(twice), "%suid=0\n", buf);
+		assert_int_equal(registry_parse(twice, back, &e), -1);
+		assert_non_null(strstr(e.msg, "repeated field 'uid'"));
+	}
+	p = strstr(buf, "gid=7\n");
+	memmove(p, p + 6, strlen(p + 6) + 1);
+	assert_int_equal(registry_parse(buf, back, &e), -1);
+	assert_string_equal(e.msg, "registry record lacks gid");
+	assert_int_equal(registry_parse("version=2\n", back, &e), -1);
+	assert_int_equal(registry_parse("version=1\nuid=4294967296\n", back, &e), -1);
+	free(r);
+	free(back);
+}
+
+static void test_env(void **state)
+{
+	(void)state;
+	const char *denied[] = { "LD_PRELOAD=/tmp/x.so", "LD_AUDIT=x", "GCONV_PATH=/tmp",
+				 "GLIBC_TUNABLES=x", "BASH_ENV=/tmp/rc", "ENV=/tmp/rc", "IFS=x",
+				 "MALLOC_CHECK_=3", "BASH_FUNC_ls%%=() { x; }", "PS4=$(x)",
+				 "SHELLOPTS=xtrace", "LOCPATH=/tmp", "LD_PRELOAD" };
+	const char *fine[] = { "LANG=C.UTF-8", "TERM=xterm", "PATH=/bin", "ENVIRONMENT=x",
+			       "LDAP_URI=x", "http_proxy=x", "IFSX=1" };
+	char *outer[] = { "TERM=xterm", "LD_PRELOAD=/tmp/x.so", "LANG=C", NULL };
+	char longhome[5000];
+	char **env;
+
+	for (size_t i = 0; i < sizeof(denied) / sizeof(*denied); i++)
+		assert_true(env_denied(denied[i]));
+	for (size_t i = 0; i < sizeof(fine) / sizeof(*fine); i++)
+		assert_false(env_denied(fine[i]));
+	/* a long HOME arrives whole (it used to be cut at 600 bytes) */
+	memset(longhome, 'h', sizeof(longhome) - 1);
+	longhome[0] = '/';
+	longhome[sizeof(longhome) - 1] = '\0';
+	env = env_build(outer, "u", longhome, "/bin/sh", "/bin", "id");
+	assert_non_null(env);
+	assert_int_equal(strlen(env[0]), strlen("HOME=") + sizeof(longhome) - 1);
+	for (char **v = env; *v; v++)
+		assert_null(strstr(*v, "LD_PRELOAD"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_record),
+		cmocka_unit_test(test_env),
+	};
+
+	return cmocka_run_group_tests_name("initargs", tests, NULL, NULL);
+}
