@@ -94,7 +94,7 @@ int main(int argc, char **argv)
 	}
 	if (msg_send(CELL_INIT_FD, MSG_PID, 0, m.cell.pid, NULL) < 0 ||
 	    msg_send(CELL_INIT_FD, MSG_READY, 0, 0, NULL) < 0)
-		cell_kill(m.cell.pidfd, &e);	/* pam_cell gave up */
+		cell_kill(m.cell.pidfd, &e); /* pam_cell gave up */
 	close(CELL_INIT_FD);
 
 	if (monitor_watch(&m) == MONITOR_LAST_SESSION_CLOSED)

@@ -18,12 +18,12 @@
  * out could be the one that confines the user.
  */
 struct cell_account {
-	const char *name, *home, *shell;	/* point into pwbuf */
+	const char *name, *home, *shell; /* point into pwbuf */
 	uid_t uid;
 	gid_t gid;
-	gid_t *gids;				/* primary first */
+	gid_t *gids; /* primary first */
 	size_t ngids;
-	char **gnames;				/* names of the gids that have one */
+	char **gnames; /* names of the gids that have one */
 	size_t ngnames;
 	char *pwbuf;
 };

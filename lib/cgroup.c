@@ -26,8 +26,8 @@ static bool has_word(const char *list, const char *name, char sep)
 	size_t n = strlen(name);
 
 	for (const char *p = list; p && *p; p = strchr(p, sep), p = p ? p + 1 : NULL)
-		if (strncmp(p, name, n) == 0 && (p[n] == sep || p[n] == '\0' ||
-						 p[n] == '\n' || p[n] == ' '))
+		if (strncmp(p, name, n) == 0 &&
+		    (p[n] == sep || p[n] == '\0' || p[n] == '\n' || p[n] == ' '))
 			return true;
 	return false;
 }
@@ -49,14 +49,14 @@ int cgroup_layout(struct cgroup_layout *l, struct cell_err *e)
 
 		/* id parent maj:min root MOUNTPOINT ... - FSTYPE SOURCE SUPEROPTS */
 		if (!dash || sscanf(line, "%*s %*s %*s %*s %255s", mnt) != 1 ||
-		    sscanf(dash + 3, "%63s %*s %511s", fstype, opts) != 2 ||
-		    strchr(mnt, '\\') || strlen(mnt) >= sizeof(l->mount[0]))
+		    sscanf(dash + 3, "%63s %*s %511s", fstype, opts) != 2 || strchr(mnt, '\\') ||
+		    strlen(mnt) >= sizeof(l->mount[0]))
 			continue;
 		if (strcmp(fstype, "cgroup2") == 0 && !v2mount[0]) {
-			char path[200];
+			char path[300];
 			int fd;
 
-			snprintf(v2mount, sizeof(v2mount), "%s", mnt);
+			str_copy(v2mount, sizeof(v2mount), mnt); /* length checked above */
 			snprintf(path, sizeof(path), "%s/cgroup.controllers", mnt);
 			fd = open(path, O_RDONLY | O_CLOEXEC);
 			if (fd >= 0) {
@@ -68,13 +68,13 @@ int cgroup_layout(struct cgroup_layout *l, struct cell_err *e)
 		} else if (strcmp(fstype, "cgroup") == 0) {
 			for (int c = 0; c < CG_COUNT; c++)
 				if (!l->mount[c][0] && has_word(opts, cg_names[c], ','))
-					snprintf(l->mount[c], sizeof(l->mount[c]), "%s", mnt);
+					str_copy(l->mount[c], sizeof(l->mount[c]), mnt);
 		}
 	}
 	fclose(f);
 	for (int c = 0; c < CG_COUNT; c++) {
 		if (v2mount[0] && has_word(v2ctrl, cg_names[c], ' ')) {
-			snprintf(l->mount[c], sizeof(l->mount[c]), "%s", v2mount);
+			str_copy(l->mount[c], sizeof(l->mount[c]), v2mount);
 			l->v2[c] = true;
 		}
 	}
@@ -110,15 +110,18 @@ static int write_at(int dir, const char *file, const char *val, struct cell_err 
 static bool wanted(int c, const struct cell_limits *lim)
 {
 	switch (c) {
-	case CG_PIDS: return lim->pids_max > 0;
-	case CG_MEMORY: return lim->memory_max > 0;
-	default: return true;
+	case CG_PIDS:
+		return lim->pids_max > 0;
+	case CG_MEMORY:
+		return lim->memory_max > 0;
+	default:
+		return true;
 	}
 }
 
 /* Directory <mount>/cell/<id> of controller c, or -1. */
-static int open_cell_dir(const struct cgroup_layout *l, int c, const char *id,
-			 bool create, struct cell_err *e)
+static int open_cell_dir(const struct cgroup_layout *l, int c, const char *id, bool create,
+			 struct cell_err *e)
 {
 	_cleanup_close_ int root = -1, parent = -1;
 
@@ -146,13 +149,12 @@ static int open_cell_dir(const struct cgroup_layout *l, int c, const char *id,
 			return -1;
 	}
 	if (create && mkdirat(parent, id, 0755) < 0 && errno != EEXIST)
-		return cell_err_sys(e, "creating cgroup %s/%s/%s", l->mount[c],
-				    CELL_CGROUP_PARENT, id);
+		return cell_err_sys(e, "creating cgroup %s/%s/%s", l->mount[c], CELL_CGROUP_PARENT,
+				    id);
 	return open_cg_dir(parent, id, e);
 }
 
-static int set_limit(int dir, int c, bool v2, const struct cell_limits *lim,
-		     struct cell_err *e)
+static int set_limit(int dir, int c, bool v2, const struct cell_limits *lim, struct cell_err *e)
 {
 	char v[32];
 
@@ -181,14 +183,14 @@ static int set_limit(int dir, int c, bool v2, const struct cell_limits *lim,
 			return write_at(dir, "cpu.weight", v, e);
 		}
 		/* v1 shares: 1024 is the default, as 100 is for v2's weight. */
-		snprintf(v, sizeof(v), "%lu", lim->cpu_weight * 1024 / 100 < 2 ? 2 :
-			 lim->cpu_weight * 1024 / 100);
+		snprintf(v, sizeof(v), "%lu",
+			 lim->cpu_weight * 1024 / 100 < 2 ? 2 : lim->cpu_weight * 1024 / 100);
 		return write_at(dir, "cpu.shares", v, e);
 	}
 }
 
-int cgroup_create(const struct cgroup_layout *l, const char *id,
-		  const struct cell_limits *lim, struct cell_err *e)
+int cgroup_create(const struct cgroup_layout *l, const char *id, const struct cell_limits *lim,
+		  struct cell_err *e)
 {
 	for (int c = 0; c < CG_COUNT; c++) {
 		_cleanup_close_ int dir = -1;
@@ -196,11 +198,13 @@ int cgroup_create(const struct cgroup_layout *l, const char *id,
 		if (!wanted(c, lim))
 			continue;
 		if (!l->mount[c][0] && c == CG_CPU)
-			return cell_err_set(e, ENOENT, "no cgroup hierarchy (v1 or v2) offers the "
+			return cell_err_set(e, ENOENT,
+					    "no cgroup hierarchy (v1 or v2) offers the "
 					    "cpu controller, which every cell needs so that one "
 					    "cannot starve the others: enable it");
 		if (!l->mount[c][0])
-			return cell_err_set(e, ENOENT, "the profile sets a %s limit but no cgroup "
+			return cell_err_set(e, ENOENT,
+					    "the profile sets a %s limit but no cgroup "
 					    "hierarchy (v1 or v2) offers the %s controller: "
 					    "mount it, or unset the limit in cell.conf",
 					    cg_names[c], cg_names[c]);
@@ -211,8 +215,7 @@ int cgroup_create(const struct cgroup_layout *l, const char *id,
 	return 0;
 }
 
-int cgroup_attach(const struct cgroup_layout *l, const char *id, pid_t pid,
-		  struct cell_err *e)
+int cgroup_attach(const struct cgroup_layout *l, const char *id, pid_t pid, struct cell_err *e)
 {
 	char v[24];
 
@@ -225,7 +228,7 @@ int cgroup_attach(const struct cgroup_layout *l, const char *id, pid_t pid,
 			continue;
 		dir = open_cell_dir(l, c, id, false, &ignored);
 		if (dir < 0)
-			continue;	/* not limited in this controller */
+			continue; /* not limited in this controller */
 		if (write_at(dir, "cgroup.procs", v, e) < 0)
 			return -1;
 	}
@@ -260,8 +263,7 @@ int cgroup_destroy(const struct cgroup_layout *l, const char *id, int timeout_ms
 	return left;
 }
 
-int cgroup_origin_save(const struct cgroup_layout *l, struct cgroup_origin *o,
-		       struct cell_err *e)
+int cgroup_origin_save(const struct cgroup_layout *l, struct cgroup_origin *o, struct cell_err *e)
 {
 	_cleanup_free_ char *line = NULL;
 	size_t cap = 0;

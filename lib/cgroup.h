@@ -7,16 +7,16 @@
 
 #include "err.h"
 
-#define CELL_CGROUP_PARENT "cell"	/* cells live in <hierarchy>/cell/<id> */
+#define CELL_CGROUP_PARENT "cell" /* cells live in <hierarchy>/cell/<id> */
 
 /* The controllers a cell uses. Each comes from cgroup v2 when the unified
  * hierarchy offers it, else from its own v1 hierarchy. */
 enum { CG_PIDS, CG_MEMORY, CG_CPU, CG_COUNT };
 
 struct cell_limits {
-	unsigned long pids_max;		/* 0: no limit */
-	unsigned long long memory_max;	/* bytes, 0: no limit */
-	unsigned long cpu_weight;	/* 1..10000, 100 is the default share */
+	unsigned long pids_max;	       /* 0: no limit */
+	unsigned long long memory_max; /* bytes, 0: no limit */
+	unsigned long cpu_weight;      /* 1..10000, 100 is the default share */
 };
 
 /* Where each controller is mounted; several may share one (v2) directory. */
@@ -28,12 +28,11 @@ struct cgroup_layout {
 int cgroup_layout(struct cgroup_layout *l, struct cell_err *e);
 
 /* Create <hierarchy>/cell/<id> for every controller and set the limits. */
-int cgroup_create(const struct cgroup_layout *l, const char *id,
-		  const struct cell_limits *lim, struct cell_err *e);
+int cgroup_create(const struct cgroup_layout *l, const char *id, const struct cell_limits *lim,
+		  struct cell_err *e);
 
 /* Move pid into the cell's cgroups. */
-int cgroup_attach(const struct cgroup_layout *l, const char *id, pid_t pid,
-		  struct cell_err *e);
+int cgroup_attach(const struct cgroup_layout *l, const char *id, pid_t pid, struct cell_err *e);
 
 /* Remove the cell's cgroups, waiting up to timeout_ms for them to empty.
  * Returns the number of directories that could not be removed. */
@@ -43,8 +42,7 @@ int cgroup_destroy(const struct cgroup_layout *l, const char *id, int timeout_ms
 struct cgroup_origin {
 	char path[CG_COUNT][256];
 };
-int cgroup_origin_save(const struct cgroup_layout *l, struct cgroup_origin *o,
-		       struct cell_err *e);
+int cgroup_origin_save(const struct cgroup_layout *l, struct cgroup_origin *o, struct cell_err *e);
 int cgroup_origin_restore(const struct cgroup_layout *l, const struct cgroup_origin *o,
 			  struct cell_err *e);
 

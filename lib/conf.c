@@ -41,15 +41,14 @@ struct parse_ctx {
 	struct cell_conf *c;
 	const char *file;
 	int line;
-	bool in_section;		/* a [header] was seen in this file */
-	struct cell_section *sec;	/* NULL after a broken header */
+	bool in_section;	  /* a [header] was seen in this file */
+	struct cell_section *sec; /* NULL after a broken header */
 };
 
-static void add_error(struct cell_conf *c, const char *file, int line,
-		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void add_error(struct cell_conf *c, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
-static void add_error(struct cell_conf *c, const char *file, int line,
-		      const char *fmt, ...)
+static void add_error(struct cell_conf *c, const char *file, int line, const char *fmt, ...)
 {
 	char msg[600];
 	va_list ap;
@@ -61,11 +60,10 @@ static void add_error(struct cell_conf *c, const char *file, int line,
 		if (!file)
 			snprintf(c->errors[c->nerrors], sizeof(c->errors[0]), "%s", msg);
 		else if (line > 0)
-			snprintf(c->errors[c->nerrors], sizeof(c->errors[0]),
-				 "%s:%d: %s", file, line, msg);
+			snprintf(c->errors[c->nerrors], sizeof(c->errors[0]), "%s:%d: %s", file,
+				 line, msg);
 		else
-			snprintf(c->errors[c->nerrors], sizeof(c->errors[0]),
-				 "%s: %s", file, msg);
+			snprintf(c->errors[c->nerrors], sizeof(c->errors[0]), "%s: %s", file, msg);
 	}
 	c->nerrors++;
 }
@@ -73,11 +71,15 @@ static void add_error(struct cell_conf *c, const char *file, int line,
 const char *identity_name(enum cell_identity id)
 {
 	switch (id) {
-	case IDENTITY_KEEP_ID: return "keep-id";
-	case IDENTITY_ROOT: return "root";
-	case IDENTITY_SELF: return "self";
+	case IDENTITY_KEEP_ID:
+		return "keep-id";
+	case IDENTITY_ROOT:
+		return "root";
+	case IDENTITY_SELF:
+		return "self";
+	default:
+		return "?";
 	}
-	return "?";
 }
 
 static void profile_builtin(struct cell_profile *p)
@@ -95,7 +97,7 @@ static void profile_builtin(struct cell_profile *p)
 	p->memory_max.pct = 50;
 	p->cpu_weight = 100;
 	p->pty_max = 64;
-	p->rlimits[SB_RLIMIT_CORE].set = true;	/* core = 0: no core files of cell processes */
+	p->rlimits[SB_RLIMIT_CORE].set = true; /* core = 0: no core files of cell processes */
 }
 
 unsigned long long conf_memory_max(const struct cell_profile *p)
@@ -182,7 +184,6 @@ static const char *check_patterns(const char *v)
 	return NULL;
 }
 
-
 /* ---- profile keys: one row each (parser, storage); everything else -
  * the "already set" bits, merging a section over [defaults], the list of
  * valid keys in messages, the profile digest - comes from the table. ---- */
@@ -194,7 +195,7 @@ struct profile_key {
 	const char *name;
 	key_parser parse;
 	size_t off, size;
-	bool text;		/* a NUL-terminated string (for the digest) */
+	bool text; /* a NUL-terminated string (for the digest) */
 };
 
 static const char *parse_identity(const struct profile_key *k, void *dst, const char *v)
@@ -243,8 +244,10 @@ static const char *parse_services(const struct profile_key *k, void *dst, const 
 
 static const char *parse_rootfs(const struct profile_key *k, void *dst, const char *v)
 {
-	return store(k, dst, v, strcmp(v, "host") != 0 ? "must be 'host' (the only root "
-			"filesystem this version builds)" : NULL);
+	return store(k, dst, v,
+		     strcmp(v, "host") != 0 ? "must be 'host' (the only root "
+					      "filesystem this version builds)"
+					    : NULL);
 }
 
 static const char *parse_seccomp_allow(const struct profile_key *k, void *dst, const char *v)
@@ -357,6 +360,8 @@ static const char *parse_rlimit(const struct profile_key *k, void *dst, const ch
 }
 
 #define FIELD(f) offsetof(struct cell_profile, f), sizeof(((struct cell_profile *)0)->f)
+/* One row per key reads best as a table. */
+/* clang-format off */
 #define KEY(name, parser) { #name, parser, FIELD(name), false }
 #define TEXT_KEY(name, parser) { #name, parser, FIELD(name), true }
 #define RLIMIT_KEY(name, i) { "rlimit_" #name, parse_rlimit, FIELD(rlimits[i]), false }
@@ -381,14 +386,14 @@ static const struct profile_key profile_keys[] = {
 	RLIMIT_KEY(fsize, 3), RLIMIT_KEY(as, 4), RLIMIT_KEY(stack, 5),
 	RLIMIT_KEY(memlock, 6), RLIMIT_KEY(cpu, 7),
 };
+/* clang-format on */
 
 _Static_assert(ARRAY_SIZE(profile_keys) <= 8 * sizeof(((struct cell_profile *)0)->set),
 	       "one bit of cell_profile.set per profile key");
-_Static_assert(SB_NRLIMITS == 8 && SB_RLIMIT_CORE == 2,
-	       "the rlimit rows follow sb_rlimit_names[]");
+_Static_assert(SB_NRLIMITS == 8 && SB_RLIMIT_CORE == 2, "the rlimit rows follow sb_rlimit_names[]");
 
-static const char *const global_keys[] = { "include", "exempt", "cellsh",
-					    "cell_init", "subid_min" };
+static const char *const global_keys[] = { "include", "exempt", "cellsh", "cell_init",
+					   "subid_min" };
 
 const char *conf_profile_key(size_t i)
 {
@@ -492,8 +497,8 @@ static void do_include(struct parse_ctx *x, const char *pattern)
 	int r;
 
 	if (pattern[0] != '/') {
-		add_error(x->c, x->file, x->line,
-			  "include: '%s' must be an absolute path", pattern);
+		add_error(x->c, x->file, x->line, "include: '%s' must be an absolute path",
+			  pattern);
 		return;
 	}
 	if (x->c->depth >= CONF_MAX_DEPTH) {
@@ -506,8 +511,7 @@ static void do_include(struct parse_ctx *x, const char *pattern)
 	if (r == GLOB_NOMATCH) {
 		/* A literal name must exist; a pattern may match nothing. */
 		if (!strpbrk(pattern, "*?["))
-			add_error(x->c, x->file, x->line, "include %s: no such file",
-				  pattern);
+			add_error(x->c, x->file, x->line, "include %s: no such file", pattern);
 		return;
 	}
 	if (r != 0) {
@@ -565,8 +569,7 @@ static void do_global(struct parse_ctx *x, const char *key, const char *v)
 		else if (str_copy(dst, sh ? sizeof(c->cellsh) : sizeof(c->cell_init), v) < 0)
 			add_error(c, x->file, x->line, "%s: path too long", key);
 	} else if (strcmp(key, "subid_min") == 0) {
-		if (parse_ulong(v, &c->subid_min) < 0 || c->subid_min == 0 ||
-		    c->subid_min > ID_MAX)
+		if (parse_ulong(v, &c->subid_min) < 0 || c->subid_min == 0 || c->subid_min > ID_MAX)
 			add_error(c, x->file, x->line,
 				  "subid_min: '%s' must be a whole number from 1 to 4294967294", v);
 	}
@@ -591,15 +594,13 @@ static void do_section_header(struct parse_ctx *x, char *s)
 	pat = strtok_r(NULL, " \t", &save);
 	if (kind && strcmp(kind, "defaults") == 0 && !pat) {
 		if (c->have_defaults) {
-			add_error(c, x->file, x->line,
-				  "duplicate section [defaults] (first at %s)",
+			add_error(c, x->file, x->line, "duplicate section [defaults] (first at %s)",
 				  c->defaults.where);
 			x->sec = NULL;
 			return;
 		}
 		c->have_defaults = true;
-		snprintf(c->defaults.where, sizeof(c->defaults.where), "%s:%d",
-			 x->file, x->line);
+		snprintf(c->defaults.where, sizeof(c->defaults.where), "%s:%d", x->file, x->line);
 		x->sec = &c->defaults;
 		return;
 	}
@@ -613,16 +614,14 @@ static void do_section_header(struct parse_ctx *x, char *s)
 	}
 	k = kind[0] == 'u' ? SECTION_USER : SECTION_GROUP;
 	if (strlen(pat) >= sizeof(n->pattern) || check_patterns(pat)) {
-		add_error(c, x->file, x->line, "[%s %s]: not a valid name or pattern",
-			  kind, pat);
+		add_error(c, x->file, x->line, "[%s %s]: not a valid name or pattern", kind, pat);
 		x->sec = NULL;
 		return;
 	}
 	for (size_t i = 0; i < c->nsections; i++) {
 		if (c->sections[i].kind == k && strcmp(c->sections[i].pattern, pat) == 0) {
-			add_error(c, x->file, x->line,
-				  "duplicate section [%s %s] (first at %s)", kind,
-				  pat, c->sections[i].where);
+			add_error(c, x->file, x->line, "duplicate section [%s %s] (first at %s)",
+				  kind, pat, c->sections[i].where);
 			x->sec = NULL;
 			return;
 		}
@@ -687,8 +686,7 @@ static void do_line(struct parse_ctx *x, char *raw)
 	}
 	eq = strchr(s, '=');
 	if (!eq) {
-		add_error(c, x->file, x->line,
-			  "expected 'key = value', '[section]' or a comment");
+		add_error(c, x->file, x->line, "expected 'key = value', '[section]' or a comment");
 		return;
 	}
 	*eq = '\0';
@@ -721,14 +719,14 @@ static void do_line(struct parse_ctx *x, char *raw)
 		if (!x->in_section) {
 			add_error(c, x->file, x->line,
 				  "'%s' belongs in a section: put it under [defaults], "
-				  "[user NAME] or [group NAME]", key);
+				  "[user NAME] or [group NAME]",
+				  key);
 			return;
 		}
-		if (!x->sec)	/* inside a broken header: already reported */
+		if (!x->sec) /* inside a broken header: already reported */
 			return;
 		if (x->sec->profile.set & (1ULL << i)) {
-			add_error(c, x->file, x->line,
-				  "'%s' is already set in this section", key);
+			add_error(c, x->file, x->line, "'%s' is already set in this section", key);
 			return;
 		}
 		why = profile_keys[i].parse(&profile_keys[i],
@@ -805,8 +803,8 @@ static bool in_groups(const char *name, const char *const *groups, size_t n)
 	return false;
 }
 
-bool conf_is_exempt(const struct cell_conf *c, const char *user,
-		    const char *const *groups, size_t ngroups)
+bool conf_is_exempt(const struct cell_conf *c, const char *user, const char *const *groups,
+		    size_t ngroups)
 {
 	for (size_t i = 0; i < c->nexempt; i++) {
 		const char *x = c->exempt[i];
@@ -874,9 +872,8 @@ static void expand_hostname(char *dst, size_t size, const char *tmpl, const char
 	dst[o] = '\0';
 }
 
-void conf_decide(const struct cell_conf *c, const char *user,
-		 const char *const *groups, size_t ngroups, const char *service,
-		 struct cell_match *out)
+void conf_decide(const struct cell_conf *c, const char *user, const char *const *groups,
+		 size_t ngroups, const char *service, struct cell_match *out)
 {
 	const struct cell_section *hit = NULL;
 	char host[64];
@@ -914,10 +911,9 @@ void conf_decide(const struct cell_conf *c, const char *user,
 	if (!service_matches(out->profile.services, service)) {
 		out->decision = CELL_IGNORE;
 		snprintf(out->why, sizeof(out->why),
-			 "service '%s' not in 'services = %s' of [%s %s] at %s",
-			 service, out->profile.services,
-			 hit->kind == SECTION_USER ? "user" : "group", hit->pattern,
-			 hit->where);
+			 "service '%s' not in 'services = %s' of [%s %s] at %s", service,
+			 out->profile.services, hit->kind == SECTION_USER ? "user" : "group",
+			 hit->pattern, hit->where);
 		return;
 	}
 	expand_hostname(host, sizeof(host), out->profile.hostname, user);

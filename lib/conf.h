@@ -18,37 +18,37 @@
 #endif
 
 #define CONF_MAX_ERRORS 32
-#define CONF_MAX_DEPTH 8
+#define CONF_MAX_DEPTH	8
 
 enum cell_identity { IDENTITY_KEEP_ID, IDENTITY_ROOT, IDENTITY_SELF };
 
 #define MEMORY_MAX_MIN (16ULL << 20)
 
 struct cell_memory_max {
-	unsigned long long bytes;	/* 0: none, or see pct */
-	unsigned pct;			/* a share of RAM, 1..100 */
+	unsigned long long bytes; /* 0: none, or see pct */
+	unsigned pct;		  /* a share of RAM, 1..100 */
 };
 
 /* What a cell looks like: built-in defaults, then [defaults], then a match.
  * Each key is one row of profile_keys[] in conf.c. */
 struct cell_profile {
-	unsigned long long set;		/* bit i: key i of the table set here */
+	unsigned long long set; /* bit i: key i of the table set here */
 	enum cell_identity identity;
-	char shell[256];		/* executed inside the cell */
-	char hostname[64];		/* may hold %u, expanded per user */
-	char path[512];			/* PATH inside the cell */
-	unsigned long subid_count;	/* subordinate ids mapped (not 'self') */
-	unsigned long long tmpfs_size;	/* /tmp, /var/tmp, /dev/shm each */
-	char services[512];		/* PAM service glob patterns */
-	char rootfs[32];		/* only "host" for now */
-	bool share_user;		/* share = user: one cell for all sessions */
-	unsigned long pids_max;		/* cgroup pids.max, 0: none */
+	char shell[256];	       /* executed inside the cell */
+	char hostname[64];	       /* may hold %u, expanded per user */
+	char path[512];		       /* PATH inside the cell */
+	unsigned long subid_count;     /* subordinate ids mapped (not 'self') */
+	unsigned long long tmpfs_size; /* /tmp, /var/tmp, /dev/shm each */
+	char services[512];	       /* PAM service glob patterns */
+	char rootfs[32];	       /* only "host" for now */
+	bool share_user;	       /* share = user: one cell for all sessions */
+	unsigned long pids_max;	       /* cgroup pids.max, 0: none */
 	struct cell_memory_max memory_max;
-	unsigned long cpu_weight;	/* 1..10000, 100 = an equal share */
-	unsigned long pty_max;		/* ptys of the cell's devpts */
+	unsigned long cpu_weight; /* 1..10000, 100 = an equal share */
+	unsigned long pty_max;	  /* ptys of the cell's devpts */
 	struct sb_rlimit rlimits[SB_NRLIMITS];
-	char seccomp_allow[256];	/* names from sb_seccomp_default */
-	char seccomp_deny[512];		/* extra syscalls denied */
+	char seccomp_allow[256]; /* names from sb_seccomp_default */
+	char seccomp_deny[512];	 /* extra syscalls denied */
 };
 
 /* memory_max in bytes for this machine (memory_pct resolved), 0 for none. */
@@ -59,22 +59,22 @@ enum section_kind { SECTION_DEFAULTS, SECTION_USER, SECTION_GROUP };
 struct cell_section {
 	enum section_kind kind;
 	char pattern[64];
-	char where[320];		/* "file:line" of the header */
+	char where[320]; /* "file:line" of the header */
 	struct cell_profile profile;
 };
 
 struct cell_conf {
-	char cellsh[256];		/* the only login shell a confined user may have */
-	char cell_init[256];		/* helper pam_cell execs, root-owned path */
-	unsigned long subid_min;	/* lowest subordinate id accepted */
-	char **exempt;			/* user names and @groups */
+	char cellsh[256];	 /* the only login shell a confined user may have */
+	char cell_init[256];	 /* helper pam_cell execs, root-owned path */
+	unsigned long subid_min; /* lowest subordinate id accepted */
+	char **exempt;		 /* user names and @groups */
 	size_t nexempt;
-	struct cell_section *sections;	/* [user] and [group], in file order */
+	struct cell_section *sections; /* [user] and [group], in file order */
 	size_t nsections;
 	struct cell_section defaults;
 	bool have_defaults;
 	char errors[CONF_MAX_ERRORS][700];
-	size_t nerrors;			/* total; only the first CONF_MAX_ERRORS kept */
+	size_t nerrors; /* total; only the first CONF_MAX_ERRORS kept */
 	int depth;
 };
 
@@ -82,8 +82,8 @@ enum cell_decision { CELL_IGNORE, CELL_EXEMPT, CELL_CONFINE };
 
 struct cell_match {
 	enum cell_decision decision;
-	struct cell_profile profile;	/* resolved; hostname expanded */
-	char why[1200];			/* which section or rule decided */
+	struct cell_profile profile; /* resolved; hostname expanded */
+	char why[1200];		     /* which section or rule decided */
 };
 
 void conf_init(struct cell_conf *c);
@@ -97,13 +97,12 @@ size_t conf_load(struct cell_conf *c, const char *path);
 size_t conf_parse_string(struct cell_conf *c, const char *name, const char *text);
 
 /* Is user (a member of groups) exempt? Usable even when the config has errors. */
-bool conf_is_exempt(const struct cell_conf *c, const char *user,
-		    const char *const *groups, size_t ngroups);
+bool conf_is_exempt(const struct cell_conf *c, const char *user, const char *const *groups,
+		    size_t ngroups);
 
 /* Decide for user, with groups, logging in through PAM service. */
-void conf_decide(const struct cell_conf *c, const char *user,
-		 const char *const *groups, size_t ngroups, const char *service,
-		 struct cell_match *out);
+void conf_decide(const struct cell_conf *c, const char *user, const char *const *groups,
+		 size_t ngroups, const char *service, struct cell_match *out);
 
 const char *identity_name(enum cell_identity id);
 

@@ -33,8 +33,7 @@
 #include "proto.h"
 #include "util.h"
 
-static int write_proc_file(int piddir, const char *name, const char *data,
-			   struct cell_err *e)
+static int write_proc_file(int piddir, const char *name, const char *data, struct cell_err *e)
 {
 	_cleanup_close_ int fd = openat(piddir, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 	size_t len = strlen(data);
@@ -49,8 +48,8 @@ static int write_proc_file(int piddir, const char *name, const char *data,
 	return 0;
 }
 
-int cell_write_maps(int procfd, pid_t pid, uid_t uid, const char *uid_map,
-		    const char *gid_map, unsigned long *userns_ino, struct cell_err *e)
+int cell_write_maps(int procfd, pid_t pid, uid_t uid, const char *uid_map, const char *gid_map,
+		    unsigned long *userns_ino, struct cell_err *e)
 {
 	_cleanup_close_ int piddir = -1, nsfd = -1, selfns = -1;
 	struct stat st, self;
@@ -79,8 +78,8 @@ int cell_write_maps(int procfd, pid_t pid, uid_t uid, const char *uid_map,
 	return 0;
 }
 
-int cell_verify_pid1(int procfd, pid_t pid1, pid_t parent, uid_t uid,
-		     struct cell_handle *h, struct cell_err *e)
+int cell_verify_pid1(int procfd, pid_t pid1, pid_t parent, uid_t uid, struct cell_handle *h,
+		     struct cell_err *e)
 {
 	_cleanup_close_ int piddir = -1, pidfd = -1, selfdir = -1, userns = -1;
 	unsigned long self_ns[NS_COUNT];
@@ -92,14 +91,13 @@ int cell_verify_pid1(int procfd, pid_t pid1, pid_t parent, uid_t uid,
 		return cell_err_sys(e, "pidfd_open of the cell's PID 1 (%d)", (int)pid1);
 	piddir = proc_open_pid(procfd, pid1, e);
 	selfdir = proc_open_pid(procfd, getpid(), e);
-	if (piddir < 0 || selfdir < 0 ||
-	    proc_stat(piddir, &ppid, &h->starttime, e) < 0 ||
+	if (piddir < 0 || selfdir < 0 || proc_stat(piddir, &ppid, &h->starttime, e) < 0 ||
 	    proc_ns_inodes(piddir, h->ns, e) < 0 || proc_ns_inodes(selfdir, self_ns, e) < 0)
 		return -1;
 	/* A child of a process that does not reap it yet: its pid is stable. */
 	if (ppid != parent)
-		return cell_err_set(e, EPROTO, "pid %d is not a child of cell-init (%d)",
-				    (int)pid1, (int)parent);
+		return cell_err_set(e, EPROTO, "pid %d is not a child of cell-init (%d)", (int)pid1,
+				    (int)parent);
 	userns = openat(piddir, "ns/user", O_RDONLY | O_CLOEXEC);
 	if (userns < 0 || ioctl(userns, NS_GET_OWNER_UID, &owner) < 0)
 		return cell_err_sys(e, "reading the user namespace of pid %d", (int)pid1);
@@ -118,10 +116,11 @@ int cell_verify_pid1(int procfd, pid_t pid1, pid_t parent, uid_t uid,
 }
 
 /* In the forked child: no allocation, no return. */
-static void __attribute__((noreturn)) exec_cell_init(int initfd, int sock, int life,
-						      char *const argv[])
+static void __attribute__((noreturn))
+exec_cell_init(int initfd, int sock, int life, char *const argv[])
 {
-	static char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	static char path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+	static char *const envp[] = { path, NULL };
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	sigset_t none;
 	int null;
@@ -173,7 +172,8 @@ int cell_create(const struct cell_spec *s, struct cell_handle *h, struct cell_er
 	memset(h, 0, sizeof(*h));
 	h->pidfd = -1;
 	if (geteuid() != 0)
-		return cell_err_set(e, EPERM, "creating a cell needs root (pam_cell runs in "
+		return cell_err_set(e, EPERM,
+				    "creating a cell needs root (pam_cell runs in "
 				    "the login program's session stack)");
 	initfd = open_trusted_path(s->cell_init, false, e);
 	if (initfd < 0)

@@ -12,15 +12,15 @@
 struct init_args;
 
 struct cell_spec {
-	const struct init_args *args;	/* what cell-init is told (initargs.h) */
-	const char *cell_init;		/* root-owned path, checked again here */
+	const struct init_args *args; /* what cell-init is told (initargs.h) */
+	const char *cell_init;	      /* root-owned path, checked again here */
 	int timeout_ms;
-	int life_fd;			/* read end of the life pipe/FIFO: the cell
+	int life_fd; /* read end of the life pipe/FIFO: the cell
 					 * ends when every write end is closed */
 };
 
 struct cell_handle {
-	pid_t pid;			/* PID 1 of the cell, the monitor's child */
+	pid_t pid; /* PID 1 of the cell, the monitor's child */
 	int pidfd;
 	unsigned long long starttime;
 	unsigned long ns[NS_COUNT];
@@ -32,14 +32,14 @@ int cell_create(const struct cell_spec *s, struct cell_handle *h, struct cell_er
 
 /* Root: write setgroups=deny, gid_map, uid_map of pid (whose user namespace
  * must be owned by uid). Returns the namespace's inode in *userns_ino. */
-int cell_write_maps(int procfd, pid_t pid, uid_t uid, const char *uid_map,
-		    const char *gid_map, unsigned long *userns_ino, struct cell_err *e);
+int cell_write_maps(int procfd, pid_t pid, uid_t uid, const char *uid_map, const char *gid_map,
+		    unsigned long *userns_ino, struct cell_err *e);
 
 /* Check that pid1 is a cell's PID 1: a child of `parent`, in a user namespace
  * owned by uid, sharing no namespace with the caller. Fills h (pid, pidfd,
  * starttime, ns). */
-int cell_verify_pid1(int procfd, pid_t pid1, pid_t parent, uid_t uid,
-		     struct cell_handle *h, struct cell_err *e);
+int cell_verify_pid1(int procfd, pid_t pid1, pid_t parent, uid_t uid, struct cell_handle *h,
+		     struct cell_err *e);
 
 /* SIGKILL the cell's PID 1 (ends its pid namespace). Never waits. */
 int cell_kill(int pidfd, struct cell_err *e);

@@ -16,11 +16,31 @@
  * shell startup variables, and bash's exported functions.
  */
 static const char *const denied_env[] = {
-	"LD_", "GCONV_PATH=", "GETCONF_DIR=", "GLIBC_TUNABLES=", "HOSTALIASES=",
-	"LOCALDOMAIN=", "LOCPATH=", "MALLOC_", "NIS_PATH=", "NLSPATH=", "RESOLV_HOST_CONF=",
-	"RES_OPTIONS=", "TMPDIR=", "TZDIR=", "BASH_ENV=", "ENV=", "SHELLOPTS=",
-	"BASHOPTS=", "PS4=", "IFS=", "CDPATH=", "GLOBIGNORE=", "PROMPT_COMMAND=",
-	"BASH_FUNC_", NULL,
+	"LD_",
+	"GCONV_PATH=",
+	"GETCONF_DIR=",
+	"GLIBC_TUNABLES=",
+	"HOSTALIASES=",
+	"LOCALDOMAIN=",
+	"LOCPATH=",
+	"MALLOC_",
+	"NIS_PATH=",
+	"NLSPATH=",
+	"RESOLV_HOST_CONF=",
+	"RES_OPTIONS=",
+	"TMPDIR=",
+	"TZDIR=",
+	"BASH_ENV=",
+	"ENV=",
+	"SHELLOPTS=",
+	"BASHOPTS=",
+	"PS4=",
+	"IFS=",
+	"CDPATH=",
+	"GLOBIGNORE=",
+	"PROMPT_COMMAND=",
+	"BASH_FUNC_",
+	NULL,
 };
 
 bool env_denied(const char *entry)
@@ -62,17 +82,19 @@ static bool sane_name(const char *name, const char *eq)
 }
 
 /* Passed through from the login program when their values look sane. */
-static const char *const allowed[] = { "TERM=", "COLORTERM=", "LANG=", "LANGUAGE=",
-				       "LC_", "TZ=", "SSH_CONNECTION=", "SSH_CLIENT=",
-				       "SSH_TTY=", NULL };
+static const char *const allowed[] = {
+	"TERM=", "COLORTERM=",	    "LANG=",	   "LANGUAGE=", "LC_",
+	"TZ=",	 "SSH_CONNECTION=", "SSH_CLIENT=", "SSH_TTY=",	NULL
+};
 
-char **env_build(char *const *outer, const char *user, const char *home,
-		  const char *shell, const char *path, const char *cell_id)
+char **env_build(char *const *outer, const char *user, const char *home, const char *shell,
+		 const char *path, const char *cell_id)
 {
 	static char *env[64], *made[6];
-	const char *const mine[][2] = { { "HOME", home }, { "USER", user }, { "LOGNAME", user },
-					{ "SHELL", shell }, { "PATH", path },
-					{ "CELL_ID", cell_id } };
+	const char *const mine[][2] = {
+		{ "HOME", home },   { "USER", user }, { "LOGNAME", user },
+		{ "SHELL", shell }, { "PATH", path }, { "CELL_ID", cell_id }
+	};
 	size_t n = 0;
 
 	/* Whole values or nothing: a shortened HOME or PATH names another place. */

@@ -14,7 +14,7 @@ bool env_denied(const char *entry);
  * SHELL, PATH, CELL_ID from the record, then the allow-listed, sane values
  * of `outer`. A static array, valid until the next call; NULL when out of
  * memory. */
-char **env_build(char *const *outer, const char *user, const char *home,
-		 const char *shell, const char *path, const char *cell_id);
+char **env_build(char *const *outer, const char *user, const char *home, const char *shell,
+		 const char *path, const char *cell_id);
 
 #endif

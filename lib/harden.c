@@ -2,8 +2,8 @@
 #include "harden.h"
 
 #include <ctype.h>
-#include <grp.h>
 #include <errno.h>
+#include <grp.h>
 #include <linux/securebits.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,15 +43,17 @@ int harden_drop_caps_keep(int keep, bool effective, struct cell_err *e)
 	if (prctl(PR_SET_SECUREBITS,
 		  SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
 			  SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
-			  SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED, 0, 0, 0) < 0)
+			  SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+		  0, 0, 0) < 0)
 		return cell_err_sys(e, "locking securebits");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return cell_err_sys(e, "setting no_new_privs");
 	none = cap_init();
 	if (!none)
 		return cell_err_sys(e, "cap_init");
-	if (keep >= 0 && (cap_set_flag(none, CAP_PERMITTED, 1, &kept, CAP_SET) < 0 ||
-			  (effective && cap_set_flag(none, CAP_EFFECTIVE, 1, &kept, CAP_SET) < 0))) {
+	if (keep >= 0 &&
+	    (cap_set_flag(none, CAP_PERMITTED, 1, &kept, CAP_SET) < 0 ||
+	     (effective && cap_set_flag(none, CAP_EFFECTIVE, 1, &kept, CAP_SET) < 0))) {
 		cap_free(none);
 		return cell_err_sys(e, "cap_set_flag");
 	}
@@ -65,16 +67,18 @@ int harden_drop_caps_keep(int keep, bool effective, struct cell_err *e)
 	/* Prove it. */
 	{
 		cap_t now = cap_get_proc(), empty = cap_init();
-		int differs = !now || !empty ||
-			      (keep >= 0 && cap_set_flag(empty, CAP_PERMITTED, 1, &kept, CAP_SET) < 0) ||
-			      (keep >= 0 && effective &&
-			       cap_set_flag(empty, CAP_EFFECTIVE, 1, &kept, CAP_SET) < 0) ||
-			      cap_compare(now, empty) != 0;
+		int differs =
+			!now || !empty ||
+			(keep >= 0 && cap_set_flag(empty, CAP_PERMITTED, 1, &kept, CAP_SET) < 0) ||
+			(keep >= 0 && effective &&
+			 cap_set_flag(empty, CAP_EFFECTIVE, 1, &kept, CAP_SET) < 0) ||
+			cap_compare(now, empty) != 0;
 
 		cap_free(now);
 		cap_free(empty);
 		if (differs)
-			return cell_err_set(e, EPERM, "capabilities still held after dropping them");
+			return cell_err_set(e, EPERM,
+					    "capabilities still held after dropping them");
 	}
 	if (prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN, 0, 0, 0) != 0 ||
 	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_SYS_ADMIN, 0, 0) != 0 ||
@@ -83,8 +87,8 @@ int harden_drop_caps_keep(int keep, bool effective, struct cell_err *e)
 	return 0;
 }
 
-int harden_become_user(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups,
-		       bool keep_groups, struct cell_err *e)
+int harden_become_user(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, bool keep_groups,
+		       struct cell_err *e)
 {
 	uid_t ru, eu, su, probe_uid = uid == 0 ? 1 : 0;
 	gid_t rg, eg, sg, probe_gid = gid == 0 ? 1 : 0;
@@ -99,14 +103,15 @@ int harden_become_user(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups
 		return cell_err_sys(e, "setresuid(%u)", (unsigned)uid);
 	/* Prove it, as OpenSSH's permanently_set_uid does: all three ids of
 	 * both kinds are the new ones, and neither can change again. */
-	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 ||
-	    ru != uid || eu != uid || su != uid || rg != gid || eg != gid || sg != gid)
+	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 || ru != uid ||
+	    eu != uid || su != uid || rg != gid || eg != gid || sg != gid)
 		return cell_err_set(e, EPERM, "the change to uid %u gid %u did not take",
 				    (unsigned)uid, (unsigned)gid);
 	if (setresuid(probe_uid, probe_uid, probe_uid) == 0 ||
 	    setresgid(probe_gid, probe_gid, probe_gid) == 0)
-		return cell_err_set(e, EPERM, "uid %u could still change its ids after the "
-				    "drop", (unsigned)uid);
+		return cell_err_set(e, EPERM,
+				    "uid %u could still change its ids after the "
+				    "drop",
+				    (unsigned)uid);
 	return 0;
 }
-

@@ -30,7 +30,7 @@ int harden_drop_caps_keep(int keep, bool effective, struct cell_err *e);
  * again. cell-init (root -> the user) and cellsh (the in-cell identity,
  * after dropping its capabilities) both use it.
  */
-int harden_become_user(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups,
-		       bool keep_groups, struct cell_err *e);
+int harden_become_user(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, bool keep_groups,
+		       struct cell_err *e);
 
 #endif

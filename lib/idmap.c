@@ -8,14 +8,13 @@
 
 #define FIX_HINT "fix with 'usermod --add-sub%ss FIRST-LAST %s' (and --del-sub%ss for a bad range)"
 
-int subid_validate(const struct id_range *r, size_t n, unsigned long own,
-		   unsigned long min, const char *kind, const char *user,
-		   struct cell_err *e)
+int subid_validate(const struct id_range *r, size_t n, unsigned long own, unsigned long min,
+		   const char *kind, const char *user, struct cell_err *e)
 {
 	if (n == 0)
 		return cell_err_set(e, 0,
-				    "user %s has no subordinate %s range in /etc/sub%s: "
-				    FIX_HINT, user, kind, kind, kind, user, kind);
+				    "user %s has no subordinate %s range in /etc/sub%s: " FIX_HINT,
+				    user, kind, kind, kind, user, kind);
 	for (size_t i = 0; i < n; i++) {
 		unsigned long s = r[i].start, c = r[i].count;
 
@@ -29,10 +28,11 @@ int subid_validate(const struct id_range *r, size_t n, unsigned long own,
 					    "largest id %lu: " FIX_HINT,
 					    kind, s, c, user, ID_MAX, kind, user, kind);
 		if (s < min)
-			return cell_err_set(e, 0,
-					    "subordinate %s range %lu:%lu of %s starts below "
-					    "subid_min %lu, where system and user accounts live: "
-					    FIX_HINT, kind, s, c, user, min, kind, user, kind);
+			return cell_err_set(
+				e, 0,
+				"subordinate %s range %lu:%lu of %s starts below "
+				"subid_min %lu, where system and user accounts live: " FIX_HINT,
+				kind, s, c, user, min, kind, user, kind);
 		if (own >= s && own - s < c)
 			return cell_err_set(e, 0,
 					    "subordinate %s range %lu:%lu of %s contains the "
@@ -42,17 +42,18 @@ int subid_validate(const struct id_range *r, size_t n, unsigned long own,
 			unsigned long s2 = r[j].start, c2 = r[j].count;
 
 			if (s < s2 + c2 && s2 < s + c)
-				return cell_err_set(e, 0,
-						    "subordinate %s ranges %lu:%lu and %lu:%lu of %s "
-						    "overlap: " FIX_HINT,
-						    kind, s2, c2, s, c, user, kind, user, kind);
+				return cell_err_set(
+					e, 0,
+					"subordinate %s ranges %lu:%lu and %lu:%lu of %s "
+					"overlap: " FIX_HINT,
+					kind, s2, c2, s, c, user, kind, user, kind);
 		}
 	}
 	return 0;
 }
 
-static int add_line(struct idmap *m, unsigned long in, unsigned long out,
-		    unsigned long count, struct cell_err *e)
+static int add_line(struct idmap *m, unsigned long in, unsigned long out, unsigned long count,
+		    struct cell_err *e)
 {
 	if (m->n >= IDMAP_MAX_LINES)
 		return cell_err_set(e, E2BIG,
@@ -68,9 +69,8 @@ unsigned long idmap_inside_self(enum cell_identity id, unsigned long own)
 	return id == IDENTITY_ROOT ? 0 : own;
 }
 
-int idmap_build(enum cell_identity id, unsigned long own,
-		const struct id_range *r, size_t n, unsigned long want,
-		const char *kind, const char *user, struct idmap *m,
+int idmap_build(enum cell_identity id, unsigned long own, const struct id_range *r, size_t n,
+		unsigned long want, const char *kind, const char *user, struct idmap *m,
 		struct cell_err *e)
 {
 	unsigned long inside, total = 0, remaining = want;
@@ -84,7 +84,7 @@ int idmap_build(enum cell_identity id, unsigned long own,
 		return 0;
 
 	for (size_t i = 0; i < n; i++)
-		total += r[i].count;	/* validated: each <= ID_MAX, n small */
+		total += r[i].count; /* validated: each <= ID_MAX, n small */
 	if (want == 0 || total < want)
 		return cell_err_set(e, 0,
 				    "user %s has %lu subordinate %ss, the profile maps "
@@ -102,15 +102,16 @@ int idmap_build(enum cell_identity id, unsigned long own,
 			unsigned long take = r[i].count - off;
 
 			if (id == IDENTITY_KEEP_ID && inside == own)
-				inside++;	/* own id maps to itself */
+				inside++; /* own id maps to itself */
 			if (take > remaining)
 				take = remaining;
 			if (id == IDENTITY_KEEP_ID && inside < own && take > own - inside)
 				take = own - inside;
 			if (inside > ID_MAX || take - 1 > ID_MAX - inside)
-				return cell_err_set(e, ERANGE,
-						    "inside %s range overflows at %lu: lower subid_count",
-						    kind, inside);
+				return cell_err_set(
+					e, ERANGE,
+					"inside %s range overflows at %lu: lower subid_count", kind,
+					inside);
 			if (add_line(m, inside, r[i].start + off, take, e) < 0)
 				return -1;
 			inside += take;
@@ -138,7 +139,8 @@ int idmap_format(const struct idmap *m, char *buf, size_t size, struct cell_err 
 	if (page > 0 && len >= (size_t)page)
 		return cell_err_set(e, E2BIG,
 				    "the id map is %zu bytes, the kernel takes less than "
-				    "%ld: use fewer subordinate ranges", len, page);
+				    "%ld: use fewer subordinate ranges",
+				    len, page);
 	return (int)len;
 }
 
@@ -151,9 +153,8 @@ static long overlapping(const struct id_range *r, size_t n, unsigned long s, uns
 	return -1;
 }
 
-int subid_check_file(const char *text, const char *file, const char *user,
-		     unsigned long own_id, const struct id_range *r, size_t n,
-		     const char *kind, struct cell_err *e)
+int subid_check_file(const char *text, const char *file, const char *user, unsigned long own_id,
+		     const struct id_range *r, size_t n, const char *kind, struct cell_err *e)
 {
 	char own_num[24];
 	int line = 0;
@@ -178,29 +179,31 @@ int subid_check_file(const char *text, const char *file, const char *user,
 		    (memcpy(buf, p, len), buf[len] = '\0',
 		     sscanf(buf, "%255[^:]:%lu:%lu%n", owner, &s, &c, &used) != 3) ||
 		    (size_t)used != len)
-			return cell_err_set(e, EINVAL, "%s:%d: not 'owner:start:count', so the "
+			return cell_err_set(e, EINVAL,
+					    "%s:%d: not 'owner:start:count', so the "
 					    "owners of the ids in it are unknown: fix the line "
-					    "(usermod --del-sub%ss/--add-sub%ss)", file, line,
-					    kind, kind);
+					    "(usermod --del-sub%ss/--add-sub%ss)",
+					    file, line, kind, kind);
 		if (strcmp(owner, user) == 0 || strcmp(owner, own_num) == 0 || c == 0)
 			goto next;
 		hit = overlapping(r, n, s, c);
 		if (hit >= 0)
-			return cell_err_set(e, EEXIST,
-					    "subordinate %s range %lu:%lu of %s overlaps %lu:%lu of "
-					    "%s (%s:%d): two users sharing ids could enter each "
-					    "other's files and processes; give %s a range of its own "
-					    "(usermod --del-sub%ss/--add-sub%ss)", kind,
-					    r[hit].start, r[hit].count, user, s, c, owner, file,
-					    line, user, kind, kind);
-next:
+			return cell_err_set(
+				e, EEXIST,
+				"subordinate %s range %lu:%lu of %s overlaps %lu:%lu of "
+				"%s (%s:%d): two users sharing ids could enter each "
+				"other's files and processes; give %s a range of its own "
+				"(usermod --del-sub%ss/--add-sub%ss)",
+				kind, r[hit].start, r[hit].count, user, s, c, owner, file, line,
+				user, kind, kind);
+	next:
 		p = *nl ? nl + 1 : nl;
 	}
 	return 0;
 }
 
-int subid_check_id(unsigned long id, const char *what, const char *user,
-		   const struct id_range *r, size_t n, const char *kind, struct cell_err *e)
+int subid_check_id(unsigned long id, const char *what, const char *user, const struct id_range *r,
+		   size_t n, const char *kind, struct cell_err *e)
 {
 	long hit = overlapping(r, n, id, 1);
 
@@ -210,6 +213,7 @@ int subid_check_id(unsigned long id, const char *what, const char *user,
 			    "subordinate %s range %lu:%lu of %s contains %s %lu of %s: inside "
 			    "the cell, files and processes of that id would be the host's; "
 			    "give %s a range clear of every account (usermod "
-			    "--del-sub%ss/--add-sub%ss)", kind, r[hit].start, r[hit].count,
-			    user, kind, id, what, user, kind, kind);
+			    "--del-sub%ss/--add-sub%ss)",
+			    kind, r[hit].start, r[hit].count, user, kind, id, what, user, kind,
+			    kind);
 }

@@ -9,8 +9,8 @@
 #include "conf.h"
 #include "err.h"
 
-#define IDMAP_MAX_LINES 340	/* the kernel's limit since Linux 4.15 */
-#define ID_MAX 4294967294UL	/* (uid_t)-1 is not an id */
+#define IDMAP_MAX_LINES 340	     /* the kernel's limit since Linux 4.15 */
+#define ID_MAX		4294967294UL /* (uid_t)-1 is not an id */
 
 struct id_range {
 	unsigned long start, count;
@@ -31,9 +31,8 @@ struct idmap {
  * not containing the user's own id, not overlapping each other.
  * kind is "uid" or "gid" (for messages).
  */
-int subid_validate(const struct id_range *r, size_t n, unsigned long own,
-		   unsigned long min, const char *kind, const char *user,
-		   struct cell_err *e);
+int subid_validate(const struct id_range *r, size_t n, unsigned long own, unsigned long min,
+		   const char *kind, const char *user, struct cell_err *e);
 
 /*
  * Build the map for an identity. keep-id: the user is themselves, the
@@ -41,21 +40,18 @@ int subid_validate(const struct id_range *r, size_t n, unsigned long own,
  * 1..want the ranges; self: only the user's own id. Needs `want` ids from
  * validated ranges (not for self).
  */
-int idmap_build(enum cell_identity id, unsigned long own,
-		const struct id_range *r, size_t n, unsigned long want,
-		const char *kind, const char *user, struct idmap *m,
+int idmap_build(enum cell_identity id, unsigned long own, const struct id_range *r, size_t n,
+		unsigned long want, const char *kind, const char *user, struct idmap *m,
 		struct cell_err *e);
 
 /* Format as the kernel wants it ("inside outside count\n"...), < page size. */
-int idmap_format(const struct idmap *m, char *buf, size_t size,
-		 struct cell_err *e);
+int idmap_format(const struct idmap *m, char *buf, size_t size, struct cell_err *e);
 
 /* The in-cell id that the user's own id has under this identity. */
 unsigned long idmap_inside_self(enum cell_identity id, unsigned long own);
 
 /* libsubid lookup (subid.c): /etc/subuid or the NSS subid source. */
-int subid_lookup(const char *user, bool gid, struct id_range **out, size_t *n,
-		 struct cell_err *e);
+int subid_lookup(const char *user, bool gid, struct id_range **out, size_t *n, struct cell_err *e);
 
 /*
  * Refuse ranges that another user also holds, anywhere in them. Where the
@@ -64,21 +60,20 @@ int subid_lookup(const char *user, bool gid, struct id_range **out, size_t *n,
  * is that source's duty, and *by_source says so (libsubid's owner lookup of
  * both ends of each range still runs). Any error refuses.
  */
-int subid_check_unshared(const char *user, uid_t uid, bool gid, const struct id_range *r,
-			 size_t n, bool *by_source, struct cell_err *e);
+int subid_check_unshared(const char *user, uid_t uid, bool gid, const struct id_range *r, size_t n,
+			 bool *by_source, struct cell_err *e);
 
 /* The pure part: `text` is the file `file`; lines of `user` or of its
  * numeric id own_id are the user's own. kind is "uid" or "gid". */
-int subid_check_file(const char *text, const char *file, const char *user,
-		     unsigned long own_id, const struct id_range *r, size_t n,
-		     const char *kind, struct cell_err *e);
+int subid_check_file(const char *text, const char *file, const char *user, unsigned long own_id,
+		     const struct id_range *r, size_t n, const char *kind, struct cell_err *e);
 
 /* Refuse ranges that contain a real id of another account or group, which
  * the cell would map onto the host's. subid_check_accounts enumerates what
  * NSS lists (getpwent/getgrent); subid_check_id checks one id. */
 int subid_check_accounts(const char *user, bool gid, const struct id_range *r, size_t n,
 			 struct cell_err *e);
-int subid_check_id(unsigned long id, const char *what, const char *user,
-		   const struct id_range *r, size_t n, const char *kind, struct cell_err *e);
+int subid_check_id(unsigned long id, const char *what, const char *user, const struct id_range *r,
+		   size_t n, const char *kind, struct cell_err *e);
 
 #endif

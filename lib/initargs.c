@@ -13,16 +13,16 @@
 #include "util.h"
 
 enum arg_type {
-	T_ID,		/* const char *: a cell id */
-	T_PATH,		/* const char *: absolute */
-	T_STR,		/* const char * */
-	T_UID,		/* unsigned long: 1..ID_MAX */
-	T_IDNUM,	/* unsigned long: 0..ID_MAX */
-	T_ULONG,	/* unsigned long */
-	T_U64,		/* unsigned long long */
-	T_SIZE,		/* unsigned long long, 64M-style or bytes */
-	T_BOOL,		/* bool: 0 or 1 */
-	T_GROUPS,	/* groups/ngroups: comma-separated ids, maybe none */
+	T_ID,	  /* const char *: a cell id */
+	T_PATH,	  /* const char *: absolute */
+	T_STR,	  /* const char * */
+	T_UID,	  /* unsigned long: 1..ID_MAX */
+	T_IDNUM,  /* unsigned long: 0..ID_MAX */
+	T_ULONG,  /* unsigned long */
+	T_U64,	  /* unsigned long long */
+	T_SIZE,	  /* unsigned long long, 64M-style or bytes */
+	T_BOOL,	  /* bool: 0 or 1 */
+	T_GROUPS, /* groups/ngroups: comma-separated ids, maybe none */
 };
 
 struct arg {
@@ -31,7 +31,9 @@ struct arg {
 	size_t off;
 };
 
+/* clang-format off */
 #define ARG(name, type, field) { name, type, offsetof(struct init_args, field) }
+/* clang-format on */
 
 static const struct arg args[] = {
 	ARG("id", T_ID, id),
@@ -155,7 +157,7 @@ static bool decode_groups(const char *v, struct init_args *a)
 		a->groups[a->ngroups++] = (gid_t)g;
 		v += len;
 		if (*v == ',' && !*++v)
-			return false;	/* a trailing comma */
+			return false; /* a trailing comma */
 	}
 	return true;
 }
@@ -218,7 +220,8 @@ int initargs_decode(int argc, char *const *argv, struct init_args *a, struct cel
 			if (strlen(args[k].name) == len && memcmp(argv[i], args[k].name, len) == 0)
 				break;
 		if (k == ARRAY_SIZE(args))
-			return cell_err_set(e, EINVAL, "unknown argument '%.*s'", (int)len, argv[i]);
+			return cell_err_set(e, EINVAL, "unknown argument '%.*s'", (int)len,
+					    argv[i]);
 		if (seen & (1u << k))
 			return cell_err_set(e, EINVAL, "argument '%s' given twice", args[k].name);
 		seen |= 1u << k;

@@ -16,15 +16,15 @@
  * encoding and decoding both come from it.
  */
 struct init_args {
-	const char *id;			/* 32 hex digits */
-	unsigned long uid, gid;		/* the user's, on the host; uid > 0 */
-	unsigned long inside_uid;	/* the user's uid as the cell sees it */
-	gid_t groups[CELL_MAX_GROUPS];	/* supplementary groups */
+	const char *id;		       /* 32 hex digits */
+	unsigned long uid, gid;	       /* the user's, on the host; uid > 0 */
+	unsigned long inside_uid;      /* the user's uid as the cell sees it */
+	gid_t groups[CELL_MAX_GROUPS]; /* supplementary groups */
 	size_t ngroups;
-	const char *home;		/* absolute */
+	const char *home; /* absolute */
 	const char *hostname;
-	unsigned long long tmpfs;	/* bytes for /tmp, /var/tmp, /dev/shm */
-	unsigned long pty_max;		/* ptys of the cell's devpts */
+	unsigned long long tmpfs; /* bytes for /tmp, /var/tmp, /dev/shm */
+	unsigned long pty_max;	  /* ptys of the cell's devpts */
 	struct cell_limits limits;
 	bool shared;
 	const char *uid_map, *gid_map;

@@ -21,8 +21,7 @@ void cell_join_close(struct cell_join *j)
 	j->pidfd = -1;
 }
 
-int cell_verify(const struct cell_record *rec, uid_t owner, struct cell_join *j,
-		struct cell_err *e)
+int cell_verify(const struct cell_record *rec, uid_t owner, struct cell_join *j, struct cell_err *e)
 {
 	_cleanup_close_ int procfd = -1, piddir = -1;
 	const char *id = rec->id;
@@ -46,8 +45,8 @@ int cell_verify(const struct cell_record *rec, uid_t owner, struct cell_join *j,
 	if (proc_uid(piddir, &puid, e) < 0)
 		goto fail;
 	if (puid != owner) {
-		cell_err_set(e, EPERM, "cell %s: PID 1 runs as uid %u, not %u", id,
-			     (unsigned)puid, (unsigned)owner);
+		cell_err_set(e, EPERM, "cell %s: PID 1 runs as uid %u, not %u", id, (unsigned)puid,
+			     (unsigned)owner);
 		goto fail;
 	}
 	for (int i = 0; i < NS_COUNT; i++) {
@@ -60,14 +59,14 @@ int cell_verify(const struct cell_record *rec, uid_t owner, struct cell_join *j,
 			goto fail;
 		}
 		if (fstat(j->nsfd[i], &st) < 0 || (unsigned long)st.st_ino != rec->ns[i]) {
-			cell_err_set(e, EPERM, "cell %s: %s namespace is not the recorded one",
-				     id, ns_names[i]);
+			cell_err_set(e, EPERM, "cell %s: %s namespace is not the recorded one", id,
+				     ns_names[i]);
 			goto fail;
 		}
 	}
 	if (ioctl(j->nsfd[NS_USER], NS_GET_OWNER_UID, &uowner) < 0 || uowner != owner) {
-		cell_err_set(e, EPERM, "cell %s: its user namespace is not owned by uid %u",
-			     id, (unsigned)owner);
+		cell_err_set(e, EPERM, "cell %s: its user namespace is not owned by uid %u", id,
+			     (unsigned)owner);
 		goto fail;
 	}
 	/* Still the same process: the fds above are its namespaces. */

@@ -52,10 +52,10 @@
 /* pam_cell gives up first (its CREATE_TIMEOUT_MS, 20 s) and closes the
  * socket, which ends a setup here; this deadline only bounds a monitor whose
  * pam_cell hangs. */
-#define SETUP_TIMEOUT_MS 30000
-#define LOCK_TIMEOUT_MS 30000
+#define SETUP_TIMEOUT_MS	30000
+#define LOCK_TIMEOUT_MS		30000
 #define CGROUP_EMPTY_TIMEOUT_MS 60000
-#define CGROUP_FAIL_TIMEOUT_MS 5000
+#define CGROUP_FAIL_TIMEOUT_MS	5000
 
 /* Where fail() reports: pam_cell's socket in the monitor, the monitor's in
  * the user side and PID 1. */
@@ -106,8 +106,10 @@ static void __attribute__((noreturn)) reap_forever(void)
 
 static void __attribute__((noreturn)) run_pid1(const struct init_args *a)
 {
-	struct rootfs_spec rs = { .home = a->home, .uid = (uid_t)a->inside_uid,
-				  .tmpfs_size = a->tmpfs, .pty_max = a->pty_max };
+	struct rootfs_spec rs = { .home = a->home,
+				  .uid = (uid_t)a->inside_uid,
+				  .tmpfs_size = a->tmpfs,
+				  .pty_max = a->pty_max };
 	struct cell_err e = { 0 };
 
 	/* A clone does not inherit it: die with the monitor from the start. */
@@ -151,17 +153,18 @@ static void __attribute__((noreturn)) user_side(const struct init_args *a)
 	must_prctl(PR_SET_PDEATHSIG, SIGKILL, "PR_SET_PDEATHSIG");
 	if (unshare(CLONE_NEWUSER) < 0) {
 		cell_err_sys(&e, "unshare(CLONE_NEWUSER) (are user namespaces enabled? "
-			     "see user.max_user_namespaces)");
+				 "see user.max_user_namespaces)");
 		fail(&e);
 	}
 	if (msg_send(chan, MSG_USERNS, 0, 0, NULL) < 0)
 		_exit(1);
 	if (msg_recv(chan, &m, now_ms() + SETUP_TIMEOUT_MS, &e) < 0 || m.type != MSG_GO)
-		_exit(1);	/* the monitor gave up: it reports the reason */
+		_exit(1); /* the monitor gave up: it reports the reason */
 
 	/* CLONE_PARENT: PID 1 is the monitor's child, not ours. */
-	pid1 = (pid_t)syscall(SYS_clone, CLONE_PARENT | CLONE_NEWNS | CLONE_NEWUTS |
-				  CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWCGROUP,
+	pid1 = (pid_t)syscall(SYS_clone,
+			      CLONE_PARENT | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+				      CLONE_NEWPID | CLONE_NEWCGROUP,
 			      NULL, NULL, NULL, 0);
 	if (pid1 < 0) {
 		cell_err_sys(&e, "clone of the cell's PID 1");
@@ -180,8 +183,8 @@ static void reap(pid_t pid)
 }
 
 /* Build the cell; on success h describes PID 1. */
-static int build(const struct init_args *a, const struct cgroup_layout *l,
-		 struct cell_handle *h, pid_t *user, struct cell_err *e)
+static int build(const struct init_args *a, const struct cgroup_layout *l, struct cell_handle *h,
+		 pid_t *user, struct cell_err *e)
 {
 	_cleanup_close_ int procfd = -1, mine = -1;
 	long long deadline = now_ms() + SETUP_TIMEOUT_MS;
@@ -217,7 +220,8 @@ static int build(const struct init_args *a, const struct cgroup_layout *l,
 	if (m.type != MSG_USERNS)
 		return cell_err_set(e, EPROTO, "unexpected message '%c'", m.type);
 	/* Our own unreaped child: its pid is stable while we write. */
-	if (cell_write_maps(procfd, *user, (uid_t)a->uid, a->uid_map, a->gid_map, &userns_ino, e) < 0 ||
+	if (cell_write_maps(procfd, *user, (uid_t)a->uid, a->uid_map, a->gid_map, &userns_ino, e) <
+		    0 ||
 	    cgroup_attach(l, a->id, *user, e) < 0)
 		return -1;
 	if (msg_send(mine, MSG_GO, 0, 0, NULL) < 0)
@@ -263,7 +267,7 @@ static void end_shared(const struct init_args *a)
 #define MAX_SESSIONS 1024
 
 struct sessions {
-	struct pollfd p[MAX_SESSIONS + 2];	/* [0] life FIFO, [1] PID 1, then sessions */
+	struct pollfd p[MAX_SESSIONS + 2]; /* [0] life FIFO, [1] PID 1, then sessions */
 	pid_t pid[MAX_SESSIONS + 2];
 	int n;
 };
@@ -322,14 +326,14 @@ static void read_events(struct sessions *s, int procfd)
 		have -= (size_t)(line - buf);
 		memmove(buf, line, have);
 		if (have >= sizeof(buf) - 1)
-			have = 0;	/* a line that long is not ours */
+			have = 0; /* a line that long is not ours */
 	}
 }
 
 /* Return when the cell has ended, or after killing it once its last
  * session is gone. */
-static enum monitor_end watch(const struct init_args *a, const struct cell_handle *h,
-			      int procfd, pid_t parent, int parentfd)
+static enum monitor_end watch(const struct init_args *a, const struct cell_handle *h, int procfd,
+			      pid_t parent, int parentfd)
 {
 	static struct sessions s;
 	struct cell_err e;
@@ -353,7 +357,7 @@ static enum monitor_end watch(const struct init_args *a, const struct cell_handl
 			read_events(&s, procfd);
 		for (int i = s.n - 1; i >= 2; i--)
 			if (s.p[i].revents)
-				session_drop(&s, i);	/* that login program exited */
+				session_drop(&s, i); /* that login program exited */
 		if (s.n > 2)
 			continue;
 		if (!a->shared)
@@ -380,7 +384,6 @@ static enum monitor_end watch(const struct init_args *a, const struct cell_handl
 	cell_kill(h->pidfd, &e);
 	return a->shared ? MONITOR_WATCH_FAILED : MONITOR_SESSION_CLOSED;
 }
-
 
 /* ---- the monitor's life, for cell-init's main ---- */
 

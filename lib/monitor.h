@@ -11,20 +11,20 @@
 
 /* A cell's root monitor (see monitor.c for its three roles). */
 struct monitor {
-	struct init_args args;		/* from pam_cell (initargs_decode) */
+	struct init_args args; /* from pam_cell (initargs_decode) */
 	struct cgroup_layout layout;
-	struct cell_handle cell;	/* PID 1, once built */
-	pid_t user;			/* the user side, while building */
-	int procfd;			/* a verified /proc */
-	pid_t parent;			/* the login program: the first session */
-	int parentfd;			/* its pidfd */
+	struct cell_handle cell; /* PID 1, once built */
+	pid_t user;		 /* the user side, while building */
+	int procfd;		 /* a verified /proc */
+	pid_t parent;		 /* the login program: the first session */
+	int parentfd;		 /* its pidfd */
 };
 
 enum monitor_end {
-	MONITOR_PID1_EXITED,		/* the cell ended by itself (or was killed) */
-	MONITOR_SESSION_CLOSED,		/* its only session's login program went */
-	MONITOR_LAST_SESSION_CLOSED,	/* a shared cell's last session went */
-	MONITOR_WATCH_FAILED,		/* the life pipe broke: the cell was killed */
+	MONITOR_PID1_EXITED,	     /* the cell ended by itself (or was killed) */
+	MONITOR_SESSION_CLOSED,	     /* its only session's login program went */
+	MONITOR_LAST_SESSION_CLOSED, /* a shared cell's last session went */
+	MONITOR_WATCH_FAILED,	     /* the life pipe broke: the cell was killed */
 };
 
 /* Build the cell: cgroups, the user side, maps, PID 1 verified. On failure

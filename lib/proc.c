@@ -49,8 +49,7 @@ int proc_open_pid(int procfd, pid_t pid, struct cell_err *e)
 	return fd;
 }
 
-int proc_stat(int piddir, pid_t *ppid, unsigned long long *starttime,
-	      struct cell_err *e)
+int proc_stat(int piddir, pid_t *ppid, unsigned long long *starttime, struct cell_err *e)
 {
 	char buf[1024], *p;
 	int field;
@@ -85,7 +84,7 @@ int proc_uid(int piddir, uid_t *uid, struct cell_err *e)
 	p = strstr(buf, "\nUid:");
 	if (!p)
 		return cell_err_set(e, EINVAL, "no Uid line in /proc/PID/status");
-	*uid = (uid_t)strtoul(p + 5, NULL, 10);	/* the real uid comes first */
+	*uid = (uid_t)strtoul(p + 5, NULL, 10); /* the real uid comes first */
 	return 0;
 }
 
@@ -108,8 +107,7 @@ int pidfd_alive(int pidfd)
 	return pidfd_send_signal(pidfd, 0, NULL, 0) == 0;
 }
 
-int proc_pin(int procfd, pid_t pid, unsigned long long starttime, int *piddir,
-	     struct cell_err *e)
+int proc_pin(int procfd, pid_t pid, unsigned long long starttime, int *piddir, struct cell_err *e)
 {
 	_cleanup_close_ int pidfd = -1, dir = -1;
 	unsigned long long start = 0;
@@ -125,7 +123,7 @@ int proc_pin(int procfd, pid_t pid, unsigned long long starttime, int *piddir,
 	dir = proc_open_pid(procfd, pid, e);
 	if (dir < 0 || proc_stat(dir, &ppid, &start, e) < 0) {
 		if (!pidfd_alive(pidfd))
-			e->code = ESRCH;	/* it died meanwhile */
+			e->code = ESRCH; /* it died meanwhile */
 		return -1;
 	}
 	if (start != starttime)

@@ -8,8 +8,8 @@
 
 enum { NS_USER, NS_MNT, NS_PID, NS_UTS, NS_IPC, NS_CGROUP, NS_COUNT };
 
-extern const char *const ns_names[NS_COUNT];	/* "user", "mnt", ... */
-extern const int ns_clone_flags[NS_COUNT];	/* CLONE_NEWUSER, ... */
+extern const char *const ns_names[NS_COUNT]; /* "user", "mnt", ... */
+extern const int ns_clone_flags[NS_COUNT];   /* CLONE_NEWUSER, ... */
 
 /* An O_PATH fd on /proc, checked to be the root of a procfs mount. */
 int proc_open_root(struct cell_err *e);
@@ -18,8 +18,7 @@ int proc_open_root(struct cell_err *e);
 int proc_open_pid(int procfd, pid_t pid, struct cell_err *e);
 
 /* ppid, start time (clock ticks since boot) and uid of a process. */
-int proc_stat(int piddir, pid_t *ppid, unsigned long long *starttime,
-	      struct cell_err *e);
+int proc_stat(int piddir, pid_t *ppid, unsigned long long *starttime, struct cell_err *e);
 int proc_uid(int piddir, uid_t *uid, struct cell_err *e);
 
 /* Inode numbers of the process's namespaces. */
@@ -32,8 +31,7 @@ int proc_ns_inodes(int piddir, unsigned long ino[NS_COUNT], struct cell_err *e);
  * not NULL, its /proc directory; -1 with e->code ESRCH if it is gone or
  * another process now.
  */
-int proc_pin(int procfd, pid_t pid, unsigned long long starttime, int *piddir,
-	     struct cell_err *e);
+int proc_pin(int procfd, pid_t pid, unsigned long long starttime, int *piddir, struct cell_err *e);
 
 /* Is the process behind pidfd still alive (so a pid read before is its)? */
 int pidfd_alive(int pidfd);

@@ -28,9 +28,9 @@
  */
 #include "err.h"
 
-#define CELL_INIT_FD 3
-#define CELL_LIFE_FD 4	/* read end of the life pipe, in the monitor */
-#define PID_MAX_LIMIT (1 << 22)	/* the kernel's largest pid_max */
+#define CELL_INIT_FD  3
+#define CELL_LIFE_FD  4		/* read end of the life pipe, in the monitor */
+#define PID_MAX_LIMIT (1 << 22) /* the kernel's largest pid_max */
 
 enum { MSG_USERNS = 'U', MSG_GO = 'G', MSG_PID = 'P', MSG_READY = 'R', MSG_ERROR = 'E' };
 

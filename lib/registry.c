@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: MIT
 #include "registry.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <fcntl.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -65,6 +65,8 @@ struct field {
 	size_t off, size;
 };
 
+/* One row per field reads best as a table. */
+/* clang-format off */
 #define STR(f) { #f, F_STR, offsetof(struct cell_record, f), sizeof(((struct cell_record *)0)->f) }
 #define NUM(f) { #f, F_NUM, offsetof(struct cell_record, f), sizeof(((struct cell_record *)0)->f) }
 #define NS(i, n) { "ns_" n, F_NUM, offsetof(struct cell_record, ns) + (i) * sizeof(unsigned long), \
@@ -78,23 +80,37 @@ static const struct field fields[] = {
 	NS(NS_USER, "user"), NS(NS_MNT, "mnt"), NS(NS_PID, "pid"), NS(NS_UTS, "uts"),
 	NS(NS_IPC, "ipc"), NS(NS_CGROUP, "cgroup"),
 };
+/* clang-format on */
 
 /* Numbers are unsigned in every field (pid, ids, times, flags). */
 static unsigned long long num_get(const void *p, size_t size)
 {
 	switch (size) {
-	case 1: return *(const unsigned char *)p;
-	case 4: return *(const uint32_t *)p;
-	default: return *(const uint64_t *)p;
+	case 1:
+		return *(const unsigned char *)p;
+	case 4:
+		return *(const uint32_t *)p;
+	default:
+		return *(const uint64_t *)p;
 	}
 }
 
 static bool num_set(void *p, size_t size, unsigned long long v)
 {
 	switch (size) {
-	case 1: if (v > 1) return false; *(unsigned char *)p = (unsigned char)v; return true;
-	case 4: if (v > UINT32_MAX) return false; *(uint32_t *)p = (uint32_t)v; return true;
-	default: *(uint64_t *)p = v; return true;
+	case 1:
+		if (v > 1)
+			return false;
+		*(unsigned char *)p = (unsigned char)v;
+		return true;
+	case 4:
+		if (v > UINT32_MAX)
+			return false;
+		*(uint32_t *)p = (uint32_t)v;
+		return true;
+	default:
+		*(uint64_t *)p = v;
+		return true;
 	}
 }
 
@@ -113,7 +129,8 @@ int registry_format(const struct cell_record *r, char *buf, size_t size, struct 
 		p = (const char *)r + f->off;
 		if (f->type == F_STR) {
 			if (!memchr(p, '\0', f->size) || strchr(p, '\n'))
-				return cell_err_set(e, EINVAL, "registry: bad value for %s", f->name);
+				return cell_err_set(e, EINVAL, "registry: bad value for %s",
+						    f->name);
 			n = snprintf(buf + off, size - off, "%s=%s\n", f->name, p);
 		} else {
 			n = snprintf(buf + off, size - off, "%s=%llu\n", f->name,
@@ -130,7 +147,8 @@ int registry_parse(const char *text, struct cell_record *r, struct cell_err *e)
 
 	memset(r, 0, sizeof(*r));
 	if (strncmp(text, "version=1\n", 10) != 0)
-		return cell_err_set(e, EPROTO, "registry record of another version (this is "
+		return cell_err_set(e, EPROTO,
+				    "registry record of another version (this is "
 				    "version %d): a cell of an older or newer cell is still "
 				    "running; end it (pkill -KILL -u USER) or reboot",
 				    CELL_RECORD_VERSION);
@@ -147,8 +165,10 @@ int registry_parse(const char *text, struct cell_record *r, struct cell_err *e)
 			if (strlen(fields[i].name) == klen && memcmp(p, fields[i].name, klen) == 0)
 				break;
 		if (i == ARRAY_SIZE(fields) || seen[i])
-			return cell_err_set(e, EINVAL, "registry record: unknown or repeated "
-					    "field '%.*s'", (int)klen, p);
+			return cell_err_set(e, EINVAL,
+					    "registry record: unknown or repeated "
+					    "field '%.*s'",
+					    (int)klen, p);
 		seen[i] = true;
 		if (fields[i].type == F_STR) {
 			if (vlen >= fields[i].size)
@@ -159,8 +179,9 @@ int registry_parse(const char *text, struct cell_record *r, struct cell_err *e)
 			char num[24];
 			unsigned long v;
 
-			if (vlen >= sizeof(num) || (memcpy(num, eq + 1, vlen), num[vlen] = '\0',
-						    parse_ulong(num, &v) < 0) ||
+			if (vlen >= sizeof(num) ||
+			    (memcpy(num, eq + 1, vlen), num[vlen] = '\0',
+			     parse_ulong(num, &v) < 0) ||
 			    !num_set((char *)r + fields[i].off, fields[i].size, v))
 				return cell_err_set(e, EINVAL, "registry record: bad %s",
 						    fields[i].name);
@@ -216,12 +237,13 @@ int registry_read(const char *id, struct cell_record *r, struct cell_err *e)
 	fd = openat(dfd, id, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT)
-			return cell_err_set(e, ENOENT, "no live cell %s (it has ended, "
-					    "or the session never had one)", id);
+			return cell_err_set(e, ENOENT,
+					    "no live cell %s (it has ended, "
+					    "or the session never had one)",
+					    id);
 		return cell_err_sys(e, "registry: opening %s/%s", CELL_RUN_DIR, id);
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
-	    (st.st_mode & 022))
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))
 		return cell_err_set(e, EPERM, "registry entry %s/%s is not a root-owned file",
 				    CELL_RUN_DIR, id);
 	n = read_all(fd, buf, sizeof(buf) - 1);
@@ -257,7 +279,7 @@ static bool record_alive(const struct cell_record *r)
 
 	procfd = proc_open_root(&e);
 	if (procfd < 0)
-		return true;	/* cannot tell: keep it */
+		return true; /* cannot tell: keep it */
 	pidfd = proc_pin(procfd, r->pid, r->starttime, NULL, &e);
 	return pidfd >= 0 || e.code != ESRCH;
 }
@@ -333,7 +355,8 @@ int registry_shared_get(uid_t uid, char id[CELL_ID_LEN + 1])
 
 	dfd = open_run_dir(false, &e);
 	snprintf(name, sizeof(name), "shared-%u", (unsigned)uid);
-	if (dfd < 0 || (fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) < 0 ||
+	if (dfd < 0 ||
+	    (fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) < 0 ||
 	    fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0)
 		return -1;
 	n = read_all(fd, buf, sizeof(buf) - 1);

@@ -16,7 +16,7 @@
 #define CELL_ID_LEN 32
 
 #define CELL_RECORD_VERSION 1
-#define CELL_DIGEST_LEN 16		/* hex digits of cell_profile_digest */
+#define CELL_DIGEST_LEN	    16 /* hex digits of cell_profile_digest */
 
 /*
  * One live cell, as root recorded it in CELL_RUN_DIR/ID (root-owned, 0644,
@@ -26,26 +26,26 @@
  */
 struct cell_record {
 	char id[CELL_ID_LEN + 1];
-	pid_t pid;			/* the cell's PID 1, in the host pid ns */
-	unsigned long long starttime;	/* guards against a recycled pid */
+	pid_t pid;		      /* the cell's PID 1, in the host pid ns */
+	unsigned long long starttime; /* guards against a recycled pid */
 	uid_t uid;
 	gid_t gid;
 	char user[256];
 	char service[64];
 	char tty[256];
-	unsigned long ns[NS_COUNT];	/* namespace inode numbers */
+	unsigned long ns[NS_COUNT]; /* namespace inode numbers */
 	enum cell_identity identity;
 	unsigned long inside_uid, inside_gid;
 	char home[PATH_MAX];
 	char shell[256];
 	char path[512];
 	char hostname[64];
-	long long created;		/* CLOCK_REALTIME seconds */
-	bool shared;			/* share = user: joined by every session */
-	char rlimits[256];		/* sb_rlimits_format */
+	long long created; /* CLOCK_REALTIME seconds */
+	bool shared;	   /* share = user: joined by every session */
+	char rlimits[256]; /* sb_rlimits_format */
 	char seccomp_allow[256];
 	char seccomp_deny[512];
-	char profile_digest[CELL_DIGEST_LEN + 1];	/* of the resolved profile */
+	char profile_digest[CELL_DIGEST_LEN + 1]; /* of the resolved profile */
 };
 
 /* The record as text and back (pure: the unit tests and fuzzers use them).
@@ -66,12 +66,12 @@ int registry_remove(const char *id, struct cell_err *e);
 int registry_sweep(void);
 
 /* Shared cells (share = user); see registry.c. Root only. */
-int registry_lock_user(uid_t uid, int timeout_ms, struct cell_err *e);	/* fd */
+int registry_lock_user(uid_t uid, int timeout_ms, struct cell_err *e); /* fd */
 int registry_shared_get(uid_t uid, char id[CELL_ID_LEN + 1]);
 int registry_shared_set(uid_t uid, const char *id, struct cell_err *e);
 void registry_shared_clear(uid_t uid, const char *id);
 int registry_life_create(const char *id, int *reader, int *writer, struct cell_err *e);
-int registry_life_join(const char *id, struct cell_err *e);	/* write end fd */
+int registry_life_join(const char *id, struct cell_err *e); /* write end fd */
 void registry_life_remove(const char *id);
 
 #endif

@@ -16,8 +16,8 @@
 
 #define RESOLVE_INSIDE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
 
-static const char *const system_dirs[] = { "usr", "bin", "sbin", "lib", "lib32",
-					   "lib64", "libx32", "etc" };
+static const char *const system_dirs[] = { "usr",   "bin",   "sbin",   "lib",
+					   "lib32", "lib64", "libx32", "etc" };
 /* Mounted over by the cell; with system_dirs, where a home cannot be. */
 static const char *const cell_dirs[] = { "tmp", "var/tmp", "run", "dev", "proc" };
 /* Every user's subordinate ranges, and cell.conf with the PAM policy. */
@@ -63,8 +63,7 @@ static int mkdir_inside(int rootfd, const char *rel, struct cell_err *e)
 }
 
 /* A new filesystem instance as a detached mount: no path is involved. */
-static int fs_new(const char *type, const char *const *opts, unsigned attrs,
-		  struct cell_err *e)
+static int fs_new(const char *type, const char *const *opts, unsigned attrs, struct cell_err *e)
 {
 	_cleanup_close_ int fsfd = fsopen(type, FSOPEN_CLOEXEC);
 	int mfd;
@@ -116,8 +115,8 @@ static int bind_fd(int srcfd, int rootfd, const char *rel, unsigned attrs, bool 
 {
 	unsigned rec = recursive ? AT_RECURSIVE : 0;
 	struct mount_attr attr = { .attr_set = attrs };
-	_cleanup_close_ int tree = open_tree(srcfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-							AT_EMPTY_PATH | rec);
+	_cleanup_close_ int tree =
+		open_tree(srcfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | rec);
 
 	if (tree < 0)
 		return cell_err_sys(e, "cloning the tree for /%s", rel);
@@ -141,7 +140,7 @@ static int bind_system_dirs(int rootfd, struct cell_err *e)
 				continue;
 			return cell_err_sys(e, "lstat %s", host);
 		}
-		if (S_ISLNK(st.st_mode)) {	/* merged /usr: /bin -> usr/bin */
+		if (S_ISLNK(st.st_mode)) { /* merged /usr: /bin -> usr/bin */
 			n = readlink(host, target, sizeof(target) - 1);
 			if (n < 0)
 				return cell_err_sys(e, "readlink %s", host);
@@ -172,30 +171,37 @@ static int bind_home(int rootfd, const struct rootfs_spec *s, struct cell_err *e
 
 	if (s->home[0] != '/' || strcmp(s->home, "/") == 0 || strstr(s->home, "/../") ||
 	    strstr(s->home, "/./"))
-		return cell_err_set(e, EINVAL, "home directory '%s' is not a clean absolute "
-				    "path: fix it with 'usermod -d'", s->home);
+		return cell_err_set(e, EINVAL,
+				    "home directory '%s' is not a clean absolute "
+				    "path: fix it with 'usermod -d'",
+				    s->home);
 	for (size_t i = 0; i < ARRAY_SIZE(system_dirs) + ARRAY_SIZE(cell_dirs); i++) {
-		const char *d = i < ARRAY_SIZE(system_dirs) ? system_dirs[i]
-							    : cell_dirs[i - ARRAY_SIZE(system_dirs)];
+		const char *d = i < ARRAY_SIZE(system_dirs)
+					? system_dirs[i]
+					: cell_dirs[i - ARRAY_SIZE(system_dirs)];
 		size_t l = strlen(d);
 
 		if (strncmp(s->home + 1, d, l) == 0 &&
 		    (s->home[l + 1] == '/' || s->home[l + 1] == '\0'))
-			return cell_err_set(e, EINVAL, "home directory %s lies in /%s, which "
+			return cell_err_set(e, EINVAL,
+					    "home directory %s lies in /%s, which "
 					    "the cell builds itself: move it with 'usermod -m -d'",
 					    s->home, d);
 	}
 	/* Opened as the user (cell-init dropped to the user before this). */
 	hfd = open(s->home, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (hfd < 0)
-		return cell_err_sys(e, "opening home directory %s (create it, e.g. "
-				    "'mkhomedir_helper USER')", s->home);
+		return cell_err_sys(e,
+				    "opening home directory %s (create it, e.g. "
+				    "'mkhomedir_helper USER')",
+				    s->home);
 	if (fstat(hfd, &st) < 0)
 		return cell_err_sys(e, "fstat %s", s->home);
 	if (st.st_uid != s->uid)
-		return cell_err_set(e, EPERM, "home directory %s is owned by uid %u, not the "
-				    "user's uid %u: fix with 'chown USER: %s'", s->home,
-				    (unsigned)st.st_uid, (unsigned)s->uid, s->home);
+		return cell_err_set(e, EPERM,
+				    "home directory %s is owned by uid %u, not the "
+				    "user's uid %u: fix with 'chown USER: %s'",
+				    s->home, (unsigned)st.st_uid, (unsigned)s->uid, s->home);
 	if (mkdir_inside(rootfd, s->home + 1, e) < 0)
 		return -1;
 	return bind_fd(hfd, rootfd, s->home + 1, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true, e);
@@ -205,8 +211,8 @@ static int build_dev(int rootfd, const struct rootfs_spec *s, struct cell_err *e
 {
 	static const char *const dev_opts[] = { "size", "64k", "mode", "0755", NULL };
 	char pty_max[24];
-	const char *pts_opts[] = { "newinstance", NULL, "ptmxmode", "0666", "mode", "0620",
-				   "max", pty_max, NULL };
+	const char *pts_opts[] = { "newinstance", NULL,	 "ptmxmode", "0666", "mode",
+				   "0620",	  "max", pty_max,    NULL };
 	static const char *const links[][2] = { { "pts/ptmx", "ptmx" },
 						{ "/proc/self/fd", "fd" },
 						{ "/proc/self/fd/0", "stdin" },
@@ -218,7 +224,8 @@ static int build_dev(int rootfd, const struct rootfs_spec *s, struct cell_err *e
 
 	/* The host's pty pool (kernel.pty.nr) is shared by every cell. */
 	snprintf(pty_max, sizeof(pty_max), "%lu", s->pty_max);
-	if (mount_fs(rootfd, "dev", "tmpfs", dev_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, e) < 0)
+	if (mount_fs(rootfd, "dev", "tmpfs", dev_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, e) <
+	    0)
 		return -1;
 	devfd = open_inside(rootfd, "dev", O_PATH | O_DIRECTORY, e);
 	if (devfd < 0)
@@ -232,11 +239,12 @@ static int build_dev(int rootfd, const struct rootfs_spec *s, struct cell_err *e
 		src = open(host, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (f < 0 || src < 0)
 			return cell_err_sys(e, "preparing /dev/%s", dev_nodes[i]);
-		if (bind_fd(src, devfd, dev_nodes[i], MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
-			    false, e) < 0)
+		if (bind_fd(src, devfd, dev_nodes[i], MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, false,
+			    e) < 0)
 			return -1;
 	}
-	if (mount_fs(devfd, "pts", "devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, e) < 0)
+	if (mount_fs(devfd, "pts", "devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, e) <
+	    0)
 		return -1;
 	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
 		if (symlinkat(links[i][0], devfd, links[i][1]) < 0)
@@ -316,8 +324,10 @@ int rootfs_build_host(const struct rootfs_spec *s, struct cell_err *e)
 	/* Host root is unmapped here (overflow uid): what matters is that the
 	 * user did not make it. */
 	if (st.st_uid == getuid())
-		return cell_err_set(e, EPERM, "/tmp is owned by the user: fix with 'chown root: /tmp'");
-	if (move_mount(rootfd, "", tmpfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return cell_err_set(e, EPERM,
+				    "/tmp is owned by the user: fix with 'chown root: /tmp'");
+	if (move_mount(rootfd, "", tmpfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+	    0)
 		return cell_err_sys(e, "attaching the new root");
 	if (bind_system_dirs(rootfd, e) < 0 || mask_host_files(rootfd, e) < 0 ||
 	    bind_home(rootfd, s, e) < 0 ||
@@ -327,8 +337,7 @@ int rootfs_build_host(const struct rootfs_spec *s, struct cell_err *e)
 	    build_dev(rootfd, s, e) < 0)
 		return -1;
 	/* procfs must be mounted while the host's /proc is still visible. */
-	if (mount_fs(rootfd, "proc", "proc", proc_opts,
-		     nosuid_nodev | MOUNT_ATTR_NOEXEC, e) < 0)
+	if (mount_fs(rootfd, "proc", "proc", proc_opts, nosuid_nodev | MOUNT_ATTR_NOEXEC, e) < 0)
 		return -1;
 	if (fchdir(rootfd) < 0)
 		return cell_err_sys(e, "entering the new root");

@@ -7,10 +7,10 @@
 #include "err.h"
 
 struct rootfs_spec {
-	const char *home;		/* absolute, from passwd */
-	uid_t uid;			/* home must be owned by this uid */
-	unsigned long long tmpfs_size;	/* /tmp, /var/tmp, /dev/shm */
-	unsigned long pty_max;		/* the devpts instance's 'max' */
+	const char *home;	       /* absolute, from passwd */
+	uid_t uid;		       /* home must be owned by this uid */
+	unsigned long long tmpfs_size; /* /tmp, /var/tmp, /dev/shm */
+	unsigned long pty_max;	       /* the devpts instance's 'max' */
 };
 
 /*

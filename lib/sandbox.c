@@ -3,13 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <linux/sched.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "util.h"
 
@@ -17,8 +17,8 @@ const char *const sb_rlimit_names[SB_NRLIMITS] = {
 	"nofile", "nproc", "core", "fsize", "as", "stack", "memlock", "cpu",
 };
 static const int rlimit_res[SB_NRLIMITS] = {
-	RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_CORE, RLIMIT_FSIZE, RLIMIT_AS,
-	RLIMIT_STACK, RLIMIT_MEMLOCK, RLIMIT_CPU,
+	RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_CORE,    RLIMIT_FSIZE,
+	RLIMIT_AS,     RLIMIT_STACK, RLIMIT_MEMLOCK, RLIMIT_CPU,
 };
 
 static int parse_one(const char *s, unsigned long long *out)
@@ -68,8 +68,8 @@ int sb_rlimits_format(const struct sb_rlimit r[SB_NRLIMITS], char *buf, size_t s
 			continue;
 		snprintf(soft, sizeof(soft), "%llu", r[i].soft);
 		snprintf(hard, sizeof(hard), "%llu", r[i].hard);
-		n = snprintf(buf + off, size - off, "%s%s=%s:%s", off ? " " : "", sb_rlimit_names[i],
-			     r[i].soft == SB_UNLIMITED ? "unlimited" : soft,
+		n = snprintf(buf + off, size - off, "%s%s=%s:%s", off ? " " : "",
+			     sb_rlimit_names[i], r[i].soft == SB_UNLIMITED ? "unlimited" : soft,
 			     r[i].hard == SB_UNLIMITED ? "unlimited" : hard);
 		if (n < 0 || (size_t)n >= size - off)
 			return -1;
@@ -126,13 +126,22 @@ int sb_rlimits_apply(const struct sb_rlimit r[SB_NRLIMITS], struct cell_err *e)
 /* ---- seccomp ---- */
 
 const char *const sb_seccomp_default[] = {
-	"keyctl", "add_key", "request_key",		/* kernel keyrings are not namespaced */
-	"bpf", "perf_event_open", "userfaultfd",	/* kernel attack surface */
-	"kexec_load", "kexec_file_load",
-	"init_module", "finit_module", "delete_module",
-	"open_by_handle_at",				/* file handles bypass the mount tree */
-	"io_uring_setup", "io_uring_enter", "io_uring_register",	/* bypass seccomp */
-	"userns",					/* nested user namespaces */
+	"keyctl",
+	"add_key",
+	"request_key", /* kernel keyrings are not namespaced */
+	"bpf",
+	"perf_event_open",
+	"userfaultfd", /* kernel attack surface */
+	"kexec_load",
+	"kexec_file_load",
+	"init_module",
+	"finit_module",
+	"delete_module",
+	"open_by_handle_at", /* file handles bypass the mount tree */
+	"io_uring_setup",
+	"io_uring_enter",
+	"io_uring_register", /* bypass seccomp */
+	"userns",	     /* nested user namespaces */
 	NULL,
 };
 
@@ -220,18 +229,17 @@ const char *sb_seccomp_check_deny(const char *list)
 	return NULL;
 }
 
-static int deny(scmp_filter_ctx ctx, const char *name, unsigned n,
-		const struct scmp_arg_cmp *cmp)
+static int deny(scmp_filter_ctx ctx, const char *name, unsigned n, const struct scmp_arg_cmp *cmp)
 {
 	int nr = seccomp_syscall_resolve_name(name);
 
 	if (nr == __NR_SCMP_ERROR)
-		return 0;	/* not on this architecture: nothing to deny */
+		return 0; /* not on this architecture: nothing to deny */
 	return seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), nr, n, cmp);
 }
 
 #ifndef __NR_fchmodat2
-#define __NR_fchmodat2 452	/* Linux 6.6, the same number on every architecture */
+#define __NR_fchmodat2 452 /* Linux 6.6, the same number on every architecture */
 #endif
 
 /*
@@ -245,14 +253,15 @@ static int deny_setid(scmp_filter_ctx ctx)
 {
 	static const struct {
 		const char *name;
-		int nr;			/* when libseccomp may not know the name */
-		int mode_arg;		/* which argument holds the mode */
-		int flags_arg;		/* -1, or the open flags argument */
+		int nr;	       /* when libseccomp may not know the name */
+		int mode_arg;  /* which argument holds the mode */
+		int flags_arg; /* -1, or the open flags argument */
 	} calls[] = {
-		{ "chmod", 0, 1, -1 },	   { "fchmod", 0, 1, -1 },   { "fchmodat", 0, 2, -1 },
-		{ "fchmodat2", __NR_fchmodat2, 2, -1 },
-		{ "mkdir", 0, 1, -1 },	   { "mkdirat", 0, 2, -1 },  { "mknod", 0, 1, -1 },
-		{ "mknodat", 0, 2, -1 },   { "creat", 0, 1, -1 },    { "open", 0, 2, 1 },
+		{ "chmod", 0, 1, -1 },	  { "fchmod", 0, 1, -1 },
+		{ "fchmodat", 0, 2, -1 }, { "fchmodat2", __NR_fchmodat2, 2, -1 },
+		{ "mkdir", 0, 1, -1 },	  { "mkdirat", 0, 2, -1 },
+		{ "mknod", 0, 1, -1 },	  { "mknodat", 0, 2, -1 },
+		{ "creat", 0, 1, -1 },	  { "open", 0, 2, 1 },
 		{ "openat", 0, 3, 2 },
 	};
 	static const unsigned long bits[] = { S_ISUID, S_ISGID };
@@ -266,13 +275,14 @@ static int deny_setid(scmp_filter_ctx ctx)
 		if (nr == __NR_SCMP_ERROR)
 			nr = calls[i].nr;
 		if (nr <= 0)
-			continue;	/* not on this architecture */
+			continue; /* not on this architecture */
 		for (size_t b = 0; b < ARRAY_SIZE(bits) && !r; b++) {
-			struct scmp_arg_cmp mode = { (unsigned)calls[i].mode_arg, SCMP_CMP_MASKED_EQ,
-						     bits[b], bits[b] };
+			struct scmp_arg_cmp mode = { (unsigned)calls[i].mode_arg,
+						     SCMP_CMP_MASKED_EQ, bits[b], bits[b] };
 
 			if (calls[i].flags_arg < 0) {
-				r = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1, &mode);
+				r = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1,
+							   &mode);
 				continue;
 			}
 			for (size_t c = 0; c < ARRAY_SIZE(creating) && !r; c++) {
@@ -312,7 +322,8 @@ static int build(scmp_filter_ctx ctx, const char *allow, const char *extra)
 	if (!r)
 		r = deny_setid(ctx);
 	for (size_t i = 0; sb_seccomp_default[i] && !r; i++) {
-		if (in_list(allow, sb_seccomp_default[i]) || strcmp(sb_seccomp_default[i], "userns") == 0)
+		if (in_list(allow, sb_seccomp_default[i]) ||
+		    strcmp(sb_seccomp_default[i], "userns") == 0)
 			continue;
 		r = deny(ctx, sb_seccomp_default[i], 0, NULL);
 	}

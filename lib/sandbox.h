@@ -11,13 +11,13 @@
 
 #include "err.h"
 
-#define SB_NRLIMITS 8
-#define SB_UNLIMITED (~0ULL)
-#define SB_RLIMIT_CORE 2	/* index in sb_rlimit_names */
+#define SB_NRLIMITS    8
+#define SB_UNLIMITED   (~0ULL)
+#define SB_RLIMIT_CORE 2 /* index in sb_rlimit_names */
 
 struct sb_rlimit {
 	bool set;
-	unsigned long long soft, hard;	/* SB_UNLIMITED for no limit */
+	unsigned long long soft, hard; /* SB_UNLIMITED for no limit */
 };
 
 /* nofile, nproc, core, fsize, as, stack, memlock, cpu: index i of the arrays. */

@@ -18,8 +18,8 @@
 
 /* pam_cell's wait for cell-init; the monitor's own deadline is longer. */
 #define CREATE_TIMEOUT_MS 20000
-#define LOCK_TIMEOUT_MS (CREATE_TIMEOUT_MS + 5000)
-#define MAP_SIZE 8192
+#define LOCK_TIMEOUT_MS	  (CREATE_TIMEOUT_MS + 5000)
+#define MAP_SIZE	  8192
 
 /* One kind of ids (uid or gid): the ranges, every check, the map. */
 static int build_map(const struct cell_conf *c, const struct cell_profile *p,
@@ -88,27 +88,30 @@ static int join_shared(const struct session_who *w, const char *digest, struct c
 		return 0;
 	if (registry_read(id, &rec, &ignored) < 0 || !rec.shared ||
 	    cell_verify(&rec, a->uid, &j, &ignored) < 0) {
-		registry_shared_clear(a->uid, id);	/* stale */
+		registry_shared_clear(a->uid, id); /* stale */
 		return 0;
 	}
 	if (strcmp(rec.user, a->name) != 0 || strcmp(rec.home, a->home) != 0) {
 		/* The uid belongs to another account now: the cell of the old one
 		 * must not be joined, nor outlive it. */
-		snprintf(s->note, sizeof(s->note), "ended shared cell %s of user %.64s (home %.200s), "
-			 "whose uid %u now belongs to %.64s", id, rec.user, rec.home,
-			 (unsigned)a->uid, a->name);
+		snprintf(s->note, sizeof(s->note),
+			 "ended shared cell %s of user %.64s (home %.200s), "
+			 "whose uid %u now belongs to %.64s",
+			 id, rec.user, rec.home, (unsigned)a->uid, a->name);
 		cell_kill(j.pidfd, &ignored);
 		registry_shared_clear(a->uid, id);
 		cell_join_close(&j);
 		return 0;
 	}
 	if (strcmp(rec.profile_digest, digest) != 0) {
-		snprintf(s->note, sizeof(s->note), "not joining shared cell %s: its profile "
-			 "changed since it was made (it lives on with its sessions)", id);
+		snprintf(s->note, sizeof(s->note),
+			 "not joining shared cell %s: its profile "
+			 "changed since it was made (it lives on with its sessions)",
+			 id);
 		cell_join_close(&j);
 		return 0;
 	}
-	life = registry_life_join(id, &ignored);	/* ENXIO: no monitor any more */
+	life = registry_life_join(id, &ignored); /* ENXIO: no monitor any more */
 	if (life < 0 || life_note(life, true) < 0) {
 		cell_join_close(&j);
 		registry_shared_clear(a->uid, id);
@@ -157,9 +160,10 @@ static int fill_record(const struct session_who *w, const struct cell_profile *p
 	r->shared = p->share_user;
 	for (size_t i = 0; i < ARRAY_SIZE(strs); i++)
 		if (str_copy(strs[i].dst, strs[i].size, strs[i].src) < 0)
-			return cell_err_set(e, ENAMETOOLONG, "the %s '%.80s...' is longer than "
-					    "the %zu bytes a cell records", strs[i].what,
-					    strs[i].src, strs[i].size - 1);
+			return cell_err_set(e, ENAMETOOLONG,
+					    "the %s '%.80s...' is longer than "
+					    "the %zu bytes a cell records",
+					    strs[i].what, strs[i].src, strs[i].size - 1);
 	if (sb_rlimits_format(p->rlimits, r->rlimits, sizeof(r->rlimits)) < 0)
 		return cell_err_set(e, E2BIG, "rlimits too long");
 	return 0;
@@ -197,16 +201,26 @@ static int create(const struct cell_conf *c, const struct cell_profile *p,
 		writer = fds[1];
 	}
 	*args = (struct init_args){
-		.id = s->id, .uid = a->uid, .gid = a->gid, .ngroups = a->ngids,
-		.inside_uid = idmap_inside_self(p->identity, a->uid), .home = a->home,
-		.hostname = p->hostname, .tmpfs = p->tmpfs_size, .pty_max = p->pty_max,
-		.limits = { .pids_max = p->pids_max, .memory_max = conf_memory_max(p),
+		.id = s->id,
+		.uid = a->uid,
+		.gid = a->gid,
+		.ngroups = a->ngids,
+		.inside_uid = idmap_inside_self(p->identity, a->uid),
+		.home = a->home,
+		.hostname = p->hostname,
+		.tmpfs = p->tmpfs_size,
+		.pty_max = p->pty_max,
+		.limits = { .pids_max = p->pids_max,
+			    .memory_max = conf_memory_max(p),
 			    .cpu_weight = p->cpu_weight },
-		.shared = p->share_user, .uid_map = uidmap, .gid_map = gidmap,
+		.shared = p->share_user,
+		.uid_map = uidmap,
+		.gid_map = gidmap,
 	};
 	memcpy(args->groups, a->gids, a->ngids * sizeof(gid_t));
 	{
-		const struct cell_spec spec = { .args = args, .cell_init = c->cell_init,
+		const struct cell_spec spec = { .args = args,
+						.cell_init = c->cell_init,
 						.timeout_ms = CREATE_TIMEOUT_MS,
 						.life_fd = reader };
 

@@ -30,14 +30,14 @@ struct session_who {
 
 struct cell_session {
 	char id[CELL_ID_LEN + 1];
-	int pidfd;			/* the cell's PID 1 */
-	int life;			/* our write end of the cell's life pipe */
-	bool shared;			/* share = user */
-	bool joined;			/* an existing shared cell */
-	bool subid_by_source;		/* ranges vouched for by a non-files NSS source */
-	char note[512];			/* what open saw that the log should say */
+	int pidfd;	      /* the cell's PID 1 */
+	int life;	      /* our write end of the cell's life pipe */
+	bool shared;	      /* share = user */
+	bool joined;	      /* an existing shared cell */
+	bool subid_by_source; /* ranges vouched for by a non-files NSS source */
+	char note[512];	      /* what open saw that the log should say */
 	struct cgroup_layout layout;
-	struct cgroup_origin origin;	/* where the login program was before */
+	struct cgroup_origin origin; /* where the login program was before */
 	struct cell_record rec;
 	long long started_ms;
 };

@@ -1,21 +1,20 @@
 // SPDX-License-Identifier: MIT
 /* The only file that talks to libsubid, so the rest stays unit-testable. */
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <shadow/subid.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "idmap.h"
 #include "util.h"
 
-int subid_lookup(const char *user, bool gid, struct id_range **out, size_t *n,
-		 struct cell_err *e)
+int subid_lookup(const char *user, bool gid, struct id_range **out, size_t *n, struct cell_err *e)
 {
 	struct subid_range *ranges = NULL;
 	struct id_range *r;
@@ -35,14 +34,13 @@ int subid_lookup(const char *user, bool gid, struct id_range **out, size_t *n,
 			return cell_err_sys(e, "opening /dev/null for libsubid");
 		subid_init("cell", quiet);
 	}
-	k = gid ? subid_get_gid_ranges(user, &ranges)
-		: subid_get_uid_ranges(user, &ranges);
+	k = gid ? subid_get_gid_ranges(user, &ranges) : subid_get_uid_ranges(user, &ranges);
 	if (k < 0)
 		return cell_err_set(e, EIO,
 				    "cannot read subordinate %s ranges of %s (libsubid "
 				    "failed: check /etc/sub%s and the 'subid:' line of "
-				    "/etc/nsswitch.conf)", gid ? "gid" : "uid", user,
-				    gid ? "gid" : "uid");
+				    "/etc/nsswitch.conf)",
+				    gid ? "gid" : "uid", user, gid ? "gid" : "uid");
 	if (k == 0) {
 		free(ranges);
 		return 0;
@@ -117,8 +115,8 @@ static char *read_id_file(const char *path, struct cell_err *e)
 
 /* libsubid's owner lookup of both ends of each range: all another source
  * offers. An error refuses. */
-static int check_ends(const char *user, uid_t uid, bool gid, const struct id_range *r,
-		      size_t n, struct cell_err *e)
+static int check_ends(const char *user, uid_t uid, bool gid, const struct id_range *r, size_t n,
+		      struct cell_err *e)
 {
 	const char *kind = gid ? "gid" : "uid";
 
@@ -131,24 +129,27 @@ static int check_ends(const char *user, uid_t uid, bool gid, const struct id_ran
 				    : subid_get_uid_owners((uid_t)ends[k], &owners);
 
 			if (m < 0)
-				return cell_err_set(e, EIO, "cannot tell who else owns subordinate "
-						    "%s %lu (libsubid failed): refusing", kind,
-						    ends[k]);
+				return cell_err_set(e, EIO,
+						    "cannot tell who else owns subordinate "
+						    "%s %lu (libsubid failed): refusing",
+						    kind, ends[k]);
 			for (int j = 0; j < m; j++)
 				if (owners[j] != uid)
-					return cell_err_set(e, EEXIST,
+					return cell_err_set(
+						e, EEXIST,
 						"subordinate %s %lu of %s is also given to uid %u: "
 						"two users sharing ids could enter each other's "
 						"files and processes; give %s a range of its own "
-						"(usermod --del-sub%ss/--add-sub%ss)", kind, ends[k],
-						user, (unsigned)owners[j], user, kind, kind);
+						"(usermod --del-sub%ss/--add-sub%ss)",
+						kind, ends[k], user, (unsigned)owners[j], user,
+						kind, kind);
 		}
 	}
 	return 0;
 }
 
-int subid_check_unshared(const char *user, uid_t uid, bool gid, const struct id_range *r,
-			 size_t n, bool *by_source, struct cell_err *e)
+int subid_check_unshared(const char *user, uid_t uid, bool gid, const struct id_range *r, size_t n,
+			 bool *by_source, struct cell_err *e)
 {
 	const char *path = gid ? "/etc/subgid" : "/etc/subuid";
 	_cleanup_free_ char *text = NULL;
@@ -198,14 +199,16 @@ int subid_check_accounts(const char *user, bool gid, const struct id_range *r, s
 		if (err == ENOENT || (err == 0 && !pres && !gres))
 			break;
 		if (err != 0) {
-			ret = cell_err_set(e, err, "cannot list the %s to check the subordinate "
-					   "ranges of %s: %s", gid ? "groups" : "accounts", user,
-					   strerror(err));
+			ret = cell_err_set(e, err,
+					   "cannot list the %s to check the subordinate "
+					   "ranges of %s: %s",
+					   gid ? "groups" : "accounts", user, strerror(err));
 			break;
 		}
 		if (gid ? subid_check_id(gr.gr_gid, gr.gr_name, user, r, n, "gid", e) < 0
 			: strcmp(pw.pw_name, user) != 0 &&
-				  subid_check_id(pw.pw_uid, pw.pw_name, user, r, n, "uid", e) < 0) {
+				    subid_check_id(pw.pw_uid, pw.pw_name, user, r, n, "uid", e) <
+					    0) {
 			ret = -1;
 			break;
 		}

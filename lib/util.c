@@ -56,8 +56,7 @@ ssize_t read_all(int fd, void *buf, size_t len)
 	return (ssize_t)got;
 }
 
-int read_small_at(int dirfd, const char *name, char *buf, size_t size,
-		  struct cell_err *e)
+int read_small_at(int dirfd, const char *name, char *buf, size_t size, struct cell_err *e)
 {
 	_cleanup_close_ int fd = -1;
 	ssize_t n;
@@ -109,14 +108,11 @@ int open_trusted_path(const char *path, bool want_dir, struct cell_err *e)
 		return cell_err_sys(e, "opening /");
 	if (check_root_owned(cur, "/", e) < 0)
 		return -1;
-	for (comp = strtok_r(buf, "/", &save); comp;
-	     comp = strtok_r(NULL, "/", &save)) {
+	for (comp = strtok_r(buf, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
 		int next;
 
 		if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0)
-			return cell_err_set(e, EINVAL,
-					    "%s: '.' or '..' in a trusted path",
-					    path);
+			return cell_err_set(e, EINVAL, "%s: '.' or '..' in a trusted path", path);
 		/* O_NOFOLLOW on every component: a symlink anywhere is refused. */
 		next = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0)
@@ -128,9 +124,7 @@ int open_trusted_path(const char *path, bool want_dir, struct cell_err *e)
 		if (fstat(cur, &st) < 0)
 			return cell_err_sys(e, "fstat %s", sofar);
 		if (S_ISLNK(st.st_mode))
-			return cell_err_set(e, ELOOP,
-					    "%s is a symlink: name the real path",
-					    sofar);
+			return cell_err_set(e, ELOOP, "%s is a symlink: name the real path", sofar);
 		if (check_root_owned(cur, sofar, e) < 0)
 			return -1;
 	}
@@ -171,10 +165,20 @@ int parse_size(const char *s, unsigned long long *out)
 		return -1;
 	memcpy(num, s, len + 1);
 	switch (num[len - 1]) {
-	case 'k': case 'K': mult = 1ULL << 10; break;
-	case 'm': case 'M': mult = 1ULL << 20; break;
-	case 'g': case 'G': mult = 1ULL << 30; break;
-	default: break;
+	case 'k':
+	case 'K':
+		mult = 1ULL << 10;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1ULL << 20;
+		break;
+	case 'g':
+	case 'G':
+		mult = 1ULL << 30;
+		break;
+	default:
+		break;
 	}
 	if (mult != 1)
 		num[len - 1] = '\0';

@@ -29,7 +29,7 @@ static inline void closep(int *fd)
 	}
 }
 
-#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_free_	_cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
 
 static inline int steal_fd(int *fd)
@@ -59,8 +59,7 @@ int write_all(int fd, const void *buf, size_t len);
 ssize_t read_all(int fd, void *buf, size_t len);
 
 /* Read a small file below dirfd (O_NOFOLLOW) into buf, NUL-terminated. */
-int read_small_at(int dirfd, const char *name, char *buf, size_t size,
-		  struct cell_err *e);
+int read_small_at(int dirfd, const char *name, char *buf, size_t size, struct cell_err *e);
 
 /*
  * Open a file or directory that root trusts: every component from / is

@@ -16,6 +16,7 @@
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,8 +52,10 @@ static int parse_args(pam_handle_t *pamh, int argc, const char **argv, struct ar
 		else if (strcmp(argv[i], "debug") == 0)
 			a->debug = true;
 		else {
-			pam_syslog(pamh, LOG_ERR, "unknown module argument '%s' "
-				   "(valid: conf=/ABSOLUTE/PATH, debug): refusing", argv[i]);
+			pam_syslog(pamh, LOG_ERR,
+				   "unknown module argument '%s' "
+				   "(valid: conf=/ABSOLUTE/PATH, debug): refusing",
+				   argv[i]);
 			return -1;
 		}
 	}
@@ -71,8 +74,8 @@ static int refuse(pam_handle_t *pamh, int flags, const struct login *l, const ch
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	pam_syslog(pamh, LOG_ERR, "refused user=%s service=%s: %s",
-		   l->user ? l->user : "?", l->service ? l->service : "?", msg);
+	pam_syslog(pamh, LOG_ERR, "refused user=%s service=%s: %s", l->user ? l->user : "?",
+		   l->service ? l->service : "?", msg);
 	if (!(flags & PAM_SILENT))
 		pam_error(pamh, "cell: session refused: %s", msg);
 	return PAM_SESSION_ERR;
@@ -158,70 +161,82 @@ static int open_session(pam_handle_t *pamh, int flags, const struct args *a, str
 	if (conf_load(c, a->conf) > 0) {
 		if (conf_is_exempt(c, l->user, (const char *const *)l->acct.gnames,
 				   l->acct.ngnames)) {
-			pam_syslog(pamh, LOG_WARNING, "exempt user=%s service=%s: let through "
-				   "unconfined although %s has %zu error(s)", l->user,
-				   l->service, a->conf, c->nerrors);
+			pam_syslog(pamh, LOG_WARNING,
+				   "exempt user=%s service=%s: let through "
+				   "unconfined although %s has %zu error(s)",
+				   l->user, l->service, a->conf, c->nerrors);
 			ret = PAM_IGNORE;
 			goto out;
 		}
 		for (size_t i = 0; i < c->nerrors && i < CONF_MAX_ERRORS; i++)
 			pam_syslog(pamh, LOG_ERR, "%s", c->errors[i]);
-		ret = refuse(pamh, flags, l, "%s has %zu error(s), the first: %s; every "
-			     "confined login is refused until it is fixed", a->conf,
-			     c->nerrors, c->errors[0]);
+		ret = refuse(pamh, flags, l,
+			     "%s has %zu error(s), the first: %s; every "
+			     "confined login is refused until it is fixed",
+			     a->conf, c->nerrors, c->errors[0]);
 		goto out;
 	}
 	if (!l->have_acct) {
 		if (conf_is_exempt(c, l->user, NULL, 0)) {
-			pam_syslog(pamh, LOG_WARNING, "exempt user=%s service=%s: let through "
+			pam_syslog(pamh, LOG_WARNING,
+				   "exempt user=%s service=%s: let through "
 				   "unconfined although the account could not be read: %s",
 				   l->user, l->service, lookup.msg);
 			ret = PAM_IGNORE;
 		} else {
-			ret = refuse(pamh, flags, l, "%s; whether this login is confined cannot "
-				     "be decided without it", lookup.msg);
+			ret = refuse(pamh, flags, l,
+				     "%s; whether this login is confined cannot "
+				     "be decided without it",
+				     lookup.msg);
 		}
 		goto out;
 	}
-	conf_decide(c, l->user, (const char *const *)l->acct.gnames, l->acct.ngnames,
-		    l->service, match);
+	conf_decide(c, l->user, (const char *const *)l->acct.gnames, l->acct.ngnames, l->service,
+		    match);
 	if (match->decision == CELL_EXEMPT) {
-		pam_syslog(pamh, LOG_NOTICE, "exempt user=%s service=%s: let through "
-			   "unconfined (%s)", l->user, l->service, match->why);
+		pam_syslog(pamh, LOG_NOTICE,
+			   "exempt user=%s service=%s: let through "
+			   "unconfined (%s)",
+			   l->user, l->service, match->why);
 		ret = PAM_IGNORE;
 		goto out;
 	}
 	if (match->decision == CELL_IGNORE) {
 		/* Logged at debug priority: most syslog setups drop it on busy hosts. */
-		pam_syslog(pamh, LOG_DEBUG, "not confined user=%s service=%s: %s",
-			   l->user, l->service, match->why);
+		pam_syslog(pamh, LOG_DEBUG, "not confined user=%s service=%s: %s", l->user,
+			   l->service, match->why);
 		ret = PAM_IGNORE;
 		goto out;
 	}
 
 	/* Confined from here on: any failure refuses the session. */
 	if (l->acct.uid == 0) {
-		ret = refuse(pamh, flags, l, "user %s has uid 0, which a cell cannot confine "
-			     "(%s): list it in 'exempt'", l->user, match->why);
+		ret = refuse(pamh, flags, l,
+			     "user %s has uid 0, which a cell cannot confine "
+			     "(%s): list it in 'exempt'",
+			     l->user, match->why);
 		goto out;
 	}
 	if (strcmp(l->acct.shell, c->cellsh) != 0) {
-		ret = refuse(pamh, flags, l, "user %s is confined by %s but their login shell "
+		ret = refuse(pamh, flags, l,
+			     "user %s is confined by %s but their login shell "
 			     "is '%s', so the shell would run outside the cell: fix with "
-			     "'chsh -s %s %s'", l->user, match->why, l->acct.shell,
-			     c->cellsh, l->user);
+			     "'chsh -s %s %s'",
+			     l->user, match->why, l->acct.shell, c->cellsh, l->user);
 		goto out;
 	}
 	threads = count_threads();
 	if (threads != 1) {
-		ret = refuse(pamh, flags, l, "the login program has %d threads (-1: unknown); "
+		ret = refuse(pamh, flags, l,
+			     "the login program has %d threads (-1: unknown); "
 			     "a cell can only be built from a single-threaded login program",
 			     threads);
 		goto out;
 	}
 	{
-		const struct session_who who = { .acct = &l->acct, .service = l->service,
-						 .tty = l->tty, .rhost = l->rhost };
+		const struct session_who who = {
+			.acct = &l->acct, .service = l->service, .tty = l->tty, .rhost = l->rhost
+		};
 
 		if (session_open(c, &match->profile, &who, s, &e) < 0) {
 			ret = refuse(pamh, flags, l, "%s (profile %s)", e.msg, match->why);
@@ -231,9 +246,11 @@ static int open_session(pam_handle_t *pamh, int flags, const struct args *a, str
 	if (s->note[0])
 		pam_syslog(pamh, LOG_NOTICE, "user=%s: %s", l->user, s->note);
 	if (s->subid_by_source)
-		pam_syslog(pamh, LOG_NOTICE, "user=%s: the 'subid:' source of nsswitch.conf is "
+		pam_syslog(pamh, LOG_NOTICE,
+			   "user=%s: the 'subid:' source of nsswitch.conf is "
 			   "not files: that no other user holds part of the subordinate ranges "
-			   "is that source's duty (only both ends were checked)", l->user);
+			   "is that source's duty (only both ends were checked)",
+			   l->user);
 	if (scrub_pam_env(pamh, removed, sizeof(removed)) < 0 ||
 	    (snprintf(env, sizeof(env), "CELL_ID=%s", s->id),
 	     pam_putenv(pamh, env) != PAM_SUCCESS)) {
@@ -249,15 +266,19 @@ static int open_session(pam_handle_t *pamh, int flags, const struct args *a, str
 		ret = refuse(pamh, flags, l, "pam_set_data failed");
 		goto out;
 	}
-	pam_syslog(pamh, LOG_INFO, "cell %s %s user=%s uid=%u service=%s tty=%s "
+	pam_syslog(pamh, LOG_INFO,
+		   "cell %s %s user=%s uid=%u service=%s tty=%s "
 		   "rhost=%s profile=%s identity=%s pid=%d ns=user:%lu,mnt:%lu,pid:%lu,"
-		   "uts:%lu,ipc:%lu,cgroup:%lu in %lld ms", s->id,
-		   s->joined ? "joined (shared)" : s->shared ? "created (shared)" : "created",
+		   "uts:%lu,ipc:%lu,cgroup:%lu in %lld ms",
+		   s->id,
+		   s->joined   ? "joined (shared)"
+		   : s->shared ? "created (shared)"
+			       : "created",
 		   l->user, (unsigned)s->rec.uid, l->service, l->tty, l->rhost, match->why,
 		   identity_name(s->rec.identity), (int)s->rec.pid, s->rec.ns[NS_USER],
 		   s->rec.ns[NS_MNT], s->rec.ns[NS_PID], s->rec.ns[NS_UTS], s->rec.ns[NS_IPC],
 		   s->rec.ns[NS_CGROUP], now_ms() - t0);
-	s = NULL;	/* PAM owns it now */
+	s = NULL; /* PAM owns it now */
 	ret = PAM_SUCCESS;
 out:
 	conf_free(c);
@@ -289,18 +310,20 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
 	if (parse_args(pamh, argc, argv, &a) < 0)
 		return PAM_SESSION_ERR;
 	if (pam_get_data(pamh, DATA_KEY, &data) != PAM_SUCCESS || !data)
-		return PAM_IGNORE;	/* we made no cell in this handle */
-	s = (struct cell_session *)data;
+		return PAM_IGNORE; /* we made no cell in this handle */
+	/* libpam hands our own pointer back as const: it is ours to change. */
+	s = (struct cell_session *)(uintptr_t)data;
 	user = item(pamh, PAM_USER, "?");
 	if (session_close(s, &e) < 0)
 		pam_syslog(pamh, LOG_ERR, "cell %s: %s", s->id, e.msg);
 	if (s->shared)
-		pam_syslog(pamh, LOG_INFO, "cell %s: session of user=%s closed after %lld ms "
-			   "(shared: the cell ends with its last session)", s->id, user,
-			   now_ms() - s->started_ms);
+		pam_syslog(pamh, LOG_INFO,
+			   "cell %s: session of user=%s closed after %lld ms "
+			   "(shared: the cell ends with its last session)",
+			   s->id, user, now_ms() - s->started_ms);
 	else
 		pam_syslog(pamh, LOG_INFO, "cell %s ended user=%s after %lld ms", s->id, user,
 			   now_ms() - s->started_ms);
-	pam_set_data(pamh, DATA_KEY, NULL, NULL);	/* runs cleanup_session */
+	pam_set_data(pamh, DATA_KEY, NULL, NULL); /* runs cleanup_session */
 	return PAM_SUCCESS;
 }

@@ -4,8 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-int cellsh_parse_args(int argc, char *const *argv, struct cellsh_args *a, char *err,
-		      size_t errlen)
+int cellsh_parse_args(int argc, char *const *argv, struct cellsh_args *a, char *err, size_t errlen)
 {
 	/* execve with an empty argv (the pkexec CVE-2021-4034 class): argv[1]
 	 * would be the environment. */
@@ -24,7 +23,8 @@ int cellsh_parse_args(int argc, char *const *argv, struct cellsh_args *a, char *
 		a->cmd_index = 2;
 		return 0;
 	}
-	if (argc == 2 && argv[1] && (strcmp(argv[1], "-l") == 0 || strcmp(argv[1], "--login") == 0)) {
+	if (argc == 2 && argv[1] &&
+	    (strcmp(argv[1], "-l") == 0 || strcmp(argv[1], "--login") == 0)) {
 		a->login = true;
 		return 0;
 	}

@@ -29,8 +29,6 @@
 
 #define EXIT_NO_CELL 126
 
-extern char **environ;
-
 static pid_t child_pid;
 
 static void __attribute__((noreturn)) die(const char *fmt, ...)
@@ -55,8 +53,8 @@ static void forward(int sig)
 }
 
 /* In the forked child, already inside every namespace. */
-static void __attribute__((noreturn)) run_shell(const struct cell_join *j, int argc,
-						 char **argv, int cmd_index, bool login)
+static void __attribute__((noreturn))
+run_shell(const struct cell_join *j, int argc, char **argv, int cmd_index, bool login)
 {
 	const struct cell_record *r = &j->rec;
 	const char *base = strrchr(r->shell, '/') ? strrchr(r->shell, '/') + 1 : r->shell;
@@ -89,9 +87,11 @@ static void __attribute__((noreturn)) run_shell(const struct cell_join *j, int a
 	snprintf(arg0, sizeof(arg0), "%s%s", login ? "-" : "", base);
 	args[n++] = arg0;
 	if (cmd_index > 0) {
-		args[n++] = "-c";
+		static char dash_c[] = "-c";
+
+		args[n++] = dash_c;
 		for (int i = cmd_index; i < argc; i++)
-			args[n++] = argv[i];	/* verbatim */
+			args[n++] = argv[i]; /* verbatim */
 	}
 	args[n] = NULL;
 	env = env_build(environ, r->user, r->home, r->shell, r->path, r->id);

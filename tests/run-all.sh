@@ -24,6 +24,8 @@ run() { # run NAME COMMAND...
 }
 
 for t in build/tests/test_*; do run "unit $(basename "$t")" "$t"; done
+run "unit tests under ASan+UBSan" make -s check-asan
+run "format" sh -c 'make -s format-check && echo "ok - the sources match .clang-format"'
 run "module exports" tests/e2e/test_module.sh
 run "fuzz smoke" tests/fuzz/smoke.sh
 if [ "$(id -u)" = 0 ]; then

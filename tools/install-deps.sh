@@ -9,7 +9,7 @@ export DEBIAN_FRONTEND=noninteractive
 build=(build-essential pkg-config libpam0g-dev libcap-dev libseccomp-dev libsubid-dev
        libcmocka-dev uidmap procps util-linux login passwd)
 test=(openssh-server openssh-client expect iproute2 libcap2-bin libpamtest0-dev libpam-wrapper
-      rsync tmux util-linux login procps clang)
+      rsync tmux util-linux login procps clang clang-format libnss-wrapper)
 
 bench=(bubblewrap firejail gnuplot-nox time)
 want=("${build[@]}")

@@ -207,7 +207,8 @@ static void test_env(void **state)
 				 "SHELLOPTS=xtrace", "LOCPATH=/tmp", "LD_PRELOAD" };
 	const char *fine[] = { "LANG=C.UTF-8", "TERM=xterm", "PATH=/bin", "ENVIRONMENT=x",
 			       "LDAP_URI=x", "http_proxy=x", "IFSX=1" };
-	char *outer[] = { "TERM=xterm", "LD_PRELOAD=/tmp/x.so", "LANG=C", NULL };
+	static char term[] = "TERM=xterm", preload[] = "LD_PRELOAD=/tmp/x.so", lang[] = "LANG=C";
+	char *outer[] = { term, preload, lang, NULL };
 	char longhome[5000];
 	char **env;
 
