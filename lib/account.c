@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,6 +14,13 @@
 /* A group line of a few thousand members is tens of KiB; 16 MiB is no
  * real account's. */
 #define NSS_BUF_MAX (16u << 20)
+
+/* getpwnam_r(3): "0 or ENOENT or ESRCH ..." all mean "not found"; other
+ * errors (EIO from a directory that is down, ENOMEM) are errors. */
+static bool not_found(int r)
+{
+	return r == ENOENT || r == ESRCH;
+}
 
 static size_t first_size(int name)
 {
@@ -38,14 +46,18 @@ static int lookup_passwd(const char *user, struct cell_account *a, struct cell_e
 		if (r != ERANGE)
 			break;
 		if (size >= NSS_BUF_MAX)
-			return cell_err_set(e, ERANGE, "the passwd entry of %s is larger than "
-					    "%u bytes", user, NSS_BUF_MAX);
+			return cell_err_set(e, ERANGE,
+					    "the passwd entry of %s is larger than "
+					    "%u bytes",
+					    user, NSS_BUF_MAX);
 		size *= 2;
 	}
-	if (r != 0)
-		return cell_err_set(e, r, "cannot look up user %s: %s (check the 'passwd:' "
-				    "sources in /etc/nsswitch.conf)", user, strerror(r));
-	if (!res)
+	if (r != 0 && !not_found(r))
+		return cell_err_set(e, r,
+				    "cannot look up user %s: %s (check the 'passwd:' "
+				    "sources in /etc/nsswitch.conf)",
+				    user, strerror(r));
+	if (r != 0 || !res)
 		return cell_err_set(e, ENOENT, "user %s not found in passwd", user);
 	a->name = pw.pw_name;
 	a->home = pw.pw_dir;
@@ -71,8 +83,8 @@ static int lookup_gids(struct cell_account *a, struct cell_err *e)
 			break;
 		}
 		if (want <= n || want > CELL_MAX_GROUPS)
-			return cell_err_set(e, E2BIG, "user %s is in more than %d groups",
-					    a->name, CELL_MAX_GROUPS);
+			return cell_err_set(e, E2BIG, "user %s is in more than %d groups", a->name,
+					    CELL_MAX_GROUPS);
 		n = want;
 	}
 	return 0;
@@ -97,16 +109,19 @@ static int lookup_group_name(gid_t gid, char **name, struct cell_err *e)
 		if (r != ERANGE)
 			break;
 		if (size >= NSS_BUF_MAX)
-			return cell_err_set(e, ERANGE, "the entry of group %u is larger than "
-					    "%u bytes", (unsigned)gid, NSS_BUF_MAX);
+			return cell_err_set(e, ERANGE,
+					    "the entry of group %u is larger than "
+					    "%u bytes",
+					    (unsigned)gid, NSS_BUF_MAX);
 		size *= 2;
 	}
-	if (r != 0)
-		return cell_err_set(e, r, "cannot look up group %u: %s (check the 'group:' "
+	if (r != 0 && !not_found(r))
+		return cell_err_set(e, r,
+				    "cannot look up group %u: %s (check the 'group:' "
 				    "sources in /etc/nsswitch.conf); a group that cannot be "
 				    "read could be the one that confines this user",
 				    (unsigned)gid, strerror(r));
-	if (res && !(*name = strdup(gr.gr_name)))
+	if (r == 0 && res && !(*name = strdup(gr.gr_name)))
 		return cell_err_set(e, ENOMEM, "out of memory");
 	return 0;
 }

@@ -287,10 +287,12 @@ has "14. the log names what was removed" "removed from the PAM environment: LD_P
 rm -f "$HOME_B/.pam_environment"
 
 # 15. CPU: every cell is in a cpu cgroup, so one cell's many busy processes
-# take half the machine from a second cell, not all but 1/17 of it.
+# take half the machine from a second cell, not all but 1/17 of it. Each
+# spinner is its own session (setsid): the kernel's autogroup would
+# otherwise share the CPU per session, cgroup or not.
 spin='s=$SECONDS; n=0; while [ $((SECONDS - s)) -lt 3 ]; do n=$((n + 1)); done; echo loops=$n'
 alone=$(in_cell "$B" "$spin" | sed -n 's/^loops=//p')
-in_cell "$A" 'for i in $(seq 16); do timeout 6 sh -c "while :; do :; done" & done; wait' >/dev/null &
+in_cell "$A" 'for i in $(seq 16); do setsid -w timeout 6 sh -c "while :; do :; done" & done; wait' >/dev/null &
 bp=$!
 sleep 1
 spinner=$(pgrep -u "$A" -x sh | head -1)
