@@ -126,6 +126,46 @@ static int lookup_group_name(gid_t gid, char **name, struct cell_err *e)
 	return 0;
 }
 
+int account_verify_group(const struct cell_account *a, const char *group, struct cell_err *e)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t size = first_size(_SC_GETGR_R_SIZE_MAX);
+	struct group gr, *res = NULL;
+	int r;
+
+	for (size_t i = 0; i < a->ngnames; i++)
+		if (strcmp(a->gnames[i], group) == 0)
+			return 0; /* listed: nothing was left out */
+	for (;;) {
+		char *nb = realloc(buf, size);
+
+		if (!nb)
+			return cell_err_set(e, ENOMEM, "out of memory");
+		buf = nb;
+		r = getgrnam_r(group, &gr, buf, size, &res);
+		if (r != ERANGE || size >= NSS_BUF_MAX)
+			break;
+		size *= 2;
+	}
+	if (r != 0 && !not_found(r))
+		return cell_err_set(e, r,
+				    "cannot look up group %s: %s (check the 'group:' sources in "
+				    "/etc/nsswitch.conf); it confines its members",
+				    group, strerror(r));
+	if (r != 0 || !res)
+		return 0;
+	for (char **m = gr.gr_mem; *m; m++)
+		if (strcmp(*m, a->name) == 0)
+			return cell_err_set(
+				e, EIO,
+				"user %s is a member of group %s, which confines its "
+				"members, but the list of the user's groups left it out: "
+				"an NSS 'group:' source failed (check "
+				"/etc/nsswitch.conf)",
+				a->name, group);
+	return 0;
+}
+
 int account_lookup(const char *user, struct cell_account *a, struct cell_err *e)
 {
 	memset(a, 0, sizeof(*a));

@@ -31,4 +31,12 @@ struct cell_account {
 int account_lookup(const char *user, struct cell_account *a, struct cell_err *e);
 void account_free(struct cell_account *a);
 
+/*
+ * getgrouplist(3) reports no NSS error: a source that fails there leaves a
+ * group out silently. For a group that confines (named literally in a
+ * section), ask for the group itself: an error, or a member list naming the
+ * user while the user's groups did not, is an error.
+ */
+int account_verify_group(const struct cell_account *a, const char *group, struct cell_err *e);
+
 #endif

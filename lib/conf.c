@@ -664,11 +664,52 @@ static void strip_comment(char *s)
 	}
 }
 
+/* One "key = value": a global key, a profile key (the table), or an error. */
+static void do_key(struct parse_ctx *x, const char *key, const char *val)
+{
+	struct cell_conf *c = x->c;
+	char keys[600];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(global_keys); i++) {
+		if (strcmp(key, global_keys[i]) != 0)
+			continue;
+		if (x->in_section)
+			add_error(c, x->file, x->line,
+				  "'%s' is a global key: move it above the first [section]", key);
+		else
+			do_global(x, key, val);
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(profile_keys) && strcmp(key, profile_keys[i].name); i++)
+		;
+	if (i == ARRAY_SIZE(profile_keys)) {
+		valid_keys(keys, sizeof(keys));
+		add_error(c, x->file, x->line, "unknown key '%s' (valid keys: %s)", key, keys);
+	} else if (!x->in_section) {
+		add_error(c, x->file, x->line,
+			  "'%s' belongs in a section: put it under [defaults], [user NAME] or "
+			  "[group NAME]",
+			  key);
+	} else if (!x->sec) {
+		/* inside a broken header: already reported */
+	} else if (x->sec->profile.set & (1ULL << i)) {
+		add_error(c, x->file, x->line, "'%s' is already set in this section", key);
+	} else {
+		const char *why = profile_keys[i].parse(
+			&profile_keys[i], (char *)&x->sec->profile + profile_keys[i].off, val);
+
+		if (why)
+			add_error(c, x->file, x->line, "%s: '%s' %s", key, val, why);
+		else
+			x->sec->profile.set |= 1ULL << i;
+	}
+}
+
 static void do_line(struct parse_ctx *x, char *raw)
 {
 	struct cell_conf *c = x->c;
 	char *s, *eq, *key, *val;
-	size_t i;
 
 	strip_comment(raw);
 	s = trim(raw);
@@ -700,50 +741,7 @@ static void do_line(struct parse_ctx *x, char *raw)
 		add_error(c, x->file, x->line, "'%s' has no value", key);
 		return;
 	}
-	for (i = 0; i < ARRAY_SIZE(global_keys); i++) {
-		if (strcmp(key, global_keys[i]) == 0) {
-			if (x->in_section)
-				add_error(c, x->file, x->line,
-					  "'%s' is a global key: move it above the first [section]",
-					  key);
-			else
-				do_global(x, key, val);
-			return;
-		}
-	}
-	for (i = 0; i < ARRAY_SIZE(profile_keys); i++) {
-		const char *why;
-
-		if (strcmp(key, profile_keys[i].name) != 0)
-			continue;
-		if (!x->in_section) {
-			add_error(c, x->file, x->line,
-				  "'%s' belongs in a section: put it under [defaults], "
-				  "[user NAME] or [group NAME]",
-				  key);
-			return;
-		}
-		if (!x->sec) /* inside a broken header: already reported */
-			return;
-		if (x->sec->profile.set & (1ULL << i)) {
-			add_error(c, x->file, x->line, "'%s' is already set in this section", key);
-			return;
-		}
-		why = profile_keys[i].parse(&profile_keys[i],
-					    (char *)&x->sec->profile + profile_keys[i].off, val);
-		if (why) {
-			add_error(c, x->file, x->line, "%s: '%s' %s", key, val, why);
-			return;
-		}
-		x->sec->profile.set |= 1ULL << i;
-		return;
-	}
-	{
-		char keys[600];
-
-		valid_keys(keys, sizeof(keys));
-		add_error(c, x->file, x->line, "unknown key '%s' (valid keys: %s)", key, keys);
-	}
+	do_key(x, key, val);
 }
 
 static size_t parse_text(struct cell_conf *c, const char *file, const char *text)

@@ -169,39 +169,27 @@ static int fill_record(const struct session_who *w, const struct cell_profile *p
 	return 0;
 }
 
-/* Build a new cell and register it. From the moment it exists, closing
- * s->life (session_release) ends it. */
-static int create(const struct cell_conf *c, const struct cell_profile *p,
-		  const struct session_who *w, const char *digest, struct cell_session *s,
-		  struct cell_err *e)
+/* The cell's life pipe: a FIFO in the registry that later logins can join
+ * for a shared cell, an anonymous pipe otherwise. */
+static int life_pipe(bool shared, const char *id, int *reader, int *writer, struct cell_err *e)
 {
-	const struct cell_account *a = w->acct;
-	_cleanup_close_ int reader = -1, writer = -1;
-	_cleanup_free_ char *uidmap = malloc(MAP_SIZE), *gidmap = malloc(MAP_SIZE);
-	_cleanup_free_ struct init_args *args = calloc(1, sizeof(*args));
-	struct cell_handle h;
 	int fds[2];
 
-	if (!uidmap || !gidmap || !args)
-		return cell_err_set(e, ENOMEM, "out of memory");
-	if (a->ngids > CELL_MAX_GROUPS)
-		return cell_err_set(e, E2BIG, "user %s is in more than %d groups", a->name,
-				    CELL_MAX_GROUPS);
-	if (build_map(c, p, a, false, uidmap, &s->subid_by_source, e) < 0 ||
-	    build_map(c, p, a, true, gidmap, &s->subid_by_source, e) < 0 ||
-	    cell_id_new(s->id, e) < 0)
-		return -1;
-	if (p->share_user) {
-		if (registry_life_create(s->id, &reader, &writer, e) < 0)
-			return -1;
-	} else {
-		if (pipe2(fds, O_CLOEXEC) < 0)
-			return cell_err_sys(e, "pipe2");
-		reader = fds[0];
-		writer = fds[1];
-	}
+	if (shared)
+		return registry_life_create(id, reader, writer, e);
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return cell_err_sys(e, "pipe2");
+	*reader = fds[0];
+	*writer = fds[1];
+	return 0;
+}
+
+/* What cell-init is told (a->ngids is at most CELL_MAX_GROUPS). */
+static void fill_init_args(struct init_args *args, const char *id, const struct cell_profile *p,
+			   const struct cell_account *a, const char *uidmap, const char *gidmap)
+{
 	*args = (struct init_args){
-		.id = s->id,
+		.id = id,
 		.uid = a->uid,
 		.gid = a->gid,
 		.ngroups = a->ngids,
@@ -218,6 +206,32 @@ static int create(const struct cell_conf *c, const struct cell_profile *p,
 		.gid_map = gidmap,
 	};
 	memcpy(args->groups, a->gids, a->ngids * sizeof(gid_t));
+}
+
+/* Build a new cell and register it. From the moment it exists, closing
+ * s->life (session_release) ends it. */
+static int create(const struct cell_conf *c, const struct cell_profile *p,
+		  const struct session_who *w, const char *digest, struct cell_session *s,
+		  struct cell_err *e)
+{
+	const struct cell_account *a = w->acct;
+	_cleanup_close_ int reader = -1, writer = -1;
+	_cleanup_free_ char *uidmap = malloc(MAP_SIZE), *gidmap = malloc(MAP_SIZE);
+	_cleanup_free_ struct init_args *args = calloc(1, sizeof(*args));
+	struct cell_handle h;
+
+	if (!uidmap || !gidmap || !args)
+		return cell_err_set(e, ENOMEM, "out of memory");
+	if (a->ngids > CELL_MAX_GROUPS)
+		return cell_err_set(e, E2BIG, "user %s is in more than %d groups", a->name,
+				    CELL_MAX_GROUPS);
+	if (build_map(c, p, a, false, uidmap, &s->subid_by_source, e) < 0 ||
+	    build_map(c, p, a, true, gidmap, &s->subid_by_source, e) < 0 ||
+	    cell_id_new(s->id, e) < 0)
+		return -1;
+	if (life_pipe(p->share_user, s->id, &reader, &writer, e) < 0)
+		return -1;
+	fill_init_args(args, s->id, p, a, uidmap, gidmap);
 	{
 		const struct cell_spec spec = { .args = args,
 						.cell_init = c->cell_init,

@@ -136,140 +136,129 @@ static int scrub_pam_env(pam_handle_t *pamh, char *removed, size_t size)
 	return r;
 }
 
-static int open_session(pam_handle_t *pamh, int flags, const struct args *a, struct login *l)
-{
-	_cleanup_free_ struct cell_conf *c = calloc(1, sizeof(*c));
-	_cleanup_free_ struct cell_match *match = calloc(1, sizeof(*match));
-	_cleanup_free_ struct cell_session *s = calloc(1, sizeof(*s));
-	struct cell_err e = { 0 }, lookup = { 0 };
-	long long t0 = now_ms();
-	char env[64], removed[512];
-	int threads, ret = PAM_SESSION_ERR;
+/* What decide and check_confinable return for a login to confine (else
+ * the PAM result: PAM_IGNORE, or a refusal). No PAM result is negative. */
+#define CONFINED (-1)
 
-	if (pam_get_user(pamh, &l->user, NULL) != PAM_SUCCESS || !l->user || !*l->user)
-		return refuse(pamh, flags, l, "no user name from PAM");
-	l->service = item(pamh, PAM_SERVICE, "?");
-	l->tty = item(pamh, PAM_TTY, "");
-	l->rhost = item(pamh, PAM_RHOST, "");
-	if (!c || !match || !s)
-		return refuse(pamh, flags, l, "out of memory");
+/* Who logs in and what cell.conf says of them. */
+static int decide(pam_handle_t *pamh, int flags, const struct args *a, struct login *l,
+		  struct cell_conf *c, struct cell_match *match)
+{
+	struct cell_err lookup = { 0 };
+
 	/* An account we cannot read fully is refused below, unless it is
 	 * exempt by name (break-glass must work when NSS does not). */
 	l->have_acct = account_lookup(l->user, &l->acct, &lookup) == 0;
-
 	conf_init(c);
 	if (conf_load(c, a->conf) > 0) {
 		if (conf_is_exempt(c, l->user, (const char *const *)l->acct.gnames,
 				   l->acct.ngnames)) {
 			pam_syslog(pamh, LOG_WARNING,
-				   "exempt user=%s service=%s: let through "
-				   "unconfined although %s has %zu error(s)",
+				   "exempt user=%s service=%s: let through unconfined although "
+				   "%s has %zu error(s)",
 				   l->user, l->service, a->conf, c->nerrors);
-			ret = PAM_IGNORE;
-			goto out;
+			return PAM_IGNORE;
 		}
 		for (size_t i = 0; i < c->nerrors && i < CONF_MAX_ERRORS; i++)
 			pam_syslog(pamh, LOG_ERR, "%s", c->errors[i]);
-		ret = refuse(pamh, flags, l,
-			     "%s has %zu error(s), the first: %s; every "
-			     "confined login is refused until it is fixed",
-			     a->conf, c->nerrors, c->errors[0]);
-		goto out;
+		return refuse(pamh, flags, l,
+			      "%s has %zu error(s), the first: %s; every confined login is "
+			      "refused until it is fixed",
+			      a->conf, c->nerrors, c->errors[0]);
 	}
 	if (!l->have_acct) {
-		if (conf_is_exempt(c, l->user, NULL, 0)) {
-			pam_syslog(pamh, LOG_WARNING,
-				   "exempt user=%s service=%s: let through "
-				   "unconfined although the account could not be read: %s",
-				   l->user, l->service, lookup.msg);
-			ret = PAM_IGNORE;
-		} else {
-			ret = refuse(pamh, flags, l,
-				     "%s; whether this login is confined cannot "
-				     "be decided without it",
-				     lookup.msg);
-		}
-		goto out;
+		if (!conf_is_exempt(c, l->user, NULL, 0))
+			return refuse(pamh, flags, l,
+				      "%s; whether this login is confined cannot be decided "
+				      "without it",
+				      lookup.msg);
+		pam_syslog(pamh, LOG_WARNING,
+			   "exempt user=%s service=%s: let through unconfined although the "
+			   "account could not be read: %s",
+			   l->user, l->service, lookup.msg);
+		return PAM_IGNORE;
+	}
+	for (size_t i = 0; i < c->nsections; i++) {
+		const struct cell_section *sec = &c->sections[i];
+
+		if (sec->kind == SECTION_GROUP && !strpbrk(sec->pattern, "*?[") &&
+		    !conf_is_exempt(c, l->user, NULL, 0) &&
+		    account_verify_group(&l->acct, sec->pattern, &lookup) < 0)
+			return refuse(pamh, flags, l, "%s", lookup.msg);
 	}
 	conf_decide(c, l->user, (const char *const *)l->acct.gnames, l->acct.ngnames, l->service,
 		    match);
 	if (match->decision == CELL_EXEMPT) {
 		pam_syslog(pamh, LOG_NOTICE,
-			   "exempt user=%s service=%s: let through "
-			   "unconfined (%s)",
-			   l->user, l->service, match->why);
-		ret = PAM_IGNORE;
-		goto out;
+			   "exempt user=%s service=%s: let through unconfined (%s)", l->user,
+			   l->service, match->why);
+		return PAM_IGNORE;
 	}
 	if (match->decision == CELL_IGNORE) {
 		/* Logged at debug priority: most syslog setups drop it on busy hosts. */
 		pam_syslog(pamh, LOG_DEBUG, "not confined user=%s service=%s: %s", l->user,
 			   l->service, match->why);
-		ret = PAM_IGNORE;
-		goto out;
+		return PAM_IGNORE;
 	}
+	return CONFINED;
+}
 
-	/* Confined from here on: any failure refuses the session. */
-	if (l->acct.uid == 0) {
-		ret = refuse(pamh, flags, l,
-			     "user %s has uid 0, which a cell cannot confine "
-			     "(%s): list it in 'exempt'",
-			     l->user, match->why);
-		goto out;
-	}
-	if (strcmp(l->acct.shell, c->cellsh) != 0) {
-		ret = refuse(pamh, flags, l,
-			     "user %s is confined by %s but their login shell "
-			     "is '%s', so the shell would run outside the cell: fix with "
-			     "'chsh -s %s %s'",
-			     l->user, match->why, l->acct.shell, c->cellsh, l->user);
-		goto out;
-	}
+/* What a confined login must be for its cell to hold. */
+static int check_confinable(pam_handle_t *pamh, int flags, const struct login *l,
+			    const struct cell_conf *c, const struct cell_match *match)
+{
+	int threads;
+
+	if (l->acct.uid == 0)
+		return refuse(pamh, flags, l,
+			      "user %s has uid 0, which a cell cannot confine (%s): list it in "
+			      "'exempt'",
+			      l->user, match->why);
+	if (strcmp(l->acct.shell, c->cellsh) != 0)
+		return refuse(pamh, flags, l,
+			      "user %s is confined by %s but their login shell is '%s', so the "
+			      "shell would run outside the cell: fix with 'chsh -s %s %s'",
+			      l->user, match->why, l->acct.shell, c->cellsh, l->user);
 	threads = count_threads();
-	if (threads != 1) {
-		ret = refuse(pamh, flags, l,
-			     "the login program has %d threads (-1: unknown); "
-			     "a cell can only be built from a single-threaded login program",
-			     threads);
-		goto out;
-	}
-	{
-		const struct session_who who = {
-			.acct = &l->acct, .service = l->service, .tty = l->tty, .rhost = l->rhost
-		};
+	if (threads != 1)
+		return refuse(pamh, flags, l,
+			      "the login program has %d threads (-1: unknown); a cell can only "
+			      "be built from a single-threaded login program",
+			      threads);
+	return CONFINED;
+}
 
-		if (session_open(c, &match->profile, &who, s, &e) < 0) {
-			ret = refuse(pamh, flags, l, "%s (profile %s)", e.msg, match->why);
-			goto out;
-		}
-	}
+/* The environment the login program hands on, and the session to PAM. */
+static int hand_over(pam_handle_t *pamh, int flags, const struct login *l, struct cell_session *s,
+		     const struct cell_match *match, long long t0)
+{
+	struct cell_err e = { 0 };
+	char env[64], removed[512];
+
 	if (s->note[0])
 		pam_syslog(pamh, LOG_NOTICE, "user=%s: %s", l->user, s->note);
 	if (s->subid_by_source)
 		pam_syslog(pamh, LOG_NOTICE,
-			   "user=%s: the 'subid:' source of nsswitch.conf is "
-			   "not files: that no other user holds part of the subordinate ranges "
-			   "is that source's duty (only both ends were checked)",
+			   "user=%s: the 'subid:' source of nsswitch.conf is not files: that no "
+			   "other user holds part of the subordinate ranges is that source's "
+			   "duty (only both ends were checked)",
 			   l->user);
+	snprintf(env, sizeof(env), "CELL_ID=%s", s->id);
 	if (scrub_pam_env(pamh, removed, sizeof(removed)) < 0 ||
-	    (snprintf(env, sizeof(env), "CELL_ID=%s", s->id),
-	     pam_putenv(pamh, env) != PAM_SUCCESS)) {
+	    pam_putenv(pamh, env) != PAM_SUCCESS) {
 		session_close(s, &e);
-		ret = refuse(pamh, flags, l, "setting the session's environment failed");
-		goto out;
+		return refuse(pamh, flags, l, "setting the session's environment failed");
 	}
 	if (removed[0])
 		pam_syslog(pamh, LOG_NOTICE, "user=%s: removed from the PAM environment: %s",
 			   l->user, removed);
 	if (pam_set_data(pamh, DATA_KEY, s, cleanup_session) != PAM_SUCCESS) {
 		session_close(s, &e);
-		ret = refuse(pamh, flags, l, "pam_set_data failed");
-		goto out;
+		return refuse(pamh, flags, l, "pam_set_data failed");
 	}
 	pam_syslog(pamh, LOG_INFO,
-		   "cell %s %s user=%s uid=%u service=%s tty=%s "
-		   "rhost=%s profile=%s identity=%s pid=%d ns=user:%lu,mnt:%lu,pid:%lu,"
-		   "uts:%lu,ipc:%lu,cgroup:%lu in %lld ms",
+		   "cell %s %s user=%s uid=%u service=%s tty=%s rhost=%s profile=%s identity=%s "
+		   "pid=%d ns=user:%lu,mnt:%lu,pid:%lu,uts:%lu,ipc:%lu,cgroup:%lu in %lld ms",
 		   s->id,
 		   s->joined   ? "joined (shared)"
 		   : s->shared ? "created (shared)"
@@ -278,9 +267,39 @@ static int open_session(pam_handle_t *pamh, int flags, const struct args *a, str
 		   identity_name(s->rec.identity), (int)s->rec.pid, s->rec.ns[NS_USER],
 		   s->rec.ns[NS_MNT], s->rec.ns[NS_PID], s->rec.ns[NS_UTS], s->rec.ns[NS_IPC],
 		   s->rec.ns[NS_CGROUP], now_ms() - t0);
-	s = NULL; /* PAM owns it now */
-	ret = PAM_SUCCESS;
-out:
+	return PAM_SUCCESS;
+}
+
+static int open_session(pam_handle_t *pamh, int flags, const struct args *a, struct login *l)
+{
+	_cleanup_free_ struct cell_conf *c = calloc(1, sizeof(*c));
+	_cleanup_free_ struct cell_match *match = calloc(1, sizeof(*match));
+	_cleanup_free_ struct cell_session *s = calloc(1, sizeof(*s));
+	struct cell_err e = { 0 };
+	long long t0 = now_ms();
+	int ret;
+
+	if (pam_get_user(pamh, &l->user, NULL) != PAM_SUCCESS || !l->user || !*l->user)
+		return refuse(pamh, flags, l, "no user name from PAM");
+	l->service = item(pamh, PAM_SERVICE, "?");
+	l->tty = item(pamh, PAM_TTY, "");
+	l->rhost = item(pamh, PAM_RHOST, "");
+	if (!c || !match || !s)
+		return refuse(pamh, flags, l, "out of memory");
+
+	ret = decide(pamh, flags, a, l, c, match);
+	if (ret == CONFINED)
+		ret = check_confinable(pamh, flags, l, c, match);
+	if (ret == CONFINED) {
+		const struct session_who who = {
+			.acct = &l->acct, .service = l->service, .tty = l->tty, .rhost = l->rhost
+		};
+
+		if (session_open(c, &match->profile, &who, s, &e) < 0)
+			ret = refuse(pamh, flags, l, "%s (profile %s)", e.msg, match->why);
+		else if ((ret = hand_over(pamh, flags, l, s, match, t0)) == PAM_SUCCESS)
+			s = NULL; /* PAM owns it now */
+	}
 	conf_free(c);
 	return ret;
 }

@@ -29,11 +29,15 @@ check() {
 eq() {
 	if [ "$2" == "$3" ]; then ok "$1"; else not_ok "$1" "expected: $(printf %q "$2")" "actual:   $(printf %q "$3")"; fi
 }
-# has NAME NEEDLE HAYSTACK (fixed string)
+# has NAME NEEDLE HAYSTACK (fixed string, one line: grep -F would read a
+# needle with a newline as several patterns, an empty one matching anything)
+one_line() { [[ $1 != *$'\n'* ]] || { not_ok "$2" "bad test: the needle has a newline"; return 1; }; }
 has() {
+	one_line "$2" "$1" || return
 	if grep -qF -- "$2" <<<"$3"; then ok "$1"; else not_ok "$1" "missing: $2" "in: $(head -c 1500 <<<"$3")"; fi
 }
 lacks() {
+	one_line "$2" "$1" || return
 	if ! grep -qF -- "$2" <<<"$3"; then ok "$1"; else not_ok "$1" "unexpected: $2" "in: $(head -c 1500 <<<"$3")"; fi
 }
 

@@ -54,6 +54,16 @@ out=$(su_as "$FBASH")
 lacks "2. with the group source failing, no host shell" "SHELL-RAN" "$out"
 has "2. ... refused with the cause" "cannot look up group $fgid: Input/output error" "$(cat "$LOG")"
 has "2. ... and why it refuses" "could be the one that confines this user" "$(cat "$LOG")"
+# 3. The same source failing while the user's group list is made
+# (getgrouplist reports no error: the group is silently left out).
+unset CELLTEST_FAIL_GID
+export CELLTEST_FAIL_INITGROUPS=1
+out=$(su_as "$FBASH")
+lacks "3. with the group list failing, no host shell" "SHELL-RAN" "$out"
+has "3. ... refused: the group confining its members was left out" \
+	"is a member of group $FG, which confines its members, but the list of the user's groups left it out" "$(cat "$LOG")"
+unset CELLTEST_FAIL_INITGROUPS
+export CELLTEST_FAIL_GID=$fgid
 # Break-glass: a user exempt by name still gets in while NSS fails.
 write_conf "cellsh = $CELLSH
 cell_init = $W/bin/cell-init
@@ -62,6 +72,6 @@ exempt = root $FBASH
 out=$(su_as "$FBASH")
 has "2. an account exempt by name still gets in while NSS fails" "SHELL-RAN CELL=none" "$out"
 has "2. ... and the log says so" "let through unconfined although the account could not be read" "$(cat "$LOG")"
-unset NSSWITCH LD_LIBRARY_PATH CELLTEST_FAIL_GID
+unset NSSWITCH LD_LIBRARY_PATH CELLTEST_FAIL_GID CELLTEST_FAIL_INITGROUPS
 check "nothing of a cell is left" wait_for 10 sh -c '[ -z "$(ls /run/cell 2>/dev/null | grep -E "^[0-9a-f]{32}$")" ]'
 finish

@@ -352,7 +352,7 @@ vp=$!
 wait_for 10 grep -q '^ID=' "$W/v2.out"
 out=$(cat "$W/v2.out")
 lacks "18. after the profile changed, a login does not join the old cell" "ID=$old" "$out"
-has "18. ... and runs under the new profile" $'\n77' "$out"
+eq "18. ... and runs under the new profile (rlimit_nofile = 77)" "77" "$(sed -n 2p "$W/v2.out")"
 new=$(sed -n 's/^ID=//p' "$W/v2.out")
 eq "18. the next login joins the new cell" "ID=$new" "$(in_cell "$V" 'echo ID=$CELL_ID')"
 check "18. the old cell lives on with its session" kill -0 "$oldpid"

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * libnss_celltest.so.2: an NSS group source that fails (UNAVAIL, EIO) for
- * the one gid named in CELLTEST_FAIL_GID and knows nothing else. Used by
+ * the one gid named in CELLTEST_FAIL_GID, for every user's group list when
+ * CELLTEST_FAIL_INITGROUPS is set, and knows nothing else. Used by
  * tests/e2e/test_nss.sh as "group: celltest [unavail=return] files" in a
  * private mount namespace, with LD_LIBRARY_PATH pointing here: an LDAP
  * server that is down, for one group.
@@ -48,6 +49,10 @@ enum nss_status _nss_celltest_initgroups_dyn(const char *user, gid_t group, long
 					     int *errnop)
 {
 	(void)user, (void)group, (void)start, (void)size, (void)groups, (void)limit;
+	if (getenv("CELLTEST_FAIL_INITGROUPS")) {
+		*errnop = EIO;
+		return NSS_STATUS_UNAVAIL;
+	}
 	*errnop = ENOENT;
 	return NSS_STATUS_NOTFOUND;
 }
