@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,41 +30,78 @@ static size_t first_size(int name)
 	return s > 0 && s < 65536 ? (size_t)s : 4096;
 }
 
-/* getpwnam_r with a buffer that grows on ERANGE. */
-static int lookup_passwd(const char *user, struct cell_account *a, struct cell_err *e)
+enum nss_kind { NSS_PWNAM, NSS_GRGID, NSS_GRNAM };
+
+struct nss_query {
+	enum nss_kind kind;
+	const char *name; /* NSS_PWNAM, NSS_GRNAM */
+	gid_t gid;	  /* NSS_GRGID */
+	const char *what; /* "user alice", "group 27": for messages */
+	const char *why;  /* appended to an error */
+	struct passwd pw;
+	struct group gr;
+};
+
+/* One NSS lookup, with a buffer (kept in *buf) that doubles on ERANGE.
+ * Returns 1 found, 0 not found, -1 on any other answer. */
+static int nss_get(struct nss_query *q, char **buf, struct cell_err *e)
 {
-	struct passwd pw, *res = NULL;
-	size_t size = first_size(_SC_GETPW_R_SIZE_MAX);
+	size_t size =
+		first_size(q->kind == NSS_PWNAM ? _SC_GETPW_R_SIZE_MAX : _SC_GETGR_R_SIZE_MAX);
+	struct passwd *pres = NULL;
+	struct group *gres = NULL;
 	int r;
 
 	for (;;) {
-		char *buf = realloc(a->pwbuf, size);
+		char *nb = realloc(*buf, size);
 
-		if (!buf)
+		if (!nb)
 			return cell_err_set(e, ENOMEM, "out of memory");
-		a->pwbuf = buf;
-		r = getpwnam_r(user, &pw, buf, size, &res);
+		*buf = nb;
+		switch (q->kind) {
+		case NSS_PWNAM:
+			r = getpwnam_r(q->name, &q->pw, nb, size, &pres);
+			break;
+		case NSS_GRGID:
+			r = getgrgid_r(q->gid, &q->gr, nb, size, &gres);
+			break;
+		default:
+			r = getgrnam_r(q->name, &q->gr, nb, size, &gres);
+			break;
+		}
 		if (r != ERANGE)
 			break;
 		if (size >= NSS_BUF_MAX)
-			return cell_err_set(e, ERANGE,
-					    "the passwd entry of %s is larger than "
-					    "%u bytes",
-					    user, NSS_BUF_MAX);
+			return cell_err_set(e, ERANGE, "the entry of %s is larger than %u bytes%s",
+					    q->what, NSS_BUF_MAX, q->why);
 		size *= 2;
 	}
 	if (r != 0 && !not_found(r))
 		return cell_err_set(e, r,
-				    "cannot look up user %s: %s (check the 'passwd:' "
-				    "sources in /etc/nsswitch.conf)",
-				    user, strerror(r));
-	if (r != 0 || !res)
+				    "cannot look up %s: %s (check the '%s:' sources in "
+				    "/etc/nsswitch.conf)%s",
+				    q->what, strerror(r), q->kind == NSS_PWNAM ? "passwd" : "group",
+				    q->why);
+	return r == 0 && (pres || gres) ? 1 : 0;
+}
+
+static int lookup_passwd(const char *user, struct cell_account *a, struct cell_err *e)
+{
+	char what[300];
+	struct nss_query q = { .kind = NSS_PWNAM, .name = user, .what = what, .why = "" };
+	int found;
+
+	snprintf(what, sizeof(what), "user %.256s", user);
+	found = nss_get(&q, &a->pwbuf, e);
+	if (found < 0)
+		return -1;
+	if (!found)
 		return cell_err_set(e, ENOENT, "user %s not found in passwd", user);
-	a->name = pw.pw_name;
-	a->home = pw.pw_dir;
-	a->shell = pw.pw_shell;
-	a->uid = pw.pw_uid;
-	a->gid = pw.pw_gid;
+	a->name = q.pw.pw_name;
+	a->home = q.pw.pw_dir;
+	a->shell = q.pw.pw_shell;
+	a->uid = q.pw.pw_uid;
+	a->gid = q.pw.pw_gid;
 	return 0;
 }
 
@@ -94,34 +132,20 @@ static int lookup_gids(struct cell_account *a, struct cell_err *e)
 static int lookup_group_name(gid_t gid, char **name, struct cell_err *e)
 {
 	_cleanup_free_ char *buf = NULL;
-	size_t size = first_size(_SC_GETGR_R_SIZE_MAX);
-	struct group gr, *res = NULL;
-	int r;
+	char what[32];
+	struct nss_query q = { .kind = NSS_GRGID,
+			       .gid = gid,
+			       .what = what,
+			       .why = "; a group that cannot be read could be the one that "
+				      "confines this user" };
+	int found;
 
 	*name = NULL;
-	for (;;) {
-		char *nb = realloc(buf, size);
-
-		if (!nb)
-			return cell_err_set(e, ENOMEM, "out of memory");
-		buf = nb;
-		r = getgrgid_r(gid, &gr, buf, size, &res);
-		if (r != ERANGE)
-			break;
-		if (size >= NSS_BUF_MAX)
-			return cell_err_set(e, ERANGE,
-					    "the entry of group %u is larger than "
-					    "%u bytes",
-					    (unsigned)gid, NSS_BUF_MAX);
-		size *= 2;
-	}
-	if (r != 0 && !not_found(r))
-		return cell_err_set(e, r,
-				    "cannot look up group %u: %s (check the 'group:' "
-				    "sources in /etc/nsswitch.conf); a group that cannot be "
-				    "read could be the one that confines this user",
-				    (unsigned)gid, strerror(r));
-	if (r == 0 && res && !(*name = strdup(gr.gr_name)))
+	snprintf(what, sizeof(what), "group %u", (unsigned)gid);
+	found = nss_get(&q, &buf, e);
+	if (found < 0)
+		return -1;
+	if (found && !(*name = strdup(q.gr.gr_name)))
 		return cell_err_set(e, ENOMEM, "out of memory");
 	return 0;
 }
@@ -129,32 +153,20 @@ static int lookup_group_name(gid_t gid, char **name, struct cell_err *e)
 int account_verify_group(const struct cell_account *a, const char *group, struct cell_err *e)
 {
 	_cleanup_free_ char *buf = NULL;
-	size_t size = first_size(_SC_GETGR_R_SIZE_MAX);
-	struct group gr, *res = NULL;
-	int r;
+	char what[300];
+	struct nss_query q = {
+		.kind = NSS_GRNAM, .name = group, .what = what, .why = "; it confines its members"
+	};
+	int found;
 
 	for (size_t i = 0; i < a->ngnames; i++)
 		if (strcmp(a->gnames[i], group) == 0)
 			return 0; /* listed: nothing was left out */
-	for (;;) {
-		char *nb = realloc(buf, size);
-
-		if (!nb)
-			return cell_err_set(e, ENOMEM, "out of memory");
-		buf = nb;
-		r = getgrnam_r(group, &gr, buf, size, &res);
-		if (r != ERANGE || size >= NSS_BUF_MAX)
-			break;
-		size *= 2;
-	}
-	if (r != 0 && !not_found(r))
-		return cell_err_set(e, r,
-				    "cannot look up group %s: %s (check the 'group:' sources in "
-				    "/etc/nsswitch.conf); it confines its members",
-				    group, strerror(r));
-	if (r != 0 || !res)
-		return 0;
-	for (char **m = gr.gr_mem; *m; m++)
+	snprintf(what, sizeof(what), "group %.256s", group);
+	found = nss_get(&q, &buf, e);
+	if (found <= 0)
+		return found;
+	for (char **m = q.gr.gr_mem; *m; m++)
 		if (strcmp(*m, a->name) == 0)
 			return cell_err_set(
 				e, EIO,

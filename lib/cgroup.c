@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Per-cell cgroups, run as root (pam_cell, cell-init's monitor). Every
- * directory touched is on a cgroup file system (checked by statfs), where
+ * directory touched is on a cgroup filesystem (statfs checks it), where
  * only root creates entries and there are no symlinks; the paths are built
  * from the hierarchy's mount point and the cell id (32 hex digits), never
  * from anything a user controls.

@@ -426,11 +426,9 @@ static size_t parse_text(struct cell_conf *c, const char *file, const char *text
  */
 static char *read_trusted_conf(const char *path, struct cell_err *e)
 {
-	_cleanup_close_ int dir = -1, fd = -1;
-	_cleanup_free_ char *text = NULL, *parent = strdup(path);
+	_cleanup_close_ int dir = -1;
+	_cleanup_free_ char *parent = strdup(path);
 	const char *base = strrchr(path, '/');
-	struct stat st;
-	ssize_t n;
 
 	if (!parent) {
 		cell_err_set(e, ENOMEM, "%s: out of memory", path);
@@ -446,33 +444,7 @@ static char *read_trusted_conf(const char *path, struct cell_err *e)
 		cell_err_prefix(e, "%s: ", path);
 		return NULL;
 	}
-	fd = openat(dir, base + 1, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0) {
-		cell_err_sys(e, "%s: cannot open", path);
-		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		cell_err_set(e, EINVAL, "%s: not a regular file", path);
-		return NULL;
-	}
-	if (check_root_owned(fd, path, e) < 0)
-		return NULL;
-	if (st.st_size > CONF_MAX_SIZE) {
-		cell_err_set(e, EFBIG, "%s: larger than 1 MiB", path);
-		return NULL;
-	}
-	text = malloc((size_t)st.st_size + 1);
-	if (!text) {
-		cell_err_set(e, ENOMEM, "%s: out of memory", path);
-		return NULL;
-	}
-	n = read_all(fd, text, (size_t)st.st_size);
-	if (n < 0) {
-		cell_err_sys(e, "%s: read", path);
-		return NULL;
-	}
-	text[n] = '\0';
-	return steal_ptr(&text);
+	return read_root_file(dir, base + 1, path, CONF_MAX_SIZE, e);
 }
 
 static void do_include_file(struct parse_ctx *x, const char *path)

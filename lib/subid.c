@@ -81,38 +81,6 @@ static int subid_source_is_files(bool *files, struct cell_err *e)
 	return 0;
 }
 
-/* Read a root-owned id file whole (it holds every user's ranges). */
-static char *read_id_file(const char *path, struct cell_err *e)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	_cleanup_free_ char *text = NULL;
-	struct stat st;
-	ssize_t n;
-
-	if (fd < 0) {
-		cell_err_sys(e, "opening %s", path);
-		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (64 << 20)) {
-		cell_err_set(e, EINVAL, "%s is not a regular file of sane size", path);
-		return NULL;
-	}
-	if (check_root_owned(fd, path, e) < 0)
-		return NULL;
-	text = malloc((size_t)st.st_size + 1);
-	if (!text) {
-		cell_err_set(e, ENOMEM, "out of memory");
-		return NULL;
-	}
-	n = read_all(fd, text, (size_t)st.st_size);
-	if (n < 0) {
-		cell_err_sys(e, "reading %s", path);
-		return NULL;
-	}
-	text[n] = '\0';
-	return steal_ptr(&text);
-}
-
 /* libsubid's owner lookup of both ends of each range: all another source
  * offers. An error refuses. */
 static int check_ends(const char *user, uid_t uid, bool gid, const struct id_range *r, size_t n,
@@ -162,7 +130,8 @@ int subid_check_unshared(const char *user, uid_t uid, bool gid, const struct id_
 		*by_source = true;
 		return check_ends(user, uid, gid, r, n, e);
 	}
-	text = read_id_file(path, e);
+	/* It holds every user's ranges: root's file, whole. */
+	text = read_root_file(AT_FDCWD, path, path, 64u << 20, e);
 	if (!text)
 		return -1;
 	return subid_check_file(text, path, user, uid, r, n, gid ? "gid" : "uid", e);

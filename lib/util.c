@@ -137,6 +137,42 @@ int open_trusted_path(const char *path, bool want_dir, struct cell_err *e)
 	return steal_fd(&cur);
 }
 
+char *read_root_file(int dirfd, const char *name, const char *path, size_t max, struct cell_err *e)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *text = NULL;
+	struct stat st;
+	ssize_t n;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		cell_err_sys(e, "%s: cannot open", path);
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		cell_err_set(e, EINVAL, "%s: not a regular file", path);
+		return NULL;
+	}
+	if (check_root_owned(fd, path, e) < 0)
+		return NULL;
+	if ((size_t)st.st_size > max) {
+		cell_err_set(e, EFBIG, "%s: larger than %zu bytes", path, max);
+		return NULL;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (!text) {
+		cell_err_set(e, ENOMEM, "%s: out of memory", path);
+		return NULL;
+	}
+	n = read_all(fd, text, (size_t)st.st_size);
+	if (n < 0) {
+		cell_err_sys(e, "%s: read", path);
+		return NULL;
+	}
+	text[n] = '\0';
+	return steal_ptr(&text);
+}
+
 int parse_ulong(const char *s, unsigned long *out)
 {
 	unsigned long v = 0;

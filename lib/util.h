@@ -68,6 +68,12 @@ int read_small_at(int dirfd, const char *name, char *buf, size_t size, struct ce
  */
 int open_trusted_path(const char *path, bool want_dir, struct cell_err *e);
 
+/* Read a file root trusts whole: `name` below dirfd (or AT_FDCWD), opened
+ * O_NOFOLLOW|O_NONBLOCK (a planted FIFO cannot hang us), a regular file,
+ * root-owned and not group/other-writable on the open fd, at most max
+ * bytes. Messages start with `path`. Returns malloc'd text, or NULL. */
+char *read_root_file(int dirfd, const char *name, const char *path, size_t max, struct cell_err *e);
+
 /* fstat check: root-owned and not group/other-writable. */
 int check_root_owned(int fd, const char *what, struct cell_err *e);
 
