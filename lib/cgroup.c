@@ -285,8 +285,13 @@ int cgroup_origin_save(const struct cgroup_layout *l, struct cgroup_origin *o, s
 		for (int c = 0; c < CG_COUNT; c++) {
 			bool match = l->v2[c] ? c1[1] == '\0' : has_word(c1 + 1, cg_names[c], ',');
 
-			if (match && strlen(c2 + 1) < sizeof(o->path[c]))
-				snprintf(o->path[c], sizeof(o->path[c]), "%s", c2 + 1);
+			if (match && str_copy(o->path[c], sizeof(o->path[c]), c2 + 1) < 0) {
+				fclose(f);
+				return cell_err_set(e, ENAMETOOLONG,
+						    "the login program's %s cgroup path is longer "
+						    "than %zu bytes: it could not be moved back",
+						    cg_names[c], sizeof(o->path[c]) - 1);
+			}
 		}
 	}
 	fclose(f);

@@ -2,6 +2,7 @@
 #ifndef CELL_CGROUP_H
 #define CELL_CGROUP_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -40,7 +41,7 @@ int cgroup_destroy(const struct cgroup_layout *l, const char *id, int timeout_ms
 
 /* A process's own cgroup in each controller's hierarchy, to move it back. */
 struct cgroup_origin {
-	char path[CG_COUNT][256];
+	char path[CG_COUNT][PATH_MAX];
 };
 int cgroup_origin_save(const struct cgroup_layout *l, struct cgroup_origin *o, struct cell_err *e);
 int cgroup_origin_restore(const struct cgroup_layout *l, const struct cgroup_origin *o,

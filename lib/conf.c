@@ -127,9 +127,33 @@ void conf_free(struct cell_conf *c)
 		free(c->exempt[i]);
 	free(c->exempt);
 	free(c->sections);
+	free(c->files);
 	c->exempt = NULL;
 	c->sections = NULL;
+	c->files = NULL;
 	c->nexempt = c->nsections = 0;
+	c->files_len = 0;
+}
+
+/* Remember a file read, for the cells to hide (newline-separated: a path
+ * with a newline or other control character is refused). */
+static int note_file(struct cell_conf *c, const char *path)
+{
+	size_t n = strlen(path);
+	char *f;
+
+	for (const char *p = path; *p; p++)
+		if (iscntrl((unsigned char)*p))
+			return -1;
+	f = realloc(c->files, c->files_len + n + 2);
+	if (!f)
+		return -1;
+	c->files = f;
+	if (c->files_len)
+		c->files[c->files_len++] = '\n';
+	memcpy(c->files + c->files_len, path, n + 1);
+	c->files_len += n;
+	return 0;
 }
 
 /* ---- value checkers: return NULL if fine, else why not ---- */
@@ -458,6 +482,13 @@ static void do_include_file(struct parse_ctx *x, const char *path)
 		add_error(c, x->file, x->line, "include %s", e.msg);
 		return;
 	}
+	if (note_file(c, path) < 0) {
+		add_error(c, x->file, x->line,
+			  "include %s: a control character in the name, "
+			  "or out of memory",
+			  path);
+		return;
+	}
 	c->depth++;
 	parse_text(c, path, text);
 	c->depth--;
@@ -758,6 +789,11 @@ size_t conf_load(struct cell_conf *c, const char *path)
 	text = read_trusted_conf(path, &e);
 	if (!text) {
 		add_error(c, NULL, 0, "%s", e.msg);
+		return c->nerrors;
+	}
+	if (note_file(c, path) < 0) {
+		add_error(c, NULL, 0, "%s: a control character in the name, or out of memory",
+			  path);
 		return c->nerrors;
 	}
 	return parse_text(c, path, text);

@@ -73,6 +73,8 @@ struct cell_conf {
 	size_t nsections;
 	struct cell_section defaults;
 	bool have_defaults;
+	char *files; /* every file read, '\n'-separated: cells hide them */
+	size_t files_len;
 	char errors[CONF_MAX_ERRORS][700];
 	size_t nerrors; /* total; only the first CONF_MAX_ERRORS kept */
 	int depth;

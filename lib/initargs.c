@@ -51,6 +51,7 @@ static const struct arg args[] = {
 	ARG("inside_uid", T_IDNUM, inside_uid),
 	ARG("uid_map", T_STR, uid_map),
 	ARG("gid_map", T_STR, gid_map),
+	ARG("hide", T_STR, hide),
 };
 
 _Static_assert(ARRAY_SIZE(args) <= 32, "one bit of 'seen' per argument");
@@ -80,7 +81,8 @@ static int encode_one(const struct init_args *a, const struct arg *r, char **out
 	case T_ID:
 	case T_PATH:
 	case T_STR:
-		n = asprintf(out, "%s=%s", r->name, *(const char *const *)p);
+		n = asprintf(out, "%s=%s", r->name,
+			     *(const char *const *)p ? *(const char *const *)p : "");
 		break;
 	case T_UID:
 	case T_IDNUM:

@@ -28,6 +28,7 @@ struct init_args {
 	struct cell_limits limits;
 	bool shared;
 	const char *uid_map, *gid_map;
+	const char *hide; /* '\n'-separated absolute paths, maybe none */
 };
 
 /* A malloc'd argv (argv[0] "cell-init", NULL-terminated); initargs_free. */

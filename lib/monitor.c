@@ -109,7 +109,8 @@ static void __attribute__((noreturn)) run_pid1(const struct init_args *a)
 	struct rootfs_spec rs = { .home = a->home,
 				  .uid = (uid_t)a->inside_uid,
 				  .tmpfs_size = a->tmpfs,
-				  .pty_max = a->pty_max };
+				  .pty_max = a->pty_max,
+				  .hide = a->hide };
 	struct cell_err e = { 0 };
 
 	/* A clone does not inherit it: die with the monitor from the start. */
@@ -309,15 +310,14 @@ static void read_events(struct sessions *s, int procfd)
 		have += (size_t)r;
 		buf[have] = '\0';
 		while ((nl = strchr(line, '\n'))) {
-			unsigned long long start = 0;
-			int pid = 0;
+			struct life_note n;
 
 			*nl = '\0';
-			if (sscanf(line, "J %d %llu", &pid, &start) == 2 && start)
-				session_add(s, procfd, pid, start);
-			else if (sscanf(line, "C %d", &pid) == 1)
+			if (life_note_parse(line, &n) == 0 && n.op == LIFE_JOIN)
+				session_add(s, procfd, n.pid, n.start);
+			else if (life_note_parse(line, &n) == 0)
 				for (int i = 2; i < s->n; i++)
-					if (s->pid[i] == pid) {
+					if (s->pid[i] == n.pid) {
 						session_drop(s, i);
 						break;
 					}

@@ -64,3 +64,47 @@ int msg_recv(int fd, struct cell_msg *m, long long deadline_ms, struct cell_err 
 		return 0;
 	}
 }
+
+int life_note_format(const struct life_note *n, char *buf, size_t size)
+{
+	int len = n->op == LIFE_JOIN	? snprintf(buf, size, "J %d %llu\n", (int)n->pid, n->start)
+		  : n->op == LIFE_CLOSE ? snprintf(buf, size, "C %d\n", (int)n->pid)
+					: -1;
+
+	return len > 0 && (size_t)len < size ? len : -1;
+}
+
+/* A decimal number and what follows it (space or end). */
+static const char *number(const char *p, unsigned long long max, unsigned long long *out)
+{
+	unsigned long long v = 0;
+	const char *start = p;
+
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (max - (unsigned long long)(*p - '0')) / 10)
+			return NULL;
+		v = v * 10 + (unsigned long long)(*p - '0');
+	}
+	if (p == start || (p - start > 1 && *start == '0'))
+		return NULL;
+	*out = v;
+	return p;
+}
+
+int life_note_parse(const char *line, struct life_note *n)
+{
+	unsigned long long pid, start = 0;
+	const char *p = line + 2;
+
+	if ((line[0] != LIFE_JOIN && line[0] != LIFE_CLOSE) || line[1] != ' ' ||
+	    !(p = number(p, PID_MAX_LIMIT, &pid)) || pid <= 1)
+		return -1;
+	if (line[0] == LIFE_JOIN && (*p++ != ' ' || !(p = number(p, ~0ULL, &start)) || !start))
+		return -1;
+	if (*p != '\0')
+		return -1;
+	n->op = line[0];
+	n->pid = (pid_t)pid;
+	n->start = start;
+	return 0;
+}

@@ -26,6 +26,9 @@
  * ends when PID 1 dies or no session is left (checked under the user's
  * lock for a shared cell, so a login cannot join meanwhile).
  */
+#include <stddef.h>
+#include <sys/types.h>
+
 #include "err.h"
 
 #define CELL_INIT_FD  3
@@ -47,5 +50,19 @@ int msg_send(int fd, char type, int code, long long value, const char *text);
 int msg_recv(int fd, struct cell_msg *m, long long deadline_ms, struct cell_err *e);
 
 long long now_ms(void);
+
+/* One line of the life pipe (above), without its newline. */
+enum { LIFE_JOIN = 'J', LIFE_CLOSE = 'C' };
+
+struct life_note {
+	char op;		  /* LIFE_JOIN or LIFE_CLOSE */
+	pid_t pid;		  /* the login program, > 1 */
+	unsigned long long start; /* its start time (LIFE_JOIN), > 0 */
+};
+
+/* "J PID START\n" or "C PID\n": the length, or -1 if it does not fit. */
+int life_note_format(const struct life_note *n, char *buf, size_t size);
+/* Exactly one of those lines (no newline): 0, or -1 for anything else. */
+int life_note_parse(const char *line, struct life_note *n);
 
 #endif

@@ -266,7 +266,7 @@ static bool exists_inside(int rootfd, const char *rel)
 /* Unreadable: the host's /dev/null bound over a file on a nodev mount (an
  * open fails with EACCES); an empty read-only tmpfs over a directory. The
  * cell's processes hold no capability to unmount either. */
-static int mask_host_files(int rootfd, struct cell_err *e)
+static int mask_host_files(int rootfd, const char *hide, struct cell_err *e)
 {
 	static const char *const empty_opts[] = { "size", "4k", "mode", "0755", NULL };
 	const unsigned attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
@@ -289,6 +289,20 @@ static int mask_host_files(int rootfd, struct cell_err *e)
 		mfd = fs_new("tmpfs", empty_opts, attrs, e);
 		if (mfd < 0 || attach(mfd, rootfd, masked_dirs[i], e) < 0)
 			return -1;
+	}
+	/* The config files pam_cell read, wherever the admin keeps them. */
+	for (const char *p = hide ? hide : ""; *p;) {
+		size_t len = strcspn(p, "\n");
+		char rel[PATH_MAX];
+
+		if (p[0] == '/' && len > 1 && len < sizeof(rel)) {
+			memcpy(rel, p + 1, len - 1);
+			rel[len - 1] = '\0';
+			if (exists_inside(rootfd, rel) &&
+			    bind_fd(null, rootfd, rel, attrs, false, e) < 0)
+				return -1;
+		}
+		p += len + (p[len] == '\n');
 	}
 	return 0;
 }
@@ -329,7 +343,7 @@ int rootfs_build_host(const struct rootfs_spec *s, struct cell_err *e)
 	if (move_mount(rootfd, "", tmpfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
 	    0)
 		return cell_err_sys(e, "attaching the new root");
-	if (bind_system_dirs(rootfd, e) < 0 || mask_host_files(rootfd, e) < 0 ||
+	if (bind_system_dirs(rootfd, e) < 0 || mask_host_files(rootfd, s->hide, e) < 0 ||
 	    bind_home(rootfd, s, e) < 0 ||
 	    mount_fs(rootfd, "tmp", "tmpfs", tmp_opts, nosuid_nodev, e) < 0 ||
 	    mount_fs(rootfd, "var/tmp", "tmpfs", tmp_opts, nosuid_nodev, e) < 0 ||

@@ -11,6 +11,8 @@ struct rootfs_spec {
 	uid_t uid;		       /* home must be owned by this uid */
 	unsigned long long tmpfs_size; /* /tmp, /var/tmp, /dev/shm */
 	unsigned long pty_max;	       /* the devpts instance's 'max' */
+	const char *hide;	       /* '\n'-separated host files to mask (cell.conf and its
+			   * includes), NULL or "" for none */
 };
 
 /*
@@ -22,7 +24,8 @@ struct rootfs_spec {
  * null zero full random urandom tty and a new devpts of at most pty_max
  * ptys; a fresh /proc; what the host keeps about other users masked
  * (/etc/subuid, /etc/subgid and their backups unreadable, /etc/security an
- * empty directory: it holds cell.conf and the PAM policy files); then
+ * empty directory: it holds cell.conf and the PAM policy files; every file
+ * of s->hide that the cell would see unreadable too); then
  * pivot_root, the old root detached, the root made read-only.
  */
 int rootfs_build_host(const struct rootfs_spec *s, struct cell_err *e);

@@ -50,24 +50,23 @@ static int build_map(const struct cell_conf *c, const struct cell_profile *p,
 
 /* See proto.h: "J PID START" when a login program joins a shared cell,
  * "C PID" when its session closes. */
-static int life_note(int fd, bool join)
+static int tell_monitor(int fd, bool join)
 {
 	_cleanup_close_ int procfd = -1, self = -1;
-	unsigned long long start = 0;
+	struct life_note n = { .op = join ? LIFE_JOIN : LIFE_CLOSE, .pid = getpid() };
 	struct cell_err e;
 	char line[64];
 	pid_t ppid;
-	int n;
+	int len;
 
-	if (join && ((procfd = proc_open_root(&e)) < 0 ||
-		     (self = proc_open_pid(procfd, getpid(), &e)) < 0 ||
-		     proc_stat(self, &ppid, &start, &e) < 0))
+	if (join &&
+	    ((procfd = proc_open_root(&e)) < 0 || (self = proc_open_pid(procfd, n.pid, &e)) < 0 ||
+	     proc_stat(self, &ppid, &n.start, &e) < 0))
 		return -1;
-	n = join ? snprintf(line, sizeof(line), "J %d %llu\n", (int)getpid(), start)
-		 : snprintf(line, sizeof(line), "C %d\n", (int)getpid());
+	len = life_note_format(&n, line, sizeof(line));
 	/* One write below PIPE_BUF is atomic; a full FIFO only delays what the
 	 * monitor learns from the pidfd anyway. */
-	return write(fd, line, (size_t)n) == n ? 0 : -1;
+	return len > 0 && write(fd, line, (size_t)len) == len ? 0 : -1;
 }
 
 /*
@@ -112,7 +111,7 @@ static int join_shared(const struct session_who *w, const char *digest, struct c
 		return 0;
 	}
 	life = registry_life_join(id, &ignored); /* ENXIO: no monitor any more */
-	if (life < 0 || life_note(life, true) < 0) {
+	if (life < 0 || tell_monitor(life, true) < 0) {
 		cell_join_close(&j);
 		registry_shared_clear(a->uid, id);
 		return 0;
@@ -185,8 +184,9 @@ static int life_pipe(bool shared, const char *id, int *reader, int *writer, stru
 }
 
 /* What cell-init is told (a->ngids is at most CELL_MAX_GROUPS). */
-static void fill_init_args(struct init_args *args, const char *id, const struct cell_profile *p,
-			   const struct cell_account *a, const char *uidmap, const char *gidmap)
+static void fill_init_args(struct init_args *args, const char *id, const struct cell_conf *c,
+			   const struct cell_profile *p, const struct cell_account *a,
+			   const char *uidmap, const char *gidmap)
 {
 	*args = (struct init_args){
 		.id = id,
@@ -204,6 +204,7 @@ static void fill_init_args(struct init_args *args, const char *id, const struct 
 		.shared = p->share_user,
 		.uid_map = uidmap,
 		.gid_map = gidmap,
+		.hide = c->files ? c->files : "",
 	};
 	memcpy(args->groups, a->gids, a->ngids * sizeof(gid_t));
 }
@@ -231,7 +232,7 @@ static int create(const struct cell_conf *c, const struct cell_profile *p,
 		return -1;
 	if (life_pipe(p->share_user, s->id, &reader, &writer, e) < 0)
 		return -1;
-	fill_init_args(args, s->id, p, a, uidmap, gidmap);
+	fill_init_args(args, s->id, c, p, a, uidmap, gidmap);
 	{
 		const struct cell_spec spec = { .args = args,
 						.cell_init = c->cell_init,
@@ -304,7 +305,7 @@ undo:
 	}
 	/* A shared cell's monitor drops this session; with none left, it ends. */
 	if (s->shared && s->life >= 0)
-		life_note(s->life, false);
+		tell_monitor(s->life, false);
 	session_release(s);
 	return -1;
 }
@@ -317,7 +318,7 @@ int session_close(struct cell_session *s, struct cell_err *e)
 	/* Out of the cell's cgroups, so that they can be removed. */
 	if (cgroup_origin_restore(&s->layout, &s->origin, e) < 0)
 		r = cell_err_prefix(e, "moving back out of its cgroup: ");
-	life_note(s->life, false);
+	tell_monitor(s->life, false);
 	if (!s->shared) {
 		/* SIGKILL to PID 1 ends the whole pid namespace; never wait for it:
 		 * the monitor reaps it and removes the cgroups. If this was a

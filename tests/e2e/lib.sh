@@ -10,6 +10,7 @@ PASS=0 FAIL=0 SKIP=0
 CREATED_USERS=()
 CREATED_PAM=()
 CREATED_GROUPS=()
+CREATED_PATHS=()	# made outside $W (removed by cleanup)
 STARTED_PIDS=()
 MADE_SSHD_DIR=""
 MADE_DEVLOG=""
@@ -255,6 +256,7 @@ cleanup() {
 	done
 	for u in "${CREATED_GROUPS[@]}"; do groupdel "$u" 2>/dev/null; done
 	for f in "${CREATED_PAM[@]}"; do rm -f "$f"; done
+	for f in "${CREATED_PATHS[@]}"; do rm -rf "$f"; done
 	# Cell cgroups: none may be left; the parents only if we made them.
 	for f in $CG_PARENTS_MADE; do rmdir "$f" 2>/dev/null; done
 	[ -n "$MADE_SSHD_DIR" ] && rmdir /run/sshd 2>/dev/null

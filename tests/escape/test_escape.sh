@@ -12,8 +12,13 @@ new_user Y	# a profile that allows nested user namespaces
 new_user S	# a shared cell whose uid goes to a new account
 new_group G
 usermod -aG "$G" "$A"
+# An include where a cell can see it (/usr is bound into every cell).
+INC=$(mktemp -d /usr/local/share/celltest.XXXXXX) && CREATED_PATHS+=("$INC")
+chmod 0755 "$INC"
+printf '# celltest include: a secret policy line\n' >"$INC/inc.conf"; chmod 0644 "$INC/inc.conf"
 CONF_TEXT="cellsh = $CELLSH
 cell_init = $W/bin/cell-init
+include = $INC/inc.conf
 [user $A]
 pids_max = 64
 memory_max = 64M
@@ -361,12 +366,15 @@ wait "$vp" "$sp" 2>/dev/null
 write_conf "$FULL_CONF"
 
 # 19. What the host keeps about other users is not readable in a cell.
-out=$(in_cell "$B" "cat /etc/subuid; echo subuid=\$?; cat /etc/subgid; echo subgid=\$?; ls -A /etc/security | wc -l; head -c 5 /etc/passwd; echo")
+out=$(in_cell "$B" "cat /etc/subuid; echo subuid=\$?; cat /etc/subgid; echo subgid=\$?; ls -A /etc/security | wc -l; head -c 5 /etc/passwd; echo; cat $INC/inc.conf; echo inc=\$?; ls $INC")
 has "19. /etc/subuid (every user's ranges) is unreadable" "subuid=1" "$out"
 has "19. /etc/subgid too" "subgid=1" "$out"
 lacks "19. ... no range of another user shows" "$V:" "$out"
 eq "19. /etc/security (cell.conf, PAM policy) is empty" "0" "$(sed -n 's/^\([0-9]*\)$/\1/p' <<<"$out" | head -1)"
 has "19. (control: the rest of /etc is there)" "root:" "$out"
+has "19. an included config file outside /etc/security is unreadable too" "inc=1" "$out"
+lacks "19. ... its text never shows" "secret policy line" "$out"
+has "19. (control: its directory is there, so the mask is what hides it)" "inc.conf" "$out"
 
 if wait_for 15 sh -c 'for u in "$@"; do pgrep -u "$u" >/dev/null && exit 1; done; [ -z "$(ls /run/cell 2>/dev/null | grep -E "^[0-9a-f]{32}$")" ]' sh "$A" "$R" "$V" "$B" "$Y" "$S"; then
 	ok "nothing is left after the attacks"

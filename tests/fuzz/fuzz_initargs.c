@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 /* libFuzzer: what crosses into root's code as text - cell-init's argv
- * (NUL-separated words) and a registry record - must decode or be refused,
+ * (NUL-separated words), a registry record, a life-pipe line - must decode
+ * or be refused,
  * never overrun; whatever decodes must encode and decode to the same. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "initargs.h"
+#include "proto.h"
 #include "registry.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -44,6 +46,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	memcpy(buf, data, size);
 	buf[size] = '\0';
+	{
+		struct life_note n;
+		char line[64];
+
+		/* A parsed life note formats back to the same line. */
+		if (life_note_parse(buf, &n) == 0 &&
+		    (life_note_format(&n, line, sizeof(line)) != (int)strlen(buf) + 1 ||
+		     strncmp(line, buf, strlen(buf)) != 0))
+			abort();
+	}
 	if (registry_parse(buf, r, &e) == 0) {
 		static char text[16384];
 

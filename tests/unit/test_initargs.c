@@ -13,6 +13,7 @@
 
 #include "env.h"
 #include "initargs.h"
+#include "proto.h"
 #include "registry.h"
 
 static struct init_args sample(void)
@@ -23,6 +24,7 @@ static struct init_args sample(void)
 		.tmpfs = 64ULL << 20, .pty_max = 64,
 		.limits = { .pids_max = 2048, .memory_max = 1ULL << 33, .cpu_weight = 100 },
 		.shared = true, .uid_map = "0 1001 1\n1 100000 65536\n", .gid_map = "0 1002 1\n",
+		.hide = "/etc/security/cell.conf\n/etc/cell.d/a b.conf",
 	};
 
 	a.groups[0] = 27;
@@ -60,6 +62,7 @@ static void test_round_trip(void **state)
 	assert_int_equal(out->pty_max, 64);
 	assert_true(out->shared);
 	assert_string_equal(out->uid_map, in.uid_map);
+	assert_string_equal(out->hide, in.hide);
 	initargs_free(argv);
 	/* no supplementary groups at all */
 	in.ngroups = 0;
@@ -198,6 +201,34 @@ static void test_record(void **state)
 	free(back);
 }
 
+/* The life pipe: what root writes, and the monitor accepts only that. */
+static void test_life_notes(void **state)
+{
+	(void)state;
+	struct life_note n = { LIFE_JOIN, 4194304, 18446744073709551615ULL }, back;
+	char line[64];
+	const char *bad[] = { "J 1 5", "J 0 5", "J 5 0", "J 5", "J -5 3", "J 05 3", "J 5 3 ",
+			      "J 5 3x", "C 5 3", "C", "X 5", "J  5 3", "C 4194305", "" };
+
+	assert_int_equal(life_note_format(&n, line, sizeof(line)),
+			 (int)strlen("J 4194304 18446744073709551615\n"));
+	line[strlen(line) - 1] = '\0';
+	assert_int_equal(life_note_parse(line, &back), 0);
+	assert_int_equal(back.op, LIFE_JOIN);
+	assert_int_equal(back.pid, 4194304);
+	assert_true(back.start == n.start);
+	n = (struct life_note){ LIFE_CLOSE, 77, 0 };
+	assert_int_equal(life_note_format(&n, line, sizeof(line)), 5);
+	assert_int_equal(life_note_parse("C 77", &back), 0);
+	assert_int_equal(back.pid, 77);
+	assert_int_equal(life_note_format(&n, line, 3), -1); /* never a cut line */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		if (life_note_parse(bad[i], &back) == 0)
+			print_error("accepted '%s'\n", bad[i]);
+		assert_int_equal(life_note_parse(bad[i], &back), -1);
+	}
+}
+
 static void test_env(void **state)
 {
 	(void)state;
@@ -233,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_record),
+		cmocka_unit_test(test_life_notes),
 		cmocka_unit_test(test_env),
 	};
 
