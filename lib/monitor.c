@@ -297,6 +297,16 @@ static void session_drop(struct sessions *s, int i)
 	s->n--;
 }
 
+/* A login program's session closed: stop watching it. */
+static void session_close_note(struct sessions *s, pid_t pid)
+{
+	for (int i = 2; i < s->n; i++)
+		if (s->pid[i] == pid) {
+			session_drop(s, i);
+			return;
+		}
+}
+
 /* Apply every complete line waiting in the FIFO. */
 static void read_events(struct sessions *s, int procfd)
 {
@@ -310,17 +320,14 @@ static void read_events(struct sessions *s, int procfd)
 		have += (size_t)r;
 		buf[have] = '\0';
 		while ((nl = strchr(line, '\n'))) {
-			struct life_note n;
+			struct life_note n = { 0 }; /* op stays 0 if the line is not one */
 
 			*nl = '\0';
+			/* A line root did not write is ignored. */
 			if (life_note_parse(line, &n) == 0 && n.op == LIFE_JOIN)
 				session_add(s, procfd, n.pid, n.start);
-			else if (life_note_parse(line, &n) == 0)
-				for (int i = 2; i < s->n; i++)
-					if (s->pid[i] == n.pid) {
-						session_drop(s, i);
-						break;
-					}
+			else if (n.op == LIFE_CLOSE)
+				session_close_note(s, n.pid);
 			line = nl + 1;
 		}
 		have -= (size_t)(line - buf);

@@ -143,16 +143,18 @@ int registry_format(const struct cell_record *r, char *buf, size_t size, struct 
 int registry_parse(const char *text, struct cell_record *r, struct cell_err *e)
 {
 	bool seen[ARRAY_SIZE(fields)] = { false };
-	int line = 0;
+	char version[24];
+	int line = 0,
+	    hlen = snprintf(version, sizeof(version), "version=%d\n", CELL_RECORD_VERSION);
 
 	memset(r, 0, sizeof(*r));
-	if (strncmp(text, "version=1\n", 10) != 0)
+	if (strncmp(text, version, (size_t)hlen) != 0)
 		return cell_err_set(e, EPROTO,
 				    "registry record of another version (this is "
 				    "version %d): a cell of an older or newer cell is still "
 				    "running; end it (pkill -KILL -u USER) or reboot",
 				    CELL_RECORD_VERSION);
-	for (const char *p = text + 10; *p;) {
+	for (const char *p = text + hlen; *p;) {
 		const char *nl = strchrnul(p, '\n'), *eq = memchr(p, '=', (size_t)(nl - p));
 		size_t i, klen, vlen;
 

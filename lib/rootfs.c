@@ -256,11 +256,11 @@ static int build_dev(int rootfd, const struct rootfs_spec *s, struct cell_err *e
 
 static bool exists_inside(int rootfd, const char *rel)
 {
-	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_INSIDE };
-	_cleanup_close_ int fd = (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+	struct cell_err e;
+	_cleanup_close_ int fd = open_inside(rootfd, rel, O_PATH, &e);
 
 	/* Anything but "not there" is masked (and reported by the mount). */
-	return fd >= 0 || errno != ENOENT;
+	return fd >= 0 || e.code != ENOENT;
 }
 
 /* Unreadable: the host's /dev/null bound over a file on a nodev mount (an

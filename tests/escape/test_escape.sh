@@ -325,6 +325,8 @@ sp=$!
 wait_for 10 live_cell "$S" >/dev/null
 old=$(live_cell "$S"); oldpid=$(sed -n 's/^pid=//p' "/run/cell/$old")
 suid=$(id -u "$S") sgid=$(id -g "$S") N="${S}x"
+# If this dies before renaming back, cleanup still removes both.
+CREATED_USERS+=("$N"); CREATED_PATHS+=("/home/$N")
 sed -i "s/^$S:/$N:/" /etc/passwd /etc/shadow /etc/subuid /etc/subgid
 sed -i "s|^\\($N:[^:]*:[^:]*:[^:]*:[^:]*:\\)[^:]*|\\1/home/$N|" /etc/passwd
 mkdir -m 0700 "/home/$N"; chown "$suid:$sgid" "/home/$N"
