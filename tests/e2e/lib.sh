@@ -141,6 +141,9 @@ new_user() { # new_user VAR [shell] [with_subids:1|0]
 	name="ct$$u$USER_SEQ"
 	useradd -m -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 -s "$shell" -p '*' "$name" || return 1
 	CREATED_USERS+=("$name")
+	# Its home as made: tests may move it (usermod -d) or replace it with a
+	# link, FIFO or socket, which userdel -r leaves behind.
+	CREATED_PATHS+=("$(getent passwd "$name" | cut -d: -f6)")
 	if [ "$sub" = 1 ]; then
 		start=$((1000000000 + ($$ % 5000) * 200000 + USER_SEQ * 70000))
 		usermod --add-subuids "$start-$((start + 65535))" \
@@ -256,7 +259,8 @@ cleanup() {
 	done
 	for u in "${CREATED_GROUPS[@]}"; do groupdel "$u" 2>/dev/null; done
 	for f in "${CREATED_PAM[@]}"; do rm -f "$f"; done
-	for f in "${CREATED_PATHS[@]}"; do rm -rf "$f"; done
+	# rm -rf removes a symlink itself, never what it points to.
+	for f in "${CREATED_PATHS[@]}"; do [ -n "$f" ] && [ "$f" != / ] && rm -rf -- "$f"; done
 	# Cell cgroups: none may be left; the parents only if we made them.
 	for f in $CG_PARENTS_MADE; do rmdir "$f" 2>/dev/null; done
 	[ -n "$MADE_SSHD_DIR" ] && rmdir /run/sshd 2>/dev/null
