@@ -85,8 +85,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* From here on the monitor only waits, signals PID 1 (CAP_KILL: it runs
-	 * as the user) and removes files that uid 0 owns (/run/cell, the cgroup
-	 * directories): every other capability goes, for good. */
+	 * as the user), moves the user's processes through cgroup.procs files
+	 * it opened before (the kernel checks the opener) and removes files
+	 * that uid 0 owns (/run/cell, the cgroup directories): every other
+	 * capability goes, for good. */
 	if (harden_drop_caps_keep(CAP_KILL, true, &e) < 0) {
 		msg_send(CELL_INIT_FD, MSG_ERROR, e.code, 0, e.msg);
 		monitor_abort(&m);
@@ -97,8 +99,19 @@ int main(int argc, char **argv)
 		cell_kill(m.cell.pidfd, &e); /* pam_cell gave up */
 	close(CELL_INIT_FD);
 
-	if (monitor_watch(&m) == MONITOR_LAST_SESSION_CLOSED)
+	switch (monitor_watch(&m)) {
+	case MONITOR_LAST_SESSION_CLOSED:
 		syslog(LOG_INFO, "cell %s ended: its last session closed", m.args.id);
+		break;
+	case MONITOR_STOPPED:
+		syslog(LOG_INFO,
+		       "cell %s stopped by a signal (systemctl stop, loginctl "
+		       "terminate-session or terminate-user, or an admin)",
+		       m.args.id);
+		break;
+	default:
+		break;
+	}
 	left = monitor_teardown(&m);
 	if (left)
 		syslog(LOG_WARNING, "cell %s: %d cgroup(s) still in use; left in place under %s",

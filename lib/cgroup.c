@@ -57,6 +57,7 @@ int cgroup_layout(struct cgroup_layout *l, struct cell_err *e)
 			int fd;
 
 			str_copy(v2mount, sizeof(v2mount), mnt); /* length checked above */
+			str_copy(l->v2mount, sizeof(l->v2mount), mnt);
 			snprintf(path, sizeof(path), "%s/cgroup.controllers", mnt);
 			fd = open(path, O_RDONLY | O_CLOEXEC);
 			if (fd >= 0) {
@@ -215,26 +216,6 @@ int cgroup_create(const struct cgroup_layout *l, const char *id, const struct ce
 	return 0;
 }
 
-int cgroup_attach(const struct cgroup_layout *l, const char *id, pid_t pid, struct cell_err *e)
-{
-	char v[24];
-
-	snprintf(v, sizeof(v), "%d", (int)pid);
-	for (int c = 0; c < CG_COUNT; c++) {
-		_cleanup_close_ int dir = -1;
-		struct cell_err ignored;
-
-		if (!l->mount[c][0])
-			continue;
-		dir = open_cell_dir(l, c, id, false, &ignored);
-		if (dir < 0)
-			continue; /* not limited in this controller */
-		if (write_at(dir, "cgroup.procs", v, e) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 int cgroup_destroy(const struct cgroup_layout *l, const char *id, int timeout_ms)
 {
 	struct timespec pause = { 0, 20 * 1000 * 1000 };
@@ -263,64 +244,121 @@ int cgroup_destroy(const struct cgroup_layout *l, const char *id, int timeout_ms
 	return left;
 }
 
-int cgroup_origin_save(const struct cgroup_layout *l, struct cgroup_origin *o, struct cell_err *e)
+/* Add <mount>/<rel>/cgroup.procs, unless that hierarchy is in already. */
+static int add_procs(struct cell_cgroup *cg, const char **seen, const char *mount, const char *rel,
+		     struct cell_err *e)
 {
+	_cleanup_close_ int root = -1, dir = -1;
+	int fd;
+
+	for (int i = 0; i < cg->n; i++)
+		if (seen[i] && strcmp(seen[i], mount) == 0)
+			return 0;
+	if (cg->n >= CG_MAX_HIER)
+		return cell_err_set(e, E2BIG, "more cgroup hierarchies than expected");
+	while (*rel == '/')
+		rel++;
+	root = open_cg_dir(AT_FDCWD, mount, e);
+	if (root < 0)
+		return -1;
+	dir = *rel ? open_cg_dir(root, rel, e) : steal_fd(&root);
+	if (dir < 0)
+		return -1;
+	fd = openat(dir, "cgroup.procs", O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return cell_err_sys(e, "opening %s/%s/cgroup.procs", mount, rel);
+	seen[cg->n] = mount;
+	cg->procs[cg->n++] = fd;
+	return 0;
+}
+
+int cgroup_open_direct(const struct cgroup_layout *l, const char *id, struct cell_cgroup *cg,
+		       struct cell_err *e)
+{
+	const char *seen[CG_MAX_HIER] = { NULL };
+	char rel[64];
+
+	cg->n = 0;
+	snprintf(rel, sizeof(rel), "%s/%s", CELL_CGROUP_PARENT, id);
+	for (int c = 0; c < CG_COUNT; c++) {
+		struct stat st;
+		char path[256];
+
+		/* Only the controllers cgroup_create made a directory in. */
+		snprintf(path, sizeof(path), "%s/%s", l->mount[c], rel);
+		if (!l->mount[c][0] || stat(path, &st) < 0)
+			continue;
+		if (add_procs(cg, seen, l->mount[c], rel, e) < 0) {
+			cgroup_close(cg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int cgroup_open_unit(const struct cgroup_layout *l, const char *unit, struct cell_cgroup *cg,
+		     struct cell_err *e)
+{
+	const char *seen[CG_MAX_HIER] = { NULL };
 	_cleanup_free_ char *line = NULL;
+	bool unified = false;
 	size_t cap = 0;
 	FILE *f;
+	int r = 0;
 
-	memset(o, 0, sizeof(*o));
+	cg->n = 0;
 	f = fopen("/proc/self/cgroup", "re");
 	if (!f)
 		return cell_err_sys(e, "reading /proc/self/cgroup");
-	/* N:controllers:path, and 0::path for the unified hierarchy. */
-	while (getline(&line, &cap, f) > 0) {
+	/* N:controllers:path; 0::path for the unified hierarchy. */
+	while (r == 0 && getline(&line, &cap, f) > 0) {
 		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		const char *path, *base, *mount = NULL;
 
 		if (!c2)
 			continue;
 		*c2 = '\0';
-		line[strcspn(line, "\n")] = '\0';
-		c2[strcspn(c2 + 1, "\n") + 1] = '\0';
-		for (int c = 0; c < CG_COUNT; c++) {
-			bool match = l->v2[c] ? c1[1] == '\0' : has_word(c1 + 1, cg_names[c], ',');
-
-			if (match && str_copy(o->path[c], sizeof(o->path[c]), c2 + 1) < 0) {
-				fclose(f);
-				return cell_err_set(e, ENAMETOOLONG,
-						    "the login program's %s cgroup path is longer "
-						    "than %zu bytes: it could not be moved back",
-						    cg_names[c], sizeof(o->path[c]) - 1);
-			}
+		path = c2 + 1;
+		c2[1 + strcspn(path, "\n")] = '\0';
+		base = strrchr(path, '/');
+		if (!base || strcmp(base + 1, unit) != 0)
+			continue; /* a hierarchy systemd does not put the unit in */
+		if (c1[1] == '\0') {
+			mount = l->v2mount[0] ? l->v2mount : NULL;
+			unified = mount != NULL;
 		}
+		for (int c = 0; !mount && c < CG_COUNT; c++)
+			if (!l->v2[c] && l->mount[c][0] && has_word(c1 + 1, cg_names[c], ','))
+				mount = l->mount[c];
+		if (mount)
+			r = add_procs(cg, seen, mount, path, e);
 	}
 	fclose(f);
+	if (r == 0 && !unified)
+		r = cell_err_set(e, ENOENT,
+				 "systemd started %s but this process is not in its cgroup of "
+				 "the unified hierarchy",
+				 unit);
+	if (r < 0)
+		cgroup_close(cg);
+	return r;
+}
+
+int cgroup_move(const struct cell_cgroup *cg, pid_t pid, struct cell_err *e)
+{
+	char v[24];
+	int len = snprintf(v, sizeof(v), "%d", (int)pid);
+
+	for (int i = 0; i < cg->n; i++)
+		if (pwrite(cg->procs[i], v, (size_t)len, 0) != len)
+			return cell_err_sys(e, "moving process %d into the cell's cgroup",
+					    (int)pid);
 	return 0;
 }
 
-int cgroup_origin_restore(const struct cgroup_layout *l, const struct cgroup_origin *o,
-			  struct cell_err *e)
+void cgroup_close(struct cell_cgroup *cg)
 {
-	char v[24];
-	int r = 0;
-
-	snprintf(v, sizeof(v), "%d", (int)getpid());
-	for (int c = 0; c < CG_COUNT; c++) {
-		_cleanup_close_ int root = -1, dir = -1;
-		const char *rel = o->path[c];
-
-		if (!l->mount[c][0] || !rel[0])
-			continue;
-		while (*rel == '/')
-			rel++;
-		root = open_cg_dir(AT_FDCWD, l->mount[c], e);
-		if (root < 0) {
-			r = -1;
-			continue;
-		}
-		dir = *rel ? open_cg_dir(root, rel, e) : steal_fd(&root);
-		if (dir < 0 || write_at(dir, "cgroup.procs", v, e) < 0)
-			r = -1;
-	}
-	return r;
+	for (int i = 0; i < cg->n; i++)
+		close(cg->procs[i]);
+	cg->n = 0;
 }

@@ -24,6 +24,7 @@ struct cell_limits {
 struct cgroup_layout {
 	char mount[CG_COUNT][128];
 	bool v2[CG_COUNT];
+	char v2mount[128]; /* the unified hierarchy, with or without controllers */
 };
 
 int cgroup_layout(struct cgroup_layout *l, struct cell_err *e);
@@ -32,19 +33,31 @@ int cgroup_layout(struct cgroup_layout *l, struct cell_err *e);
 int cgroup_create(const struct cgroup_layout *l, const char *id, const struct cell_limits *lim,
 		  struct cell_err *e);
 
-/* Move pid into the cell's cgroups. */
-int cgroup_attach(const struct cgroup_layout *l, const char *id, pid_t pid, struct cell_err *e);
+/*
+ * The cell's cgroup in every hierarchy it has, as cgroup.procs files opened
+ * once by the monitor while it is root with every capability: the kernel
+ * checks a move against the opener's credentials, so the monitor can still
+ * move processes after it dropped them.
+ */
+#define CG_MAX_HIER (CG_COUNT + 1)
+struct cell_cgroup {
+	int procs[CG_MAX_HIER];
+	int n;
+};
+
+/* <hierarchy>/cell/<id>, made by cgroup_create. */
+int cgroup_open_direct(const struct cgroup_layout *l, const char *id, struct cell_cgroup *cg,
+		       struct cell_err *e);
+/* The calling process's own cgroup, which must be systemd's unit (a scope
+ * that holds it) in the unified hierarchy. */
+int cgroup_open_unit(const struct cgroup_layout *l, const char *unit, struct cell_cgroup *cg,
+		     struct cell_err *e);
+/* Move pid (its whole thread group) into the cell's cgroup. */
+int cgroup_move(const struct cell_cgroup *cg, pid_t pid, struct cell_err *e);
+void cgroup_close(struct cell_cgroup *cg);
 
 /* Remove the cell's cgroups, waiting up to timeout_ms for them to empty.
  * Returns the number of directories that could not be removed. */
 int cgroup_destroy(const struct cgroup_layout *l, const char *id, int timeout_ms);
-
-/* A process's own cgroup in each controller's hierarchy, to move it back. */
-struct cgroup_origin {
-	char path[CG_COUNT][PATH_MAX];
-};
-int cgroup_origin_save(const struct cgroup_layout *l, struct cgroup_origin *o, struct cell_err *e);
-int cgroup_origin_restore(const struct cgroup_layout *l, const struct cgroup_origin *o,
-			  struct cell_err *e);
 
 #endif

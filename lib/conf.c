@@ -914,7 +914,7 @@ void conf_decide(const struct cell_conf *c, const char *user, const char *const 
 	out->profile.set = c->defaults.profile.set | hit->profile.set;
 	snprintf(out->why, sizeof(out->why), "[%s %s] at %s",
 		 hit->kind == SECTION_USER ? "user" : "group", hit->pattern, hit->where);
-	if (!service_matches(out->profile.services, service)) {
+	if (service && !service_matches(out->profile.services, service)) {
 		out->decision = CELL_IGNORE;
 		snprintf(out->why, sizeof(out->why),
 			 "service '%s' not in 'services = %s' of [%s %s] at %s", service,

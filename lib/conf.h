@@ -102,7 +102,8 @@ size_t conf_parse_string(struct cell_conf *c, const char *name, const char *text
 bool conf_is_exempt(const struct cell_conf *c, const char *user, const char *const *groups,
 		    size_t ngroups);
 
-/* Decide for user, with groups, logging in through PAM service. */
+/* Decide for user, with groups, logging in through PAM service (NULL: any
+ * service, the profile's services key aside). */
 void conf_decide(const struct cell_conf *c, const char *user, const char *const *groups,
 		 size_t ngroups, const char *service, struct cell_match *out);
 

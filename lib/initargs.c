@@ -37,6 +37,7 @@ struct arg {
 
 static const struct arg args[] = {
 	ARG("id", T_ID, id),
+	ARG("user", T_STR, user),
 	ARG("uid", T_UID, uid),
 	ARG("gid", T_IDNUM, gid),
 	ARG("groups", T_GROUPS, groups),

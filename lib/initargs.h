@@ -17,6 +17,7 @@
  */
 struct init_args {
 	const char *id;		       /* 32 hex digits */
+	const char *user;	       /* the account's name (logs, systemd's unit) */
 	unsigned long uid, gid;	       /* the user's, on the host; uid > 0 */
 	unsigned long inside_uid;      /* the user's uid as the cell sees it */
 	gid_t groups[CELL_MAX_GROUPS]; /* supplementary groups */

@@ -11,6 +11,7 @@
 #include <sys/pidfd.h>
 #include <sys/stat.h>
 
+#include "proto.h"
 #include "util.h"
 
 void cell_join_close(struct cell_join *j)
@@ -104,5 +105,25 @@ int cell_enter(struct cell_join *j, struct cell_err *e)
 		if (setns(j->nsfd[i], ns_clone_flags[i]) < 0)
 			return cell_err_sys(e, "joining the cell's %s namespace", ns_names[i]);
 	}
+	return 0;
+}
+
+int cell_join_cgroup(const char *id, struct cell_err *e)
+{
+	_cleanup_close_ int fd = registry_join_connect(id, e);
+	struct cell_msg m;
+
+	if (fd < 0)
+		return cell_err_prefix(e, "cell %s: ", id);
+	if (msg_recv(fd, &m, now_ms() + JOIN_TIMEOUT_MS, e) < 0)
+		return cell_err_prefix(e, "cell %s: waiting for its monitor: ", id);
+	if (m.type == MSG_ERROR)
+		return cell_err_set(e, m.code,
+				    "cell %s: its monitor refused to move us into its "
+				    "cgroup: %s",
+				    id, m.text);
+	if (m.type != MSG_MOVED)
+		return cell_err_set(e, EPROTO, "cell %s: unexpected answer '%c' from its monitor",
+				    id, m.type);
 	return 0;
 }

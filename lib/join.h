@@ -29,6 +29,12 @@ int cell_verify(const struct cell_record *rec, uid_t owner, struct cell_join *j,
 		struct cell_err *e);
 
 /* setns() into every namespace of the cell (user first). */
+/* Have the cell's monitor move this process into the cell's cgroup (its
+ * join socket, registry.h): before cell_enter, which leaves the host's
+ * /run behind. */
+#define JOIN_TIMEOUT_MS 10000
+int cell_join_cgroup(const char *id, struct cell_err *e);
+
 int cell_enter(struct cell_join *j, struct cell_err *e);
 
 void cell_join_close(struct cell_join *j);

@@ -5,12 +5,16 @@
  * read end of the cell's life pipe.
  *
  *   monitor (root, for the cell's whole life)
- *     creates the cell's cgroups; forks the user side; writes its uid/gid
- *     maps and puts it in the cgroups; checks PID 1; then waits until the
- *     cell ends (PID 1 dies) or its last session goes (see proto.h for the
- *     life pipe), kills it and removes its registry entry and cgroups. It
- *     runs nothing of the user's and takes no input but "done" messages,
- *     the life pipe's notes (each checked with proc_pin) and pidfds.
+ *     gets the cell's cgroup: on a systemd host a transient scope that
+ *     holds the monitor itself (systemd.c), else <hierarchy>/cell/<id>
+ *     (cgroup.c); forks the user side; writes its uid/gid maps and puts it
+ *     in the cgroup; checks PID 1; listens on the join socket; then waits
+ *     until the cell ends (PID 1 dies), its last session goes (see proto.h
+ *     for the life pipe) or it is told to stop (SIGTERM: systemctl stop,
+ *     loginctl terminate-*), kills it and removes its registry entry and
+ *     cgroups. It runs nothing of the user's and takes no input but "done"
+ *     messages, the life pipe's notes (each checked with proc_pin), pidfds,
+ *     and connections to the join socket (serve_join).
  *   user side (the user, dropped for good right after the fork)
  *     unshares a user namespace owned by the user, waits for the maps, then
  *     clones PID 1 (CLONE_PARENT: the monitor's child) into new
@@ -35,6 +39,7 @@
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -47,6 +52,7 @@
 #include "proto.h"
 #include "registry.h"
 #include "rootfs.h"
+#include "systemd.h"
 #include "util.h"
 
 /* pam_cell gives up first (its CREATE_TIMEOUT_MS, 20 s) and closes the
@@ -183,10 +189,31 @@ static void reap(pid_t pid)
 		;
 }
 
-/* Build the cell; on success h describes PID 1. */
-static int build(const struct init_args *a, const struct cgroup_layout *l, struct cell_handle *h,
-		 pid_t *user, struct cell_err *e)
+/* The cell's cgroup, with the profile's limits. On a systemd host systemd
+ * makes it (and puts this process in it), else cgroup.c does. */
+static int make_cgroup(const struct monitor *m, struct cell_cgroup *cg, struct cell_err *e)
 {
+	const struct init_args *a = &m->args;
+	char unit[64];
+
+	if (!m->systemd) {
+		if (cgroup_create(&m->layout, a->id, &a->limits, e) < 0)
+			return -1;
+		return cgroup_open_direct(&m->layout, a->id, cg, e);
+	}
+	snprintf(unit, sizeof(unit), "cell-%s.scope", a->id);
+	if (systemd_scope_start(
+		    &(struct scope_spec){
+			    .id = a->id, .user = a->user, .uid = a->uid, .limits = &a->limits },
+		    e) < 0)
+		return -1;
+	return cgroup_open_unit(&m->layout, unit, cg, e);
+}
+
+/* Build the cell; on success h describes PID 1. */
+static int build(struct monitor *mon, struct cell_handle *h, pid_t *user, struct cell_err *e)
+{
+	const struct init_args *a = &mon->args;
 	_cleanup_close_ int procfd = -1, mine = -1;
 	long long deadline = now_ms() + SETUP_TIMEOUT_MS;
 	unsigned long userns_ino = 0;
@@ -195,7 +222,7 @@ static int build(const struct init_args *a, const struct cgroup_layout *l, struc
 	int sv[2];
 
 	procfd = proc_open_root(e);
-	if (procfd < 0 || cgroup_create(l, a->id, &a->limits, e) < 0)
+	if (procfd < 0 || make_cgroup(mon, &mon->cg, e) < 0)
 		return -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return cell_err_sys(e, "socketpair");
@@ -223,7 +250,7 @@ static int build(const struct init_args *a, const struct cgroup_layout *l, struc
 	/* Our own unreaped child: its pid is stable while we write. */
 	if (cell_write_maps(procfd, *user, (uid_t)a->uid, a->uid_map, a->gid_map, &userns_ino, e) <
 		    0 ||
-	    cgroup_attach(l, a->id, *user, e) < 0)
+	    cgroup_move(&mon->cg, *user, e) < 0)
 		return -1;
 	if (msg_send(mine, MSG_GO, 0, 0, NULL) < 0)
 		return cell_err_sys(e, "telling the user side to go on");
@@ -267,9 +294,12 @@ static void end_shared(const struct init_args *a)
  */
 #define MAX_SESSIONS 1024
 
+/* The poll set: four fixed slots, then one pidfd per session. */
+enum { SLOT_LIFE, SLOT_PID1, SLOT_JOIN, SLOT_SIGNAL, FIRST_SESSION };
+
 struct sessions {
-	struct pollfd p[MAX_SESSIONS + 2]; /* [0] life FIFO, [1] PID 1, then sessions */
-	pid_t pid[MAX_SESSIONS + 2];
+	struct pollfd p[MAX_SESSIONS + FIRST_SESSION];
+	pid_t pid[MAX_SESSIONS + FIRST_SESSION];
 	int n;
 };
 
@@ -280,7 +310,7 @@ static void session_add(struct sessions *s, int procfd, pid_t pid, unsigned long
 	struct cell_err e;
 	int fd;
 
-	if (s->n >= MAX_SESSIONS + 2 || pid <= 1)
+	if (s->n >= MAX_SESSIONS + FIRST_SESSION || pid <= 1)
 		return;
 	fd = proc_pin(procfd, pid, start, NULL, &e);
 	if (fd < 0)
@@ -300,7 +330,7 @@ static void session_drop(struct sessions *s, int i)
 /* A login program's session closed: stop watching it. */
 static void session_close_note(struct sessions *s, pid_t pid)
 {
-	for (int i = 2; i < s->n; i++)
+	for (int i = FIRST_SESSION; i < s->n; i++)
 		if (s->pid[i] == pid) {
 			session_drop(s, i);
 			return;
@@ -337,35 +367,106 @@ static void read_events(struct sessions *s, int procfd)
 	}
 }
 
-/* Return when the cell has ended, or after killing it once its last
- * session is gone. */
-static enum monitor_end watch(const struct init_args *a, const struct cell_handle *h, int procfd,
-			      pid_t parent, int parentfd)
+/*
+ * One connection to the join socket: cellsh asks to be moved into the cell's
+ * cgroup. Granted only to a process whose every uid is the cell's user (the
+ * socket is theirs alone, and SO_PEERCRED names the process that
+ * connected), and only into this cell's cgroup: that confines the process
+ * further and gives it nothing. The pid is pinned by a pidfd before it is
+ * checked and is still alive after the move, so the pid moved was that
+ * process. Never blocks: the socket is non-blocking, the answer one small
+ * datagram on a fresh connection.
+ */
+static void serve_join(const struct init_args *a, int procfd, const struct cell_cgroup *cg,
+		       int listener)
 {
+	_cleanup_close_ int c = -1, pidfd = -1, piddir = -1;
+	struct cell_err e = { 0 };
+	struct ucred peer;
+	socklen_t len = sizeof(peer);
+
+	c = accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (c < 0)
+		return;
+	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0 || peer.pid <= 1 ||
+	    peer.uid != (uid_t)a->uid) {
+		msg_send(c, MSG_ERROR, EPERM, 0, "not a process of the cell's user");
+		return;
+	}
+	pidfd = pidfd_open(peer.pid, 0);
+	if (pidfd < 0 || (piddir = proc_open_pid(procfd, peer.pid, &e)) < 0 ||
+	    proc_all_uids(piddir, (uid_t)a->uid, &e) < 0 || cgroup_move(cg, peer.pid, &e) < 0 ||
+	    !pidfd_alive(pidfd)) {
+		msg_send(c, MSG_ERROR, e.code ? e.code : ESRCH, 0,
+			 e.msg[0] ? e.msg : "the process went away");
+		return;
+	}
+	msg_send(c, MSG_MOVED, 0, 0, NULL);
+}
+
+static int write_file(const char *path, const char *text)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	return fd < 0 ? -1 : write_all(fd, text, strlen(text));
+}
+
+/* SIGTERM, SIGINT, SIGHUP as a file descriptor: a request to stop the cell
+ * (systemd's stop of the scope, loginctl terminate-*, an admin). */
+static int stop_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -1;
+	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/* Return when the cell has ended, or after killing it once its last
+ * session is gone or a stop was asked for. */
+static enum monitor_end watch(struct monitor *m)
+{
+	const struct init_args *a = &m->args;
 	static struct sessions s;
 	struct cell_err e;
 
-	s.p[0] = (struct pollfd){ .fd = CELL_LIFE_FD, .events = POLLIN };
-	s.p[1] = (struct pollfd){ .fd = h->pidfd, .events = POLLIN };
-	s.p[2] = (struct pollfd){ .fd = parentfd, .events = POLLIN };
-	s.pid[2] = parent;
-	s.n = 3;
+	s.p[SLOT_LIFE] = (struct pollfd){ .fd = CELL_LIFE_FD, .events = POLLIN };
+	s.p[SLOT_PID1] = (struct pollfd){ .fd = m->cell.pidfd, .events = POLLIN };
+	s.p[SLOT_JOIN] = (struct pollfd){ .fd = m->joinfd, .events = POLLIN };
+	s.p[SLOT_SIGNAL] = (struct pollfd){ .fd = m->sigfd, .events = POLLIN };
+	s.p[FIRST_SESSION] = (struct pollfd){ .fd = m->parentfd, .events = POLLIN };
+	s.pid[FIRST_SESSION] = m->parent;
+	s.n = FIRST_SESSION + 1;
 	for (;;) {
 		if (poll(s.p, (nfds_t)s.n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (s.p[1].revents)
+		if (s.p[SLOT_PID1].revents)
 			return MONITOR_PID1_EXITED;
-		if (s.p[0].revents & (POLLERR | POLLNVAL))
+		if (s.p[SLOT_SIGNAL].revents) {
+			cell_kill(m->cell.pidfd, &e);
+			if (a->shared)
+				end_shared(a);
+			return MONITOR_STOPPED;
+		}
+		if (s.p[SLOT_LIFE].revents & (POLLERR | POLLNVAL))
 			break;
-		if (s.p[0].revents & POLLIN)
-			read_events(&s, procfd);
-		for (int i = s.n - 1; i >= 2; i--)
+		if (s.p[SLOT_LIFE].revents & POLLIN)
+			read_events(&s, m->procfd);
+		for (int i = s.n - 1; i >= FIRST_SESSION; i--)
 			if (s.p[i].revents)
 				session_drop(&s, i); /* that login program exited */
-		if (s.n > 2)
+		/* After the sessions: a flood of connections cannot hide that the
+		 * last session went. One per round. */
+		if (s.n > FIRST_SESSION && (s.p[SLOT_JOIN].revents & POLLIN))
+			serve_join(a, m->procfd, &m->cg, m->joinfd);
+		if (s.n > FIRST_SESSION)
 			continue;
 		if (!a->shared)
 			break;
@@ -374,12 +475,12 @@ static enum monitor_end watch(const struct init_args *a, const struct cell_handl
 		{
 			int lock = registry_lock_user((uid_t)a->uid, LOCK_TIMEOUT_MS, &e);
 
-			read_events(&s, procfd);
-			if (s.n == 2) {
+			read_events(&s, m->procfd);
+			if (s.n == FIRST_SESSION) {
 				registry_shared_clear((uid_t)a->uid, a->id);
 				registry_remove(a->id, &e);
 				registry_life_remove(a->id);
-				cell_kill(h->pidfd, &e);
+				cell_kill(m->cell.pidfd, &e);
 				if (lock >= 0)
 					close(lock);
 				return MONITOR_LAST_SESSION_CLOSED;
@@ -388,7 +489,7 @@ static enum monitor_end watch(const struct init_args *a, const struct cell_handl
 				close(lock);
 		}
 	}
-	cell_kill(h->pidfd, &e);
+	cell_kill(m->cell.pidfd, &e);
 	return a->shared ? MONITOR_WATCH_FAILED : MONITOR_SESSION_CLOSED;
 }
 
@@ -396,15 +497,39 @@ static enum monitor_end watch(const struct init_args *a, const struct cell_handl
 
 int monitor_build(struct monitor *m, struct cell_err *e)
 {
-	m->cell.pidfd = -1;
+	m->cell.pidfd = m->joinfd = m->sigfd = -1;
+	m->cg.n = 0;
 	m->user = 0;
-	if (build(&m->args, &m->layout, &m->cell, &m->user, e) < 0)
+	m->systemd = systemd_booted();
+	if (build(m, &m->cell, &m->user, e) < 0)
 		return -1;
 	/* The user side has nothing left to do. */
 	kill(m->user, SIGKILL);
 	reap(m->user);
 	m->user = 0;
+	m->joinfd = registry_join_listen(m->args.id, (uid_t)m->args.uid, e);
+	if (m->joinfd < 0)
+		return -1;
+	m->sigfd = stop_signals();
+	if (m->sigfd < 0)
+		return cell_err_sys(e, "signalfd");
+	/* The cell's memory limit may bring its OOM killer: never onto the
+	 * monitor, which would take the cell's clean end with it. Best effort:
+	 * it needs CAP_SYS_RESOURCE, which some containers' root lacks (the
+	 * monitor is then as likely a victim as any small process, and PID 1
+	 * dies with it: the cell still ends). */
+	write_file("/proc/self/oom_score_adj", "-1000");
 	return 0;
+}
+
+/* The cgroup's end: systemd removes a scope once the monitor, its last
+ * process, exits; a directory of our own we remove. */
+static int drop_cgroup(struct monitor *m, int timeout_ms)
+{
+	cgroup_close(&m->cg);
+	if (m->systemd)
+		return 0;
+	return cgroup_destroy(&m->layout, m->args.id, timeout_ms);
 }
 
 void monitor_abort(struct monitor *m)
@@ -418,12 +543,14 @@ void monitor_abort(struct monitor *m)
 		cell_kill(m->cell.pidfd, &e);
 	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
 		;
-	cgroup_destroy(&m->layout, m->args.id, CGROUP_FAIL_TIMEOUT_MS);
+	if (m->joinfd >= 0)
+		registry_join_remove(m->args.id);
+	drop_cgroup(m, CGROUP_FAIL_TIMEOUT_MS);
 }
 
 enum monitor_end monitor_watch(struct monitor *m)
 {
-	return watch(&m->args, &m->cell, m->procfd, m->parent, m->parentfd);
+	return watch(m);
 }
 
 int monitor_teardown(struct monitor *m)
@@ -431,9 +558,10 @@ int monitor_teardown(struct monitor *m)
 	struct cell_err e;
 
 	reap(m->cell.pid);
+	registry_join_remove(m->args.id);
 	/* Idempotent: pam_cell may have removed it already. */
 	registry_remove(m->args.id, &e);
 	if (m->args.shared)
 		end_shared(&m->args);
-	return cgroup_destroy(&m->layout, m->args.id, CGROUP_EMPTY_TIMEOUT_MS);
+	return drop_cgroup(m, CGROUP_EMPTY_TIMEOUT_MS);
 }

@@ -2,6 +2,7 @@
 #ifndef CELL_MONITOR_H
 #define CELL_MONITOR_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "cgroup.h"
@@ -13,7 +14,11 @@
 struct monitor {
 	struct init_args args; /* from pam_cell (initargs_decode) */
 	struct cgroup_layout layout;
+	bool systemd;		 /* the cgroup is systemd's scope cell-<id>.scope */
+	struct cell_cgroup cg;	 /* the cell's cgroup.procs files */
 	struct cell_handle cell; /* PID 1, once built */
+	int joinfd;		 /* the join socket (registry.h), listening */
+	int sigfd;		 /* SIGTERM, SIGINT, SIGHUP */
 	pid_t user;		 /* the user side, while building */
 	int procfd;		 /* a verified /proc */
 	pid_t parent;		 /* the login program: the first session */
@@ -25,10 +30,11 @@ enum monitor_end {
 	MONITOR_SESSION_CLOSED,	     /* its only session's login program went */
 	MONITOR_LAST_SESSION_CLOSED, /* a shared cell's last session went */
 	MONITOR_WATCH_FAILED,	     /* the life pipe broke: the cell was killed */
+	MONITOR_STOPPED,	     /* a stop signal came: the cell was killed */
 };
 
-/* Build the cell: cgroups, the user side, maps, PID 1 verified. On failure
- * call monitor_abort. */
+/* Build the cell: its cgroup, the user side, maps, PID 1 verified, the join
+ * socket. On failure call monitor_abort. */
 int monitor_build(struct monitor *m, struct cell_err *e);
 /* Kill what a failed build left (our children only) and its cgroups. */
 void monitor_abort(struct monitor *m);

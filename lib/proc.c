@@ -88,6 +88,23 @@ int proc_uid(int piddir, uid_t *uid, struct cell_err *e)
 	return 0;
 }
 
+int proc_all_uids(int piddir, uid_t uid, struct cell_err *e)
+{
+	char buf[4096], *p;
+	unsigned long ids[4];
+
+	if (read_small_at(piddir, "status", buf, sizeof(buf), e) < 0)
+		return -1;
+	p = strstr(buf, "\nUid:");
+	if (!p || sscanf(p + 5, "%lu %lu %lu %lu", &ids[0], &ids[1], &ids[2], &ids[3]) != 4)
+		return cell_err_set(e, EINVAL, "no Uid line in /proc/PID/status");
+	for (int i = 0; i < 4; i++)
+		if (ids[i] != (unsigned long)uid)
+			return cell_err_set(e, EPERM, "the process does not run as uid %u alone",
+					    (unsigned)uid);
+	return 0;
+}
+
 int proc_ns_inodes(int piddir, unsigned long ino[NS_COUNT], struct cell_err *e)
 {
 	char name[32];

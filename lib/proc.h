@@ -20,6 +20,8 @@ int proc_open_pid(int procfd, pid_t pid, struct cell_err *e);
 /* ppid, start time (clock ticks since boot) and uid of a process. */
 int proc_stat(int piddir, pid_t *ppid, unsigned long long *starttime, struct cell_err *e);
 int proc_uid(int piddir, uid_t *uid, struct cell_err *e);
+/* 0 if the real, effective, saved and filesystem uids are all uid. */
+int proc_all_uids(int piddir, uid_t uid, struct cell_err *e);
 
 /* Inode numbers of the process's namespaces. */
 int proc_ns_inodes(int piddir, unsigned long ino[NS_COUNT], struct cell_err *e);

@@ -14,6 +14,10 @@
  *   user -> mon  'P' value    host pid of the cell's PID 1
  *   PID1 -> mon  'R'          root filesystem built, capabilities dropped
  * Nothing a user-side process says is trusted beyond "done": root verifies.
+ * cellsh -> monitor, on the cell's join socket (registry.h):
+ *   connecting asks to be moved into the cell's cgroup; the monitor answers
+ *   mon  -> cellsh 'M'        moved
+ *   mon  -> cellsh 'E' code txt  refused
  *
  * The life pipe (a pipe, or for a shared cell the root-only FIFO
  * /run/cell/ID.life), read by the monitor on its fd 4, written by root only
@@ -35,7 +39,14 @@
 #define CELL_LIFE_FD  4		/* read end of the life pipe, in the monitor */
 #define PID_MAX_LIMIT (1 << 22) /* the kernel's largest pid_max */
 
-enum { MSG_USERNS = 'U', MSG_GO = 'G', MSG_PID = 'P', MSG_READY = 'R', MSG_ERROR = 'E' };
+enum {
+	MSG_USERNS = 'U',
+	MSG_GO = 'G',
+	MSG_PID = 'P',
+	MSG_READY = 'R',
+	MSG_ERROR = 'E',
+	MSG_MOVED = 'M'
+};
 
 struct cell_msg {
 	char type;

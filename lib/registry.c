@@ -11,7 +11,9 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 
 #include "util.h"
@@ -286,6 +288,26 @@ static bool record_alive(const struct cell_record *r)
 	return pidfd >= 0 || e.code != ESRCH;
 }
 
+static int join_addr(const char *id, struct sockaddr_un *sa, struct cell_err *e);
+
+/* Is name "ID.join" with no monitor listening any more (a SIGKILLed one)? */
+static bool join_stale(const char *name, char id[CELL_ID_LEN + 1])
+{
+	_cleanup_close_ int fd = -1;
+	struct sockaddr_un sa;
+	struct cell_err e;
+
+	if (strlen(name) != CELL_ID_LEN + 5 || strcmp(name + CELL_ID_LEN, ".join") != 0)
+		return false;
+	memcpy(id, name, CELL_ID_LEN);
+	id[CELL_ID_LEN] = '\0';
+	if (join_addr(id, &sa, &e) < 0)
+		return false;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	return fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
+	       errno == ECONNREFUSED;
+}
+
 int registry_sweep(void)
 {
 	_cleanup_close_ int dfd = -1;
@@ -305,6 +327,12 @@ int registry_sweep(void)
 		return 0;
 	}
 	while ((de = readdir(d))) {
+		char id[CELL_ID_LEN + 1];
+
+		if (join_stale(de->d_name, id)) {
+			unlinkat(dfd, de->d_name, 0);
+			continue;
+		}
 		if (!cell_id_valid(de->d_name) || registry_read(de->d_name, &r, &e) < 0)
 			continue;
 		if (!record_alive(&r) && unlinkat(dfd, de->d_name, 0) == 0)
@@ -461,5 +489,77 @@ void registry_life_remove(const char *id)
 	if (!cell_id_valid(id) || (dfd = open_run_dir(false, &e)) < 0)
 		return;
 	life_name(name, sizeof(name), id);
+	unlinkat(dfd, name, 0);
+}
+
+/* ---- the join socket ----
+ *   ID.join      a unix socket the monitor listens on, owned by the cell's
+ *                user (0600): cellsh connects to have the monitor move it
+ *                into the cell's cgroup (monitor.c says what is checked).
+ */
+static int join_addr(const char *id, struct sockaddr_un *sa, struct cell_err *e)
+{
+	if (!cell_id_valid(id))
+		return cell_err_set(e, EINVAL, "'%s' is not a cell id", id);
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/%s.join", CELL_RUN_DIR, id);
+	return 0;
+}
+
+int registry_join_listen(const char *id, uid_t uid, struct cell_err *e)
+{
+	_cleanup_close_ int dfd = -1, fd = -1;
+	struct sockaddr_un sa;
+	char name[48];
+
+	dfd = open_run_dir(true, e);
+	if (dfd < 0 || join_addr(id, &sa, e) < 0)
+		return -1;
+	snprintf(name, sizeof(name), "%s.join", id);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return cell_err_sys(e, "socket");
+	/* A fresh random name in a root-only directory: bind fails if planted.
+	 * Only the user may connect; the monitor checks every peer anyway. */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return cell_err_sys(e, "creating %s", sa.sun_path);
+	if (fchownat(dfd, name, uid, 0, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    fchmodat(dfd, name, 0600, 0) < 0 || listen(fd, 16) < 0) {
+		cell_err_sys(e, "setting up %s", sa.sun_path);
+		unlinkat(dfd, name, 0);
+		return -1;
+	}
+	return steal_fd(&fd);
+}
+
+int registry_join_connect(const char *id, struct cell_err *e)
+{
+	_cleanup_close_ int fd = -1;
+	struct sockaddr_un sa;
+	struct ucred peer;
+	socklen_t len = sizeof(peer);
+
+	if (join_addr(id, &sa, e) < 0)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return cell_err_sys(e, "socket");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return cell_err_sys(e, "connecting to the cell's monitor (%s)", sa.sun_path);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0 || peer.uid != 0)
+		return cell_err_set(e, EPERM, "%s is not root's", sa.sun_path);
+	return steal_fd(&fd);
+}
+
+void registry_join_remove(const char *id)
+{
+	_cleanup_close_ int dfd = -1;
+	struct cell_err e;
+	char name[48];
+
+	if (!cell_id_valid(id) || (dfd = open_run_dir(false, &e)) < 0)
+		return;
+	snprintf(name, sizeof(name), "%s.join", id);
 	unlinkat(dfd, name, 0);
 }

@@ -74,4 +74,10 @@ int registry_life_create(const char *id, int *reader, int *writer, struct cell_e
 int registry_life_join(const char *id, struct cell_err *e); /* write end fd */
 void registry_life_remove(const char *id);
 
+/* The join socket CELL_RUN_DIR/ID.join (registry.c): the monitor listens
+ * (root, before it drops its capabilities), cellsh connects. */
+int registry_join_listen(const char *id, uid_t uid, struct cell_err *e);
+int registry_join_connect(const char *id, struct cell_err *e);
+void registry_join_remove(const char *id);
+
 #endif

@@ -190,6 +190,7 @@ static void fill_init_args(struct init_args *args, const char *id, const struct 
 {
 	*args = (struct init_args){
 		.id = id,
+		.user = a->name,
 		.uid = a->uid,
 		.gid = a->gid,
 		.ngroups = a->ngids,
@@ -274,8 +275,6 @@ int session_open(const struct cell_conf *c, const struct cell_profile *p,
 	s->pidfd = s->life = -1;
 	s->shared = p->share_user;
 	conf_profile_digest(p, digest);
-	if (cgroup_layout(&s->layout, e) < 0 || cgroup_origin_save(&s->layout, &s->origin, e) < 0)
-		return -1;
 	if (s->shared) {
 		/* Held until the session is set up: no other login of this user
 		 * can join, create or end their shared cell meanwhile. */
@@ -287,18 +286,14 @@ int session_open(const struct cell_conf *c, const struct cell_profile *p,
 			return -1;
 	}
 	s->joined = joined == 1;
+	/* The login program stays where it is (on a systemd host, in its
+	 * logind session scope): cellsh asks the monitor to move the shell
+	 * into the cell's cgroup (monitor.c). */
 	if (!s->joined && create(c, p, w, digest, s, e) < 0)
 		goto undo;
-	/* The session's processes (the shell is forked from here) count
-	 * against the cell's limits from now on. */
-	if (cgroup_attach(&s->layout, s->id, getpid(), e) < 0) {
-		cell_err_prefix(e, "joining the cell's cgroup: ");
-		goto undo;
-	}
 	s->started_ms = now_ms();
 	return 0;
 undo:
-	cgroup_origin_restore(&s->layout, &s->origin, &ignored);
 	if (!s->shared && s->pidfd >= 0) {
 		cell_kill(s->pidfd, &ignored);
 		registry_remove(s->id, &ignored);
@@ -315,9 +310,6 @@ int session_close(struct cell_session *s, struct cell_err *e)
 	struct cell_err later;
 	int r = 0;
 
-	/* Out of the cell's cgroups, so that they can be removed. */
-	if (cgroup_origin_restore(&s->layout, &s->origin, e) < 0)
-		r = cell_err_prefix(e, "moving back out of its cgroup: ");
 	tell_monitor(s->life, false);
 	if (!s->shared) {
 		/* SIGKILL to PID 1 ends the whole pid namespace; never wait for it:

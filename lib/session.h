@@ -5,7 +5,6 @@
 #include <stdbool.h>
 
 #include "account.h"
-#include "cgroup.h"
 #include "conf.h"
 #include "err.h"
 #include "registry.h"
@@ -18,8 +17,9 @@
  *          name and home: a uid given to a new account never joins the old
  *          one's cell, which is ended), and of the same resolved profile
  *          (digest); otherwise check the subordinate ranges, build a new
- *          cell (cell_create) and register it. Then move the login program
- *          into the cell's cgroups.
+ *          cell (cell_create) and register it. The login program stays
+ *          in its own cgroup (on a systemd host, logind's session scope);
+ *          cellsh has the monitor move the shell into the cell's.
  *   close: tell the monitor this session ended; a cell of its own is killed
  *          (never waited for) and unregistered.
  */
@@ -36,8 +36,6 @@ struct cell_session {
 	bool joined;	      /* an existing shared cell */
 	bool subid_by_source; /* ranges vouched for by a non-files NSS source */
 	char note[512];	      /* what open saw that the log should say */
-	struct cgroup_layout layout;
-	struct cgroup_origin origin; /* where the login program was before */
 	struct cell_record rec;
 	long long started_ms;
 };

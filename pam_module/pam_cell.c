@@ -24,6 +24,7 @@
 
 #include "account.h"
 #include "conf.h"
+#include "decide.h"
 #include "env.h"
 #include "proto.h"
 #include "session.h"
@@ -38,8 +39,7 @@ struct args {
 
 struct login {
 	const char *user, *service, *tty, *rhost;
-	struct cell_account acct;
-	bool have_acct;
+	struct login_decision d; /* the account, the profile */
 };
 
 static int parse_args(pam_handle_t *pamh, int argc, const char **argv, struct args *a)
@@ -140,85 +140,60 @@ static int scrub_pam_env(pam_handle_t *pamh, char *removed, size_t size)
  * the PAM result: PAM_IGNORE, or a refusal). No PAM result is negative. */
 #define CONFINED (-1)
 
-/* Who logs in and what cell.conf says of them. */
+/* Who logs in and what cell.conf says of them (decide.c), logged. */
 static int decide(pam_handle_t *pamh, int flags, const struct args *a, struct login *l,
-		  struct cell_conf *c, struct cell_match *match)
+		  struct cell_conf *c)
 {
-	struct cell_err lookup = { 0 };
+	struct login_decision *d = &l->d;
 
-	/* An account we cannot read fully is refused below, unless it is
-	 * exempt by name (break-glass must work when NSS does not). */
-	l->have_acct = account_lookup(l->user, &l->acct, &lookup) == 0;
-	conf_init(c);
-	if (conf_load(c, a->conf) > 0) {
-		if (conf_is_exempt(c, l->user, (const char *const *)l->acct.gnames,
-				   l->acct.ngnames)) {
-			pam_syslog(pamh, LOG_WARNING,
-				   "exempt user=%s service=%s: let through unconfined although "
-				   "%s has %zu error(s)",
-				   l->user, l->service, a->conf, c->nerrors);
-			return PAM_IGNORE;
-		}
+	/* systemd's PAM service for user@.service: a host-side manager of the
+	 * user's (cell-manager-gate keeps it from starting; this says it again
+	 * for a stack that includes pam_cell). Confined through any service,
+	 * the user gets none. */
+	login_decide(c, a->conf, l->user,
+		     strcmp(l->service, "systemd-user") == 0 ? NULL : l->service, d);
+	if (d->verdict == LOGIN_CONFINE && strcmp(l->service, "systemd-user") == 0)
+		return refuse(pamh, flags, l,
+			      "a confined user gets no service manager of their own on the host "
+			      "(confined by %s)",
+			      d->why);
+	switch (d->verdict) {
+	case LOGIN_REFUSE:
 		for (size_t i = 0; i < c->nerrors && i < CONF_MAX_ERRORS; i++)
 			pam_syslog(pamh, LOG_ERR, "%s", c->errors[i]);
-		return refuse(pamh, flags, l,
-			      "%s has %zu error(s), the first: %s; every confined login is "
-			      "refused until it is fixed",
-			      a->conf, c->nerrors, c->errors[0]);
-	}
-	if (!l->have_acct) {
-		if (!conf_is_exempt(c, l->user, NULL, 0))
-			return refuse(pamh, flags, l,
-				      "%s; whether this login is confined cannot be decided "
-				      "without it",
-				      lookup.msg);
-		pam_syslog(pamh, LOG_WARNING,
-			   "exempt user=%s service=%s: let through unconfined although the "
-			   "account could not be read: %s",
-			   l->user, l->service, lookup.msg);
-		return PAM_IGNORE;
-	}
-	for (size_t i = 0; i < c->nsections; i++) {
-		const struct cell_section *sec = &c->sections[i];
-
-		if (sec->kind == SECTION_GROUP && !strpbrk(sec->pattern, "*?[") &&
-		    !conf_is_exempt(c, l->user, NULL, 0) &&
-		    account_verify_group(&l->acct, sec->pattern, &lookup) < 0)
-			return refuse(pamh, flags, l, "%s", lookup.msg);
-	}
-	conf_decide(c, l->user, (const char *const *)l->acct.gnames, l->acct.ngnames, l->service,
-		    match);
-	if (match->decision == CELL_EXEMPT) {
-		pam_syslog(pamh, LOG_NOTICE,
+		return refuse(pamh, flags, l, "%s", d->why);
+	case LOGIN_EXEMPT:
+		pam_syslog(pamh, d->degraded ? LOG_WARNING : LOG_NOTICE,
 			   "exempt user=%s service=%s: let through unconfined (%s)", l->user,
-			   l->service, match->why);
+			   l->service, d->why);
 		return PAM_IGNORE;
-	}
-	if (match->decision == CELL_IGNORE) {
+	case LOGIN_IGNORE:
 		/* Logged at debug priority: most syslog setups drop it on busy hosts. */
 		pam_syslog(pamh, LOG_DEBUG, "not confined user=%s service=%s: %s", l->user,
-			   l->service, match->why);
+			   l->service, d->why);
 		return PAM_IGNORE;
+	default:
+		return CONFINED;
 	}
-	return CONFINED;
 }
 
 /* What a confined login must be for its cell to hold. */
 static int check_confinable(pam_handle_t *pamh, int flags, const struct login *l,
-			    const struct cell_conf *c, const struct cell_match *match)
+			    const struct cell_conf *c)
 {
+	const struct cell_match *match = &l->d.match;
 	int threads;
 
-	if (l->acct.uid == 0)
+	if (l->d.acct.uid == 0)
 		return refuse(pamh, flags, l,
 			      "user %s has uid 0, which a cell cannot confine (%s): list it in "
 			      "'exempt'",
 			      l->user, match->why);
-	if (strcmp(l->acct.shell, c->cellsh) != 0)
+	if (strcmp(l->d.acct.shell, c->cellsh) != 0)
 		return refuse(pamh, flags, l,
 			      "user %s is confined by %s but their login shell is '%s', so the "
 			      "shell would run outside the cell: fix with 'chsh -s %s %s'",
-			      l->user, match->why, l->acct.shell, c->cellsh, l->user);
+			      l->user, match->why, l->d.acct.shell, c->cellsh, l->user);
 	threads = count_threads();
 	if (threads != 1)
 		return refuse(pamh, flags, l,
@@ -230,8 +205,9 @@ static int check_confinable(pam_handle_t *pamh, int flags, const struct login *l
 
 /* The environment the login program hands on, and the session to PAM. */
 static int hand_over(pam_handle_t *pamh, int flags, const struct login *l, struct cell_session *s,
-		     const struct cell_match *match, long long t0)
+		     long long t0)
 {
+	const struct cell_match *match = &l->d.match;
 	struct cell_err e = { 0 };
 	char env[64], removed[512];
 
@@ -273,7 +249,6 @@ static int hand_over(pam_handle_t *pamh, int flags, const struct login *l, struc
 static int open_session(pam_handle_t *pamh, int flags, const struct args *a, struct login *l)
 {
 	_cleanup_free_ struct cell_conf *c = calloc(1, sizeof(*c));
-	_cleanup_free_ struct cell_match *match = calloc(1, sizeof(*match));
 	_cleanup_free_ struct cell_session *s = calloc(1, sizeof(*s));
 	struct cell_err e = { 0 };
 	long long t0 = now_ms();
@@ -284,20 +259,20 @@ static int open_session(pam_handle_t *pamh, int flags, const struct args *a, str
 	l->service = item(pamh, PAM_SERVICE, "?");
 	l->tty = item(pamh, PAM_TTY, "");
 	l->rhost = item(pamh, PAM_RHOST, "");
-	if (!c || !match || !s)
+	if (!c || !s)
 		return refuse(pamh, flags, l, "out of memory");
 
-	ret = decide(pamh, flags, a, l, c, match);
+	ret = decide(pamh, flags, a, l, c);
 	if (ret == CONFINED)
-		ret = check_confinable(pamh, flags, l, c, match);
+		ret = check_confinable(pamh, flags, l, c);
 	if (ret == CONFINED) {
 		const struct session_who who = {
-			.acct = &l->acct, .service = l->service, .tty = l->tty, .rhost = l->rhost
+			.acct = &l->d.acct, .service = l->service, .tty = l->tty, .rhost = l->rhost
 		};
 
-		if (session_open(c, &match->profile, &who, s, &e) < 0)
-			ret = refuse(pamh, flags, l, "%s (profile %s)", e.msg, match->why);
-		else if ((ret = hand_over(pamh, flags, l, s, match, t0)) == PAM_SUCCESS)
+		if (session_open(c, &l->d.match.profile, &who, s, &e) < 0)
+			ret = refuse(pamh, flags, l, "%s (profile %s)", e.msg, l->d.match.why);
+		else if ((ret = hand_over(pamh, flags, l, s, t0)) == PAM_SUCCESS)
 			s = NULL; /* PAM owns it now */
 	}
 	conf_free(c);
@@ -306,14 +281,17 @@ static int open_session(pam_handle_t *pamh, int flags, const struct args *a, str
 
 PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	struct login l = { 0 };
+	_cleanup_free_ struct login *l = calloc(1, sizeof(*l));
 	struct args a;
 	int r;
 
 	if (parse_args(pamh, argc, argv, &a) < 0)
 		return PAM_SESSION_ERR;
-	r = open_session(pamh, flags, &a, &l);
-	account_free(&l.acct);
+	if (!l)
+		return PAM_SESSION_ERR;
+	r = open_session(pamh, flags, &a, l);
+	if (l->d.have_acct)
+		account_free(&l->d.acct);
 	return r;
 }
 

@@ -144,6 +144,9 @@ int main(int argc, char **argv)
 		die("PR_SET_DUMPABLE: %s", strerror(errno));
 	if (cell_open(id, getuid(), &j, &e) < 0)
 		die("refusing to join: %s", e.msg);
+	/* Into the cell's cgroup first: the shell is forked from here. */
+	if (cell_join_cgroup(id, &e) < 0)
+		die("refusing to run outside the cell's cgroup: %s", e.msg);
 	if (cell_enter(&j, &e) < 0)
 		die("%s", e.msg);
 

@@ -1,15 +1,17 @@
 #!/bin/bash
 # Install what cell needs from Debian 12. Usage: tools/install-deps.sh [--test]
 #   (no flag)  build and run dependencies
-#   --test     also what the test suite needs (sshd, expect, cmocka, ...)
+#   --test     also what the test suite needs (sshd, expect, cmocka, and
+#              mmdebstrap and QEMU for the systemd guest of tests/vm/)
 #   --bench    also what make bench compares against (bubblewrap, firejail, ...)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 build=(build-essential pkg-config libpam0g-dev libcap-dev libseccomp-dev libsubid-dev
-       libcmocka-dev uidmap procps util-linux login passwd)
+       libsystemd-dev libcmocka-dev uidmap procps util-linux login passwd)
 test=(openssh-server openssh-client expect iproute2 libcap2-bin libpamtest0-dev libpam-wrapper
-      rsync tmux util-linux login procps clang clang-format libnss-wrapper)
+      rsync tmux util-linux login procps clang clang-format libnss-wrapper
+      mmdebstrap qemu-system-x86 qemu-utils e2fsprogs python3)
 
 bench=(bubblewrap firejail gnuplot-nox time)
 want=("${build[@]}")

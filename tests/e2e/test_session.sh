@@ -148,6 +148,9 @@ if wait_for 10 cell_gone "$U"; then ok "... and the cell is gone"; else not_ok "
 ssh_to "$U" 'sleep 2' >/dev/null 2>&1 &
 cpid=$!
 wait_cell
+# The monitor answers cellsh's join (it moves the shell into the cell's
+# cgroup): stop it only once the shell runs.
+wait_for 10 pgrep -u "$U" -x sleep >/dev/null
 id=$(one_id); mon=$(ps -o ppid= -p "$(record_field "$id" pid)" | tr -d ' ')
 check "the monitor is root's cell-init" test "$(ps -o user=,comm= -p "$mon" | tr -s ' ')" = "root cell-init"
 eq "... holding only CAP_KILL (it signals PID 1; uid 0 owns what it removes)" \

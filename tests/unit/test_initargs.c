@@ -19,7 +19,7 @@
 static struct init_args sample(void)
 {
 	struct init_args a = {
-		.id = "0123456789abcdef0123456789abcdef", .uid = 1001, .gid = 1002,
+		.id = "0123456789abcdef0123456789abcdef", .user = "al.ice", .uid = 1001, .gid = 1002,
 		.inside_uid = 0, .ngroups = 2, .home = "/home/al ice", .hostname = "lab-al",
 		.tmpfs = 64ULL << 20, .pty_max = 64,
 		.limits = { .pids_max = 2048, .memory_max = 1ULL << 33, .cpu_weight = 100 },
@@ -53,6 +53,7 @@ static void test_round_trip(void **state)
 	assert_string_equal(argv[0], "cell-init");
 	assert_int_equal(initargs_decode(count(argv), argv, out, &e), 0);
 	assert_string_equal(out->id, in.id);
+	assert_string_equal(out->user, "al.ice");
 	assert_int_equal(out->uid, 1001);
 	assert_int_equal(out->gid, 1002);
 	assert_int_equal(out->ngroups, 2);

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef CELL_SYSTEMD_H
+#define CELL_SYSTEMD_H
+
+#include <stdbool.h>
+
+#include "cgroup.h"
+#include "err.h"
+
+/* Is systemd PID 1 (sd_booted(3))? Then cgroups are systemd's to hand out. */
+bool systemd_booted(void);
+
+struct scope_spec {
+	const char *id;	   /* the cell's id: the unit is cell-<id>.scope */
+	const char *user;  /* for the unit's description */
+	unsigned long uid; /* the scope goes in user-<uid>.slice */
+	const struct cell_limits *limits;
+};
+
+/* Ask systemd for cell-<id>.scope with Delegate=yes and the limits, holding
+ * the calling process, and wait until it is started. */
+int systemd_scope_start(const struct scope_spec *s, struct cell_err *e);
+
+#endif
