@@ -6,6 +6,7 @@ MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 MULTIARCH  := $(shell $(CC) -print-multiarch 2>/dev/null)
 PAMDIR     ?= $(if $(MULTIARCH),/lib/$(MULTIARCH)/security,/lib/security)
+SYSTEMD_DROPIN ?= $(SYSCONFDIR)/systemd/system/user@.service.d
 DESTDIR    ?=
 
 CFLAGS   ?= -O2 -g
@@ -27,7 +28,7 @@ B := build
 LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
 
-PROGS := $(B)/pam_cell.so $(B)/cellsh $(B)/cell-init
+PROGS := $(B)/pam_cell.so $(B)/cellsh $(B)/cell-init $(B)/cell-manager-gate
 
 all: $(PROGS)
 
@@ -51,6 +52,9 @@ $(B)/cellsh: $(B)/shell/cellsh.o $(B)/shell/args.o $(B)/libcell.a
 	$(CC) -static-pie $(LDHARDEN) -o $@ $^ -l:libcap.a -l:libseccomp.a
 
 $(B)/cell-init: $(B)/init/cell-init.o $(B)/libcell.a
+	$(CC) -pie $(LDHARDEN) -o $@ $^ -lcap -lseccomp
+
+$(B)/cell-manager-gate: $(B)/systemd/cell-manager-gate.o $(B)/libcell.a
 	$(CC) -pie $(LDHARDEN) -o $@ $^ -lcap -lseccomp
 
 $(B)/lib:
@@ -142,12 +146,12 @@ check-asan:
 
 # gcc's static analyzer over every product file (findings are warnings).
 analyze:
-	@set -e; for f in $(LIB_SRC) pam_module/pam_cell.c init/cell-init.c shell/cellsh.c shell/args.c; do \
+	@set -e; for f in $(LIB_SRC) pam_module/pam_cell.c init/cell-init.c shell/cellsh.c shell/args.c systemd/cell-manager-gate.c; do \
 		$(CC) -std=gnu11 -O1 -fanalyzer -c -o /dev/null $(DEFS) -Ilib -Ishell $$f; \
 	done
 
 # Formatting: .clang-format (kernel style); format-check changes nothing.
-FORMAT_SRC = $(wildcard lib/*.[ch] pam_module/*.c init/*.c shell/*.[ch])
+FORMAT_SRC = $(wildcard lib/*.[ch] pam_module/*.c init/*.c shell/*.[ch] systemd/*.c)
 format:
 	clang-format -i $(FORMAT_SRC)
 format-check:
@@ -166,6 +170,12 @@ install: all
 	           $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(B)/cellsh $(DESTDIR)$(BINDIR)/cellsh
 	install -m 0755 $(B)/cell-init $(DESTDIR)$(LIBEXECDIR)/cell/cell-init
+	install -m 0755 $(B)/cell-manager-gate $(DESTDIR)$(LIBEXECDIR)/cell/cell-manager-gate
+	install -d $(DESTDIR)$(SYSTEMD_DROPIN)
+	sed -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|' systemd/user@.service.d-cell.conf \
+	    > $(DESTDIR)$(SYSTEMD_DROPIN)/cell.conf
+	@# On a systemd host, the drop-in counts from the next user manager on.
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 	install -m 0644 $(B)/pam_cell.so $(DESTDIR)$(PAMDIR)/pam_cell.so
 	@# Never overwrite an admin's config.
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/security/cell.conf ]; then \
@@ -178,15 +188,19 @@ install: all
 	install -m 0644 man/cell.conf.5 $(DESTDIR)$(MANDIR)/man5/cell.conf.5
 	install -m 0644 man/pam_cell.8 $(DESTDIR)$(MANDIR)/man8/pam_cell.8
 	install -m 0644 man/cell-init.8 $(DESTDIR)$(MANDIR)/man8/cell-init.8
+	install -m 0644 man/cell-manager-gate.8 $(DESTDIR)$(MANDIR)/man8/cell-manager-gate.8
 	install -m 0644 man/cellsh.1 $(DESTDIR)$(MANDIR)/man1/cellsh.1
 
 # The config is the admin's: uninstall leaves it (remove it by hand).
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/cellsh $(DESTDIR)$(LIBEXECDIR)/cell/cell-init \
+	      $(DESTDIR)$(LIBEXECDIR)/cell/cell-manager-gate $(DESTDIR)$(SYSTEMD_DROPIN)/cell.conf \
 	      $(DESTDIR)$(PAMDIR)/pam_cell.so $(DESTDIR)$(MANDIR)/man5/cell.conf.5 \
 	      $(DESTDIR)$(MANDIR)/man8/pam_cell.8 $(DESTDIR)$(MANDIR)/man8/cell-init.8 \
+	      $(DESTDIR)$(MANDIR)/man8/cell-manager-gate.8 \
 	      $(DESTDIR)$(MANDIR)/man1/cellsh.1
-	-rmdir $(DESTDIR)$(LIBEXECDIR)/cell 2>/dev/null
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/cell $(DESTDIR)$(SYSTEMD_DROPIN) 2>/dev/null
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 
 clean:
 	rm -rf $(B) build-asan

@@ -108,4 +108,31 @@ out=$(as_user "$U" "$CELLSH" -x 2>&1); rc=$?
 has "cellsh rejects unknown arguments" "usage: cellsh [-l | -c COMMAND [ARG0 [ARG...]]]" "$out"
 kill "$bg" 2>/dev/null; wait "$bg" 2>/dev/null
 
+# ---- cell-manager-gate: may user@UID.service (systemd --user) start? ----
+GATE=$BUILD/cell-manager-gate
+write_conf "$GOOD"
+out=$("$GATE" --conf "$CONF" "$(id -u "$U")" 2>&1); rc=$?
+eq "manager gate: a confined user gets no host-side manager (exit 1)" 1 "$rc"
+has "... and it says why" "no host-side service manager for $U: confined by [user ct$$u*]" "$out"
+"$GATE" --conf "$CONF" 0; eq "manager gate: root (not confined) may have one" 0 "$?"
+write_conf "$GOOD
+services = login"
+"$GATE" --conf "$CONF" "$(id -u "$U")" 2>/dev/null
+eq "manager gate: confined through any one service is enough to refuse" 1 "$?"
+write_conf "$GOOD
+identity = sometimes"
+out=$("$GATE" --conf "$CONF" 0 2>&1); rc=$?
+eq "manager gate: a broken config refuses everyone's (fail closed)" 1 "$rc"
+has "... naming the error" "identity: 'sometimes' must be one of" "$out"
+write_conf "$GOOD"
+chmod 0666 "$CONF"
+"$GATE" --conf "$CONF" 0 2>/dev/null
+eq "manager gate: an untrusted config refuses" 1 "$?"
+chmod 0644 "$CONF"
+out=$("$GATE" --conf "$CONF" 4000000000 2>&1); rc=$?
+eq "manager gate: an unknown uid refuses" 1 "$rc"
+has "... saying the account cannot be read" "its account cannot be read" "$out"
+"$GATE" 2>/dev/null
+eq "manager gate: no uid is a usage error that refuses" 1 "$?"
+
 finish

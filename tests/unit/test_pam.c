@@ -176,6 +176,25 @@ static void test_config_errors(void **state)
 	assert_non_null(strstr(err, "every confined login is refused until it is fixed"));
 }
 
+/* systemd's user manager opens a PAM session through the "systemd-user"
+ * service: for a confined user that would be a host-side process holding
+ * every capability in the user's namespaces, so it is refused, whichever
+ * services the user is confined through. Others get theirs. */
+static void test_user_manager(void **state)
+{
+	char err[PAM_MAX_MSG_SIZE];
+
+	(void)state;
+	if (!need_root())
+		return;
+	config("exempt = root admin\n[user alice]\nservices = sshd\n");
+	assert_int_equal(open_as("systemd-user", "alice", err, sizeof(err)), PAM_SESSION_ERR);
+	assert_non_null(strstr(err, "no service manager of their own"));
+	assert_non_null(strstr(err, "[user alice]"));
+	assert_int_equal(open_as("systemd-user", "carol", err, sizeof(err)), PAM_IGNORED);
+	assert_int_equal(open_as("systemd-user", "admin", err, sizeof(err)), PAM_IGNORED);
+}
+
 static int setup(void **state)
 {
 	char passwd[1024], *group;
@@ -213,6 +232,7 @@ static int setup(void **state)
 	snprintf(passwd, sizeof(passwd), "conf=%s/cell.conf", dir);
 	service("celltest", passwd);
 	service("celltest-bad", "conf=/nonexistent bogus");
+	service("systemd-user", passwd);
 	return 0;
 }
 
@@ -232,6 +252,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_untrusted_config),
 		cmocka_unit_test(test_decisions),
 		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_user_manager),
 	};
 
 	(void)argc;
