@@ -33,6 +33,9 @@ if [ "$(id -u)" = 0 ]; then
 		[ "$t" = tests/e2e/test_module.sh ] && continue
 		[ -x "$t" ] && run "$(basename "$t" .sh)" timeout 300 "$t"
 	done
+	# A booted Debian 12 under QEMU: ~90 s to build its image the first
+	# time (cached after), ~40 s to boot, ~1 min of cases.
+	run "systemd guest" timeout 900 tests/vm/test_systemd.sh
 else
 	echo "skip - end-to-end suites # they need root (users, namespaces, sshd)"
 	skip=$((skip + 1))
