@@ -30,8 +30,7 @@ void login_decide(struct cell_conf *c, const char *conf_path, const char *user, 
 	if (conf_load(c, conf_path) > 0) {
 		if (conf_is_exempt(c, user, (const char *const *)a->gnames, a->ngnames)) {
 			d->degraded = true;
-			set(d, LOGIN_EXEMPT, "exempt although %s has %zu error(s)", conf_path,
-			    c->nerrors);
+			set(d, LOGIN_EXEMPT, "although %s has %zu error(s)", conf_path, c->nerrors);
 			return;
 		}
 		set(d, LOGIN_REFUSE,
@@ -43,7 +42,7 @@ void login_decide(struct cell_conf *c, const char *conf_path, const char *user, 
 	if (!d->have_acct) {
 		if (conf_is_exempt(c, user, NULL, 0)) {
 			d->degraded = true;
-			set(d, LOGIN_EXEMPT, "exempt although the account could not be read: %s",
+			set(d, LOGIN_EXEMPT, "although the account could not be read: %s",
 			    lookup.msg);
 			return;
 		}

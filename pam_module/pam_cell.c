@@ -163,9 +163,11 @@ static int decide(pam_handle_t *pamh, int flags, const struct args *a, struct lo
 			pam_syslog(pamh, LOG_ERR, "%s", c->errors[i]);
 		return refuse(pamh, flags, l, "%s", d->why);
 	case LOGIN_EXEMPT:
+		/* Degraded: "... unconfined although <what could not be read>". */
 		pam_syslog(pamh, d->degraded ? LOG_WARNING : LOG_NOTICE,
-			   "exempt user=%s service=%s: let through unconfined (%s)", l->user,
-			   l->service, d->why);
+			   d->degraded ? "exempt user=%s service=%s: let through unconfined %s"
+				       : "exempt user=%s service=%s: let through unconfined (%s)",
+			   l->user, l->service, d->why);
 		return PAM_IGNORE;
 	case LOGIN_IGNORE:
 		/* Logged at debug priority: most syslog setups drop it on busy hosts. */
