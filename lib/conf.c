@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <glob.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -197,6 +198,15 @@ static const char *check_path_list(const char *v)
 			return "must be a ':'-separated list of absolute directories";
 	if (v[0] == ':' || strstr(v, "::") || v[strlen(v) - 1] == ':')
 		return "must not contain empty entries (they mean the current directory)";
+	return NULL;
+}
+
+/* A profile's name: letters, digits, '-', '_', '.'; no glob. */
+static const char *check_name(const char *v)
+{
+	for (const char *p = v; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("-_.", *p))
+			return "may hold only letters, digits, '-', '_' and '.'";
 	return NULL;
 }
 
@@ -436,6 +446,8 @@ static void valid_keys(char *buf, size_t size)
 	for (size_t i = 0; i < ARRAY_SIZE(profile_keys) && off < size; i++)
 		off += (size_t)snprintf(buf + off, size - off, "%s%s",
 					i ? ", " : "; in a section: ", profile_keys[i].name);
+	if (off < size)
+		snprintf(buf + off, size - off, "; in [user] or [group]: profile");
 }
 
 static size_t parse_text(struct cell_conf *c, const char *file, const char *text);
@@ -494,6 +506,20 @@ static void do_include_file(struct parse_ctx *x, const char *path)
 	c->depth--;
 }
 
+/* The directory part of a pattern does not exist (ENOENT). */
+static bool missing_dir(const char *pattern)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(pattern, '/');
+	struct stat st;
+
+	if (!slash || slash == pattern || (size_t)(slash - pattern) >= sizeof(dir) ||
+	    strpbrk(pattern, "*?[") < slash)
+		return false;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - pattern), pattern);
+	return lstat(dir, &st) < 0 && errno == ENOENT;
+}
+
 static void do_include(struct parse_ctx *x, const char *pattern)
 {
 	glob_t g;
@@ -516,6 +542,10 @@ static void do_include(struct parse_ctx *x, const char *pattern)
 		if (!strpbrk(pattern, "*?["))
 			add_error(x->c, x->file, x->line, "include %s: no such file", pattern);
 		return;
+	}
+	if (r == GLOB_ABORTED && strpbrk(pattern, "*?[") && missing_dir(pattern)) {
+		globfree(&g);
+		return; /* a drop-in directory not made yet holds no file */
 	}
 	if (r != 0) {
 		add_error(x->c, x->file, x->line, "include %s: cannot be read", pattern);
@@ -608,15 +638,18 @@ static void do_section_header(struct parse_ctx *x, char *s)
 		return;
 	}
 	if (!kind || !pat || strtok_r(NULL, " \t", &save) ||
-	    (strcmp(kind, "user") != 0 && strcmp(kind, "group") != 0)) {
+	    (strcmp(kind, "user") != 0 && strcmp(kind, "group") != 0 &&
+	     strcmp(kind, "profile") != 0)) {
 		add_error(c, x->file, x->line,
-			  "unknown section '[%s]': use [defaults], [user NAME] or [group NAME]",
+			  "unknown section '[%s]': use [defaults], [user NAME], [group NAME] or "
+			  "[profile NAME]",
 			  kind ? kind : "");
 		x->sec = NULL;
 		return;
 	}
-	k = kind[0] == 'u' ? SECTION_USER : SECTION_GROUP;
-	if (strlen(pat) >= sizeof(n->pattern) || check_patterns(pat)) {
+	k = kind[0] == 'u' ? SECTION_USER : kind[0] == 'g' ? SECTION_GROUP : SECTION_PROFILE;
+	if (strlen(pat) >= sizeof(n->pattern) ||
+	    (k == SECTION_PROFILE ? check_name(pat) : check_patterns(pat))) {
 		add_error(c, x->file, x->line, "[%s %s]: not a valid name or pattern", kind, pat);
 		x->sec = NULL;
 		return;
@@ -667,6 +700,27 @@ static void strip_comment(char *s)
 	}
 }
 
+/* "profile = NAME" in a [user] or [group] section: start from [profile
+ * NAME]. Whether NAME exists is checked once every file is read. */
+static void do_use_profile(struct parse_ctx *x, const char *v)
+{
+	struct cell_section *s = x->sec;
+
+	if (!x->in_section || (s && s->kind != SECTION_USER && s->kind != SECTION_GROUP)) {
+		add_error(x->c, x->file, x->line,
+			  "'profile' belongs in a [user NAME] or [group NAME] section");
+	} else if (!s) {
+		/* inside a broken header: already reported */
+	} else if (s->use[0]) {
+		add_error(x->c, x->file, x->line, "'profile' is already set in this section");
+	} else if (strlen(v) >= sizeof(s->use) || check_name(v)) {
+		add_error(x->c, x->file, x->line, "profile: '%s' is not a profile name", v);
+	} else {
+		strcpy(s->use, v);
+		snprintf(s->use_where, sizeof(s->use_where), "%s:%d", x->file, x->line);
+	}
+}
+
 /* One "key = value": a global key, a profile key (the table), or an error. */
 static void do_key(struct parse_ctx *x, const char *key, const char *val)
 {
@@ -682,6 +736,10 @@ static void do_key(struct parse_ctx *x, const char *key, const char *val)
 				  "'%s' is a global key: move it above the first [section]", key);
 		else
 			do_global(x, key, val);
+		return;
+	}
+	if (strcmp(key, "profile") == 0) {
+		do_use_profile(x, val);
 		return;
 	}
 	for (i = 0; i < ARRAY_SIZE(profile_keys) && strcmp(key, profile_keys[i].name); i++)
@@ -776,9 +834,34 @@ static size_t parse_text(struct cell_conf *c, const char *file, const char *text
 	return c->nerrors;
 }
 
+static const struct cell_section *find_profile(const struct cell_conf *c, const char *name)
+{
+	for (size_t i = 0; i < c->nsections; i++)
+		if (c->sections[i].kind == SECTION_PROFILE &&
+		    strcmp(c->sections[i].pattern, name) == 0)
+			return &c->sections[i];
+	return NULL;
+}
+
+/* Once every file is read: each "profile = NAME" names a [profile NAME]. */
+static size_t finish(struct cell_conf *c)
+{
+	for (size_t i = 0; i < c->nsections; i++) {
+		const struct cell_section *s = &c->sections[i];
+
+		if (s->use[0] && !find_profile(c, s->use))
+			add_error(c, NULL, 0,
+				  "%s: profile '%s' is not defined: add a [profile %s] "
+				  "section or fix the name",
+				  s->use_where, s->use, s->use);
+	}
+	return c->nerrors;
+}
+
 size_t conf_parse_string(struct cell_conf *c, const char *name, const char *text)
 {
-	return parse_text(c, name, text);
+	parse_text(c, name, text);
+	return finish(c);
 }
 
 size_t conf_load(struct cell_conf *c, const char *path)
@@ -796,7 +879,8 @@ size_t conf_load(struct cell_conf *c, const char *path)
 			  path);
 		return c->nerrors;
 	}
-	return parse_text(c, path, text);
+	parse_text(c, path, text);
+	return finish(c);
 }
 
 /* ---- policy ---- */
@@ -881,7 +965,7 @@ static void expand_hostname(char *dst, size_t size, const char *tmpl, const char
 void conf_decide(const struct cell_conf *c, const char *user, const char *const *groups,
 		 size_t ngroups, const char *service, struct cell_match *out)
 {
-	const struct cell_section *hit = NULL;
+	const struct cell_section *hit = NULL, *named = NULL;
 	char host[64];
 
 	memset(out, 0, sizeof(*out));
@@ -909,11 +993,20 @@ void conf_decide(const struct cell_conf *c, const char *user, const char *const 
 		snprintf(out->why, sizeof(out->why), "no [user] or [group] section matches");
 		return;
 	}
+	/* Built-in defaults, [defaults], the named [profile], the section. */
 	out->profile = c->defaults.profile;
+	out->profile.set = c->defaults.profile.set;
+	if (hit->use[0] && (named = find_profile(c, hit->use))) {
+		merge_profile(&out->profile, &named->profile);
+		out->profile.set |= named->profile.set;
+		strcpy(out->profile_name, named->pattern);
+	}
 	merge_profile(&out->profile, &hit->profile);
-	out->profile.set = c->defaults.profile.set | hit->profile.set;
-	snprintf(out->why, sizeof(out->why), "[%s %s] at %s",
-		 hit->kind == SECTION_USER ? "user" : "group", hit->pattern, hit->where);
+	out->profile.set |= hit->profile.set;
+	snprintf(out->why, sizeof(out->why), "[%s %s] at %s%s%s%s%s",
+		 hit->kind == SECTION_USER ? "user" : "group", hit->pattern, hit->where,
+		 named ? " with [profile " : "", named ? named->pattern : "", named ? "] at " : "",
+		 named ? named->where : "");
 	if (service && !service_matches(out->profile.services, service)) {
 		out->decision = CELL_IGNORE;
 		snprintf(out->why, sizeof(out->why),

@@ -54,13 +54,15 @@ struct cell_profile {
 /* memory_max in bytes for this machine (memory_pct resolved), 0 for none. */
 unsigned long long conf_memory_max(const struct cell_profile *p);
 
-enum section_kind { SECTION_DEFAULTS, SECTION_USER, SECTION_GROUP };
+enum section_kind { SECTION_DEFAULTS, SECTION_USER, SECTION_GROUP, SECTION_PROFILE };
 
 struct cell_section {
 	enum section_kind kind;
 	char pattern[64];
 	char where[320]; /* "file:line" of the header */
 	struct cell_profile profile;
+	char use[64];	     /* [user]/[group]: "profile = NAME", or empty */
+	char use_where[320]; /* "file:line" of that key */
 };
 
 struct cell_conf {
@@ -69,7 +71,7 @@ struct cell_conf {
 	unsigned long subid_min; /* lowest subordinate id accepted */
 	char **exempt;		 /* user names and @groups */
 	size_t nexempt;
-	struct cell_section *sections; /* [user] and [group], in file order */
+	struct cell_section *sections; /* [user], [group], [profile], in file order */
 	size_t nsections;
 	struct cell_section defaults;
 	bool have_defaults;
@@ -85,6 +87,7 @@ enum cell_decision { CELL_IGNORE, CELL_EXEMPT, CELL_CONFINE };
 struct cell_match {
 	enum cell_decision decision;
 	struct cell_profile profile; /* resolved; hostname expanded */
+	char profile_name[64];	     /* the [profile NAME] used, or empty */
 	char why[1200];		     /* which section or rule decided */
 };
 

@@ -87,9 +87,10 @@ static void test_errors_each(void **state)
 		  "subid_min; in a section: identity, shell, hostname, path, subid_count, "
 		  "tmpfs_size, services, rootfs, share, pids_max, memory_max, cpu_weight, "
 		  "seccomp_allow, seccomp_deny, pty_max, rlimit_nofile, rlimit_nproc, rlimit_core, "
-		  "rlimit_fsize, rlimit_as, rlimit_stack, rlimit_memlock, rlimit_cpu)");
-	one_error("[users a]\n", "t.conf:1: unknown section '[users]': use [defaults], [user NAME] or [group NAME]");
-	one_error("[user]\n", "t.conf:1: unknown section '[user]': use [defaults], [user NAME] or [group NAME]");
+		  "rlimit_fsize, rlimit_as, rlimit_stack, rlimit_memlock, rlimit_cpu; in [user] or "
+		  "[group]: profile)");
+	one_error("[users a]\n", "t.conf:1: unknown section '[users]': use [defaults], [user NAME], [group NAME] or [profile NAME]");
+	one_error("[user]\n", "t.conf:1: unknown section '[user]': use [defaults], [user NAME], [group NAME] or [profile NAME]");
 	one_error("[user a\n", "t.conf:1: section header must end with ']'");
 	one_error("[user a]\n[user a]\n", "t.conf:2: duplicate section [user a] (first at t.conf:1)");
 	one_error("[defaults]\n[defaults]\n", "t.conf:2: duplicate section [defaults] (first at t.conf:1)");
@@ -307,6 +308,44 @@ static void test_policy(void **state)
 	assert_string_equal(m.profile.hostname, "box-al-x-y");
 }
 
+/* [profile NAME]: a named set of keys a [user] or [group] starts from. */
+static void test_profiles(void **state)
+{
+	(void)state;
+	const char *conf = "[defaults]\npids_max = 100\nhostname = d\n"
+			   "[profile students]\npids_max = 50\nmemory_max = 256M\nhostname = s\n"
+			   "[group lab]\nprofile = students\nhostname = lab\n"
+			   "[user bob]\npids_max = 9\n";
+	struct cell_match m;
+
+	/* defaults, then the profile, then the section's own keys */
+	decide(conf, "al", "lab", "sshd", CELL_CONFINE, &m);
+	assert_int_equal(m.profile.pids_max, 50);
+	assert_int_equal(m.profile.memory_max.bytes, 256ULL << 20);
+	assert_string_equal(m.profile.hostname, "lab");
+	assert_string_equal(m.profile_name, "students");
+	assert_string_equal(m.why, "[group lab] at t.conf:8 with [profile students] at t.conf:4");
+	/* a profile matches no one by itself */
+	decide(conf, "students", "students", "sshd", CELL_IGNORE, &m);
+	decide(conf, "bob", NULL, "sshd", CELL_CONFINE, &m);
+	assert_int_equal(m.profile.pids_max, 9);
+	assert_string_equal(m.profile_name, "");
+	assert_string_equal(m.profile.hostname, "d");
+
+	one_error("[user a]\nprofile = nope\n",
+		  "t.conf:2: profile 'nope' is not defined: add a [profile nope] section or fix "
+		  "the name");
+	one_error("[defaults]\nprofile = x\n[profile x]\n",
+		  "t.conf:2: 'profile' belongs in a [user NAME] or [group NAME] section");
+	one_error("[profile x]\nprofile = x\n",
+		  "t.conf:2: 'profile' belongs in a [user NAME] or [group NAME] section");
+	one_error("[profile a*]\n", "t.conf:1: [profile a*]: not a valid name or pattern");
+	one_error("[profile x]\n[profile x]\n",
+		  "t.conf:2: duplicate section [profile x] (first at t.conf:1)");
+	one_error("[profile x]\n[user a]\nprofile = x\nprofile = x\n",
+		  "t.conf:4: 'profile' is already set in this section");
+}
+
 static void test_limits_and_sandbox(void **state)
 {
 	(void)state;
@@ -476,6 +515,7 @@ int main(void)
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_policy),
+		cmocka_unit_test(test_profiles),
 		cmocka_unit_test(test_exempt_with_errors),
 		cmocka_unit_test(test_limits_and_sandbox),
 		cmocka_unit_test(test_digest),
