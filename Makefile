@@ -17,10 +17,12 @@ WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wmissing-prototypes \
             -Wmissing-declarations -Wcast-qual -Wwrite-strings
 HARDEN   := -fstack-protector-strong -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3 -fPIC \
             -fstack-clash-protection -fcf-protection -ftrivial-auto-var-init=zero
-DEFS     := -D_GNU_SOURCE \
+VERSION  := $(shell cat VERSION)
+DEFS     := -D_GNU_SOURCE -DCELL_VERSION='"$(VERSION)"' \
             -DCELLSH_PATH='"$(BINDIR)/cellsh"' \
             -DCELL_INIT_PATH='"$(LIBEXECDIR)/cell/cell-init"' \
-            -DCELL_CONF_PATH='"$(SYSCONFDIR)/security/cell.conf"'
+            -DCELL_CONF_PATH='"$(SYSCONFDIR)/security/cell.conf"' \
+            -DCELL_PAMDIR='"$(PAMDIR)"'
 ALL_CFLAGS = -std=gnu11 $(CPPFLAGS) $(CFLAGS) $(WARN) $(HARDEN) $(DEFS) -Ilib
 LDHARDEN := -Wl,-z,relro,-z,now,-z,noexecstack $(LDFLAGS)
 
@@ -28,14 +30,14 @@ B := build
 LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
 
-PROGS := $(B)/pam_cell.so $(B)/cellsh $(B)/cell-init $(B)/cell-manager-gate
+PROGS := $(B)/pam_cell.so $(B)/cellsh $(B)/cell-init $(B)/cell-manager-gate $(B)/cellctl
 
 all: $(PROGS)
 
 $(B)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(B)/lib
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(B)/%.o: %.c $(wildcard lib/*.h shell/*.h) | $(B)/lib
+$(B)/%.o: %.c $(wildcard lib/*.h shell/*.h ctl/*.h) | $(B)/lib
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -56,6 +58,10 @@ $(B)/cell-init: $(B)/init/cell-init.o $(B)/libcell.a
 
 $(B)/cell-manager-gate: $(B)/systemd/cell-manager-gate.o $(B)/libcell.a
 	$(CC) -pie $(LDHARDEN) -o $@ $^ -lcap -lseccomp
+
+CTL_OBJ := $(patsubst ctl/%.c,$(B)/ctl/%.o,$(wildcard ctl/*.c))
+$(B)/cellctl: $(CTL_OBJ) $(B)/libcell.a
+	$(CC) -pie $(LDHARDEN) -o $@ $^ -lcap -lseccomp -lsubid
 
 $(B)/lib:
 	mkdir -p $@
@@ -146,12 +152,12 @@ check-asan:
 
 # gcc's static analyzer over every product file (findings are warnings).
 analyze:
-	@set -e; for f in $(LIB_SRC) pam_module/pam_cell.c init/cell-init.c shell/cellsh.c shell/args.c systemd/cell-manager-gate.c; do \
+	@set -e; for f in $(LIB_SRC) pam_module/pam_cell.c init/cell-init.c shell/cellsh.c shell/args.c systemd/cell-manager-gate.c ctl/*.c; do \
 		$(CC) -std=gnu11 -O1 -fanalyzer -c -o /dev/null $(DEFS) -Ilib -Ishell $$f; \
 	done
 
 # Formatting: .clang-format (kernel style); format-check changes nothing.
-FORMAT_SRC = $(wildcard lib/*.[ch] pam_module/*.c init/*.c shell/*.[ch] systemd/*.c)
+FORMAT_SRC = $(wildcard lib/*.[ch] pam_module/*.c init/*.c shell/*.[ch] systemd/*.c ctl/*.[ch])
 format:
 	clang-format -i $(FORMAT_SRC)
 format-check:

@@ -52,6 +52,10 @@ int main(int argc, char **argv)
 	struct stat st, lst;
 	int left;
 
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("cell-init %s\n", CELL_VERSION);
+		return 0;
+	}
 	/* Only pam_cell starts this: as root, with the socket on fd 3 and the
 	 * life pipe on fd 4. */
 	if (geteuid() != 0 || fstat(CELL_INIT_FD, &st) < 0 || !S_ISSOCK(st.st_mode) ||

@@ -73,3 +73,24 @@ void login_decide(struct cell_conf *c, const char *conf_path, const char *user, 
 		break;
 	}
 }
+
+int login_confinable(const struct cell_conf *c, const struct login_decision *d, char *why,
+		     size_t size)
+{
+	const struct cell_account *a = &d->acct;
+
+	if (a->uid == 0) {
+		snprintf(why, size,
+			 "user %s has uid 0, which a cell cannot confine (%s): list it in 'exempt'",
+			 a->name, d->match.why);
+		return -1;
+	}
+	if (strcmp(a->shell, c->cellsh) != 0) {
+		snprintf(why, size,
+			 "user %s is confined by %s but their login shell is '%s', so the shell "
+			 "would run outside the cell: fix with 'chsh -s %s %s'",
+			 a->name, d->match.why, a->shell, c->cellsh, a->name);
+		return -1;
+	}
+	return 0;
+}

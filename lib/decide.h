@@ -35,4 +35,9 @@ struct login_decision {
 void login_decide(struct cell_conf *c, const char *conf_path, const char *user, const char *service,
 		  struct login_decision *d);
 
+/* For LOGIN_CONFINE: what the account must be for a cell to hold it (uid
+ * not 0, cellsh as its login shell). 0, or -1 with the reason and fix. */
+int login_confinable(const struct cell_conf *c, const struct login_decision *d, char *why,
+		     size_t size);
+
 #endif

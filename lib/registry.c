@@ -76,7 +76,7 @@ struct field {
 
 static const struct field fields[] = {
 	STR(id), NUM(pid), NUM(starttime), NUM(uid), NUM(gid), STR(user), STR(service),
-	STR(tty), NUM(identity), NUM(inside_uid), NUM(inside_gid), STR(home), STR(shell),
+	STR(tty), STR(rhost), STR(section), STR(profile), NUM(identity), NUM(inside_uid), NUM(inside_gid), STR(home), STR(shell),
 	STR(path), STR(hostname), NUM(created), NUM(shared), STR(rlimits),
 	STR(seccomp_allow), STR(seccomp_deny), STR(profile_digest),
 	NS(NS_USER, "user"), NS(NS_MNT, "mnt"), NS(NS_PID, "pid"), NS(NS_UTS, "uts"),

@@ -15,7 +15,7 @@
 #endif
 #define CELL_ID_LEN 32
 
-#define CELL_RECORD_VERSION 1
+#define CELL_RECORD_VERSION 2
 #define CELL_DIGEST_LEN	    16 /* hex digits of cell_profile_digest */
 
 /*
@@ -33,6 +33,9 @@ struct cell_record {
 	char user[256];
 	char service[64];
 	char tty[256];
+	char rhost[256];	    /* PAM_RHOST: the remote host, or empty */
+	char section[300];	    /* the config section that confined it: "[user alice]" */
+	char profile[64];	    /* its "profile = NAME", or empty */
 	unsigned long ns[NS_COUNT]; /* namespace inode numbers */
 	enum cell_identity identity;
 	unsigned long inside_uid, inside_gid;

@@ -48,6 +48,20 @@ static int build_map(const struct cell_conf *c, const struct cell_profile *p,
 	return 0;
 }
 
+int session_check_ids(const struct cell_conf *c, const struct cell_profile *p,
+		      const struct cell_account *a, struct cell_err *e)
+{
+	_cleanup_free_ char *map = malloc(MAP_SIZE);
+	bool source = false;
+
+	if (!map)
+		return cell_err_set(e, ENOMEM, "out of memory");
+	if (build_map(c, p, a, false, map, &source, e) < 0 ||
+	    build_map(c, p, a, true, map, &source, e) < 0)
+		return -1;
+	return 0;
+}
+
 /* See proto.h: "J PID START" when a login program joins a shared cell,
  * "C PID" when its session closes. */
 static int tell_monitor(int fd, bool join)
@@ -138,6 +152,9 @@ static int fill_record(const struct session_who *w, const struct cell_profile *p
 		{ r->user, sizeof(r->user), a->name, "user name" },
 		{ r->service, sizeof(r->service), w->service, "PAM service" },
 		{ r->tty, sizeof(r->tty), w->tty, "tty" },
+		{ r->rhost, sizeof(r->rhost), w->rhost, "remote host" },
+		{ r->section, sizeof(r->section), w->section, "section" },
+		{ r->profile, sizeof(r->profile), w->profile ? w->profile : "", "profile" },
 		{ r->home, sizeof(r->home), a->home, "home directory" },
 		{ r->shell, sizeof(r->shell), p->shell, "shell" },
 		{ r->path, sizeof(r->path), p->path, "path" },

@@ -26,6 +26,8 @@
 struct session_who {
 	const struct cell_account *acct;
 	const char *service, *tty, *rhost;
+	const char *section; /* "[user alice]": which section confined it */
+	const char *profile; /* the [profile NAME] it used, or "" */
 };
 
 struct cell_session {
@@ -42,6 +44,11 @@ struct cell_session {
 
 int session_open(const struct cell_conf *c, const struct cell_profile *p,
 		 const struct session_who *w, struct cell_session *s, struct cell_err *e);
+
+/* The subordinate-id checks and maps session_open makes, without making a
+ * cell (cellctl check). */
+int session_check_ids(const struct cell_conf *c, const struct cell_profile *p,
+		      const struct cell_account *a, struct cell_err *e);
 
 /* Every step runs; the first error is returned. */
 int session_close(struct cell_session *s, struct cell_err *e);

@@ -74,8 +74,8 @@ static int refuse(pam_handle_t *pamh, int flags, const struct login *l, const ch
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	pam_syslog(pamh, LOG_ERR, "refused user=%s service=%s: %s", l->user ? l->user : "?",
-		   l->service ? l->service : "?", msg);
+	pam_syslog(pamh, LOG_ERR, "refused user=%s service=%s: %s [cell " CELL_VERSION "]",
+		   l->user ? l->user : "?", l->service ? l->service : "?", msg);
 	if (!(flags & PAM_SILENT))
 		pam_error(pamh, "cell: session refused: %s", msg);
 	return PAM_SESSION_ERR;
@@ -165,13 +165,16 @@ static int decide(pam_handle_t *pamh, int flags, const struct args *a, struct lo
 	case LOGIN_EXEMPT:
 		/* Degraded: "... unconfined although <what could not be read>". */
 		pam_syslog(pamh, d->degraded ? LOG_WARNING : LOG_NOTICE,
-			   d->degraded ? "exempt user=%s service=%s: let through unconfined %s"
-				       : "exempt user=%s service=%s: let through unconfined (%s)",
+			   d->degraded ? "exempt user=%s service=%s: let through unconfined %s "
+					 "[cell " CELL_VERSION "]"
+				       : "exempt user=%s service=%s: let through unconfined (%s) "
+					 "[cell " CELL_VERSION "]",
 			   l->user, l->service, d->why);
 		return PAM_IGNORE;
 	case LOGIN_IGNORE:
 		/* Logged at debug priority: most syslog setups drop it on busy hosts. */
-		pam_syslog(pamh, LOG_DEBUG, "not confined user=%s service=%s: %s", l->user,
+		pam_syslog(pamh, LOG_DEBUG,
+			   "not confined user=%s service=%s: %s [cell " CELL_VERSION "]", l->user,
 			   l->service, d->why);
 		return PAM_IGNORE;
 	default:
@@ -183,19 +186,11 @@ static int decide(pam_handle_t *pamh, int flags, const struct args *a, struct lo
 static int check_confinable(pam_handle_t *pamh, int flags, const struct login *l,
 			    const struct cell_conf *c)
 {
-	const struct cell_match *match = &l->d.match;
+	char why[1600];
 	int threads;
 
-	if (l->d.acct.uid == 0)
-		return refuse(pamh, flags, l,
-			      "user %s has uid 0, which a cell cannot confine (%s): list it in "
-			      "'exempt'",
-			      l->user, match->why);
-	if (strcmp(l->d.acct.shell, c->cellsh) != 0)
-		return refuse(pamh, flags, l,
-			      "user %s is confined by %s but their login shell is '%s', so the "
-			      "shell would run outside the cell: fix with 'chsh -s %s %s'",
-			      l->user, match->why, l->d.acct.shell, c->cellsh, l->user);
+	if (login_confinable(c, &l->d, why, sizeof(why)) < 0)
+		return refuse(pamh, flags, l, "%s", why);
 	threads = count_threads();
 	if (threads != 1)
 		return refuse(pamh, flags, l,
@@ -236,7 +231,8 @@ static int hand_over(pam_handle_t *pamh, int flags, const struct login *l, struc
 	}
 	pam_syslog(pamh, LOG_INFO,
 		   "cell %s %s user=%s uid=%u service=%s tty=%s rhost=%s profile=%s identity=%s "
-		   "pid=%d ns=user:%lu,mnt:%lu,pid:%lu,uts:%lu,ipc:%lu,cgroup:%lu in %lld ms",
+		   "pid=%d ns=user:%lu,mnt:%lu,pid:%lu,uts:%lu,ipc:%lu,cgroup:%lu in %lld ms "
+		   "[cell " CELL_VERSION "]",
 		   s->id,
 		   s->joined   ? "joined (shared)"
 		   : s->shared ? "created (shared)"
@@ -268,9 +264,17 @@ static int open_session(pam_handle_t *pamh, int flags, const struct args *a, str
 	if (ret == CONFINED)
 		ret = check_confinable(pamh, flags, l, c);
 	if (ret == CONFINED) {
-		const struct session_who who = {
-			.acct = &l->d.acct, .service = l->service, .tty = l->tty, .rhost = l->rhost
-		};
+		char section[300];
+		const struct session_who who = { .acct = &l->d.acct,
+						 .service = l->service,
+						 .tty = l->tty,
+						 .rhost = l->rhost,
+						 .section = section,
+						 .profile = l->d.match.profile_name };
+
+		/* "[user alice] at /etc/security/cell.conf:12": the section. */
+		snprintf(section, sizeof(section), "%.*s", (int)strcspn(l->d.match.why, "]") + 1,
+			 l->d.match.why);
 
 		if (session_open(c, &l->d.match.profile, &who, s, &e) < 0)
 			ret = refuse(pamh, flags, l, "%s (profile %s)", e.msg, l->d.match.why);

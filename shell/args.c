@@ -12,6 +12,11 @@ int cellsh_parse_args(int argc, char *const *argv, struct cellsh_args *a, char *
 		snprintf(err, errlen, "started without argv[0]; refusing");
 		return -1;
 	}
+	a->version = false;
+	if (argc == 2 && argv[1] && strcmp(argv[1], "--version") == 0) {
+		a->version = true;
+		return 0;
+	}
 	/* sshd and login start a login shell as "-NAME". */
 	a->login = argc > 0 && argv[0] && argv[0][0] == '-';
 	a->cmd_index = 0;
@@ -29,7 +34,8 @@ int cellsh_parse_args(int argc, char *const *argv, struct cellsh_args *a, char *
 		return 0;
 	}
 	if (argc > 1) {
-		snprintf(err, errlen, "usage: cellsh [-l | -c COMMAND [ARG0 [ARG...]]]");
+		snprintf(err, errlen,
+			 "usage: cellsh [-l | -c COMMAND [ARG0 [ARG...]] | --version]");
 		return -1;
 	}
 	return 0;

@@ -9,6 +9,7 @@
  * "-c COMMAND [ARG0 [ARG...]]" with argv[cmd_index..] passed on verbatim. */
 struct cellsh_args {
 	bool login;
+	bool version;  /* --version */
 	int cmd_index; /* 0: no -c */
 };
 

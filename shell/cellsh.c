@@ -132,6 +132,10 @@ int main(int argc, char **argv)
 
 	if (cellsh_parse_args(argc, argv, &args, why, sizeof(why)) < 0)
 		die("%s", why);
+	if (args.version) {
+		printf("cellsh %s\n", CELL_VERSION);
+		return 0;
+	}
 
 	id = getenv("CELL_ID");
 	if (!id || !*id)

@@ -266,6 +266,8 @@ cleanup() {
 	[ -n "$MADE_SSHD_DIR" ] && rmdir /run/sshd 2>/dev/null
 	[ -n "$MADE_DEVLOG" ] && rm -f /dev/log
 	[ -n "$MADE_RUNCELL" ] && rmdir /run/cell 2>/dev/null
+	# cellctl enable adds the test's cellsh to /etc/shells.
+	[ -n "${W:-}" ] && sed -i "\|^$W/|d" /etc/shells
 	[ -n "${W:-}" ] && rm -rf "$W"
 }
 

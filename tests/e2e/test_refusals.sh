@@ -105,7 +105,7 @@ lacks "cellsh pointed at another user's cell gives no shell" "SHELL-RAN" "$out"
 has "... and names whose cell it is" "belongs to user $OTHER" "$out"
 eq "... exit status 126" 126 "$rc"
 out=$(as_user "$U" "$CELLSH" -x 2>&1); rc=$?
-has "cellsh rejects unknown arguments" "usage: cellsh [-l | -c COMMAND [ARG0 [ARG...]]]" "$out"
+has "cellsh rejects unknown arguments" "usage: cellsh [-l | -c COMMAND [ARG0 [ARG...]] | --version]" "$out"
 kill "$bg" 2>/dev/null; wait "$bg" 2>/dev/null
 
 # ---- cell-manager-gate: may user@UID.service (systemd --user) start? ----

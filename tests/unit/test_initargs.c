@@ -163,6 +163,8 @@ static void test_record(void **state)
 	r->gid = 7;
 	strcpy(r->user, "alice");
 	strcpy(r->service, "sshd");
+	strcpy(r->rhost, "2001:db8::7");
+	strcpy(r->section, "[group lab*]");
 	memset(r->home, 'h', sizeof(r->home) - 1);	/* a home of PATH_MAX - 1 bytes */
 	r->home[0] = '/';
 	r->identity = IDENTITY_ROOT;
@@ -172,7 +174,7 @@ static void test_record(void **state)
 	for (int i = 0; i < NS_COUNT; i++)
 		r->ns[i] = 4026531835UL + (unsigned long)i;
 	assert_int_equal(registry_format(r, buf, sizeof(buf), &e), 0);
-	assert_int_equal(strncmp(buf, "version=1\n", 10), 0);
+	assert_int_equal(strncmp(buf, "version=2\n", 10), 0);
 	assert_int_equal(registry_parse(buf, back, &e), 0);
 	assert_memory_equal(r, back, sizeof(*r));
 
@@ -196,8 +198,12 @@ static void test_record(void **state)
 	memmove(p, p + 6, strlen(p + 6) + 1);
 	assert_int_equal(registry_parse(buf, back, &e), -1);
 	assert_string_equal(e.msg, "registry record lacks gid");
-	assert_int_equal(registry_parse("version=2\n", back, &e), -1);
-	assert_int_equal(registry_parse("version=1\nuid=4294967296\n", back, &e), -1);
+	assert_int_equal(registry_parse("version=3\n", back, &e), -1);
+	assert_non_null(strstr(e.msg, "registry record of another version (this is version 2)"));
+	assert_int_equal(registry_parse("version=1\nid=0123456789abcdef0123456789abcdef\n", back, &e),
+			 -1);
+	assert_non_null(strstr(e.msg, "another version"));
+	assert_int_equal(registry_parse("version=2\nuid=4294967296\n", back, &e), -1);
 	free(r);
 	free(back);
 }
