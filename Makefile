@@ -1,6 +1,7 @@
 # cell - login-session isolator. Plain make; see README.md.
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
 LIBEXECDIR ?= $(PREFIX)/libexec
 MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
@@ -171,10 +172,12 @@ check: test-build
 
 # ---- install ----
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/cell $(DESTDIR)$(PAMDIR) \
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR)/cell \
+	           $(DESTDIR)$(PAMDIR) $(DESTDIR)$(SYSCONFDIR)/security/cell.d \
 	           $(DESTDIR)$(SYSCONFDIR)/security $(DESTDIR)$(MANDIR)/man5 \
 	           $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(B)/cellsh $(DESTDIR)$(BINDIR)/cellsh
+	install -m 0755 $(B)/cellctl $(DESTDIR)$(SBINDIR)/cellctl
 	install -m 0755 $(B)/cell-init $(DESTDIR)$(LIBEXECDIR)/cell/cell-init
 	install -m 0755 $(B)/cell-manager-gate $(DESTDIR)$(LIBEXECDIR)/cell/cell-manager-gate
 	install -d $(DESTDIR)$(SYSTEMD_DROPIN)
@@ -195,15 +198,29 @@ install: all
 	install -m 0644 man/pam_cell.8 $(DESTDIR)$(MANDIR)/man8/pam_cell.8
 	install -m 0644 man/cell-init.8 $(DESTDIR)$(MANDIR)/man8/cell-init.8
 	install -m 0644 man/cell-manager-gate.8 $(DESTDIR)$(MANDIR)/man8/cell-manager-gate.8
+	install -m 0644 man/cellctl.8 $(DESTDIR)$(MANDIR)/man8/cellctl.8
 	install -m 0644 man/cellsh.1 $(DESTDIR)$(MANDIR)/man1/cellsh.1
 
 # The config is the admin's: uninstall leaves it (remove it by hand).
+# A PAM stack still loading pam_cell.so would fail every login through it
+# ("Module is unknown") once the module is gone: name them and stop, unless
+# FORCE=1.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/cellsh $(DESTDIR)$(LIBEXECDIR)/cell/cell-init \
+	@stacks=$$(grep -lE '^[[:space:]]*-?session[[:space:]].*pam_cell\.so' \
+	           $(DESTDIR)/etc/pam.d/* 2>/dev/null); \
+	if [ -n "$$stacks" ]; then \
+	  echo "make uninstall: these PAM stacks still load pam_cell.so:" >&2; \
+	  for f in $$stacks; do echo "  $$f" >&2; done; \
+	  echo "without the module, every login through them fails ('Module is unknown')." >&2; \
+	  echo "remove their pam_cell.so lines first (pam-auth-update, or edit them)," >&2; \
+	  if [ -z "$(FORCE)" ]; then echo "or run make uninstall FORCE=1." >&2; exit 1; fi; \
+	fi
+	rm -f $(DESTDIR)$(BINDIR)/cellsh $(DESTDIR)$(SBINDIR)/cellctl \
+	      $(DESTDIR)$(LIBEXECDIR)/cell/cell-init \
 	      $(DESTDIR)$(LIBEXECDIR)/cell/cell-manager-gate $(DESTDIR)$(SYSTEMD_DROPIN)/cell.conf \
 	      $(DESTDIR)$(PAMDIR)/pam_cell.so $(DESTDIR)$(MANDIR)/man5/cell.conf.5 \
 	      $(DESTDIR)$(MANDIR)/man8/pam_cell.8 $(DESTDIR)$(MANDIR)/man8/cell-init.8 \
-	      $(DESTDIR)$(MANDIR)/man8/cell-manager-gate.8 \
+	      $(DESTDIR)$(MANDIR)/man8/cell-manager-gate.8 $(DESTDIR)$(MANDIR)/man8/cellctl.8 \
 	      $(DESTDIR)$(MANDIR)/man1/cellsh.1
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/cell $(DESTDIR)$(SYSTEMD_DROPIN) 2>/dev/null
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
@@ -212,4 +229,7 @@ clean:
 	rm -rf $(B) build-asan
 
 .PHONY: bench fuzz fuzz-build fuzz-smoke all check check-unit check-unit-pure check-asan analyze format \
-	format-check test-build install uninstall clean
+	format-check test-build install uninstall clean print-pamdir
+
+print-pamdir:
+	@echo $(PAMDIR)

@@ -66,25 +66,31 @@ static int read_small(const char *path, char *buf, size_t size)
 
 /* ---- PAM: which services' session stacks load pam_cell ---- */
 
-/* The pam_cell.so a service's session stack loads (includes followed), in
- * mod; false if none. */
-static bool stack_loads(const char *service, int depth, char *mod, size_t size)
+/* A service's session stack, includes followed, in order. */
+struct stack_walk {
+	bool found;    /* loads pam_cell.so */
+	char mod[600]; /* which one */
+	char env[400]; /* "file:line" of a pam_env reading ~ after it, or "" */
+};
+
+static void walk_stack(const char *service, int depth, struct stack_walk *w)
 {
 	char path[300], line[1024];
-	bool found = false;
+	int n = 0;
 	FILE *f;
 
 	if (depth > 8 || strchr(service, '/'))
-		return false;
+		return;
 	snprintf(path, sizeof(path), "/etc/pam.d/%s", service);
 	f = fopen(path, "re");
 	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
+		return;
+	while (fgets(line, sizeof(line), f)) {
 		char type[32], ctl[128], m[256];
 
+		n++;
 		if (sscanf(line, " @include %255s", m) == 1) {
-			found = stack_loads(m, depth + 1, mod, size);
+			walk_stack(m, depth + 1, w);
 			continue;
 		}
 		if (sscanf(line, " %31s %127s %255s", type, ctl, m) != 3 || type[0] == '#')
@@ -92,35 +98,58 @@ static bool stack_loads(const char *service, int depth, char *mod, size_t size)
 		if (strcmp(type, "session") != 0 && strcmp(type, "-session") != 0)
 			continue;
 		if (strcmp(ctl, "include") == 0 || strcmp(ctl, "substack") == 0) {
-			found = stack_loads(m, depth + 1, mod, size);
-		} else if (strstr(m, "pam_cell.so")) {
-			found = true;
+			walk_stack(m, depth + 1, w);
+		} else if (strstr(m, "pam_cell.so") && !w->found) {
+			w->found = true;
 			if (m[0] == '/')
-				snprintf(mod, size, "%s", m);
+				snprintf(w->mod, sizeof(w->mod), "%s", m);
 			else
-				snprintf(mod, size, "%s/%s", CELL_PAMDIR, m);
+				snprintf(w->mod, sizeof(w->mod), "%s/%s", CELL_PAMDIR, m);
+		} else if (w->found && !w->env[0] && strstr(m, "pam_env.so") &&
+			   strstr(line, "user_readenv=1")) {
+			snprintf(w->env, sizeof(w->env), "%s:%d", path, n);
 		}
 	}
 	fclose(f);
-	return found;
+}
+
+static bool stack_loads(const char *service, struct stack_walk *w)
+{
+	memset(w, 0, sizeof(*w));
+	walk_stack(service, 0, w);
+	return w->found;
 }
 
 static void check_pam(void)
 {
 	static const char *const logins[] = { "sshd", "login", "su", "su-l", "cron", "atd" };
-	char loading[2048] = "", path[300], mod[600];
+	char loading[2048] = "", path[300];
+	struct stack_walk w;
 	struct dirent *d;
 	DIR *dir;
 
 	dir = opendir("/etc/pam.d");
 	while (dir && (d = readdir(dir))) {
-		if (d->d_name[0] == '.' || !stack_loads(d->d_name, 0, mod, sizeof(mod)))
+		if (d->d_name[0] == '.' || !stack_loads(d->d_name, &w))
 			continue;
-		if (access(mod, R_OK) < 0)
+		if (access(w.mod, R_OK) < 0)
 			say("FAIL",
 			    "/etc/pam.d/%s loads %s, which is missing: every login through %s "
 			    "fails ('Module is unknown'); reinstall cell, or remove the line",
-			    d->d_name, mod, d->d_name);
+			    d->d_name, w.mod, d->d_name);
+		/* Only a host-side helper run with the PAM environment can use
+		 * what pam_env adds back (cellsh is static, the cell's shell gets
+		 * a clean environment): sshd's /etc/ssh/sshrc is one. */
+		if (w.env[0])
+			say(strncmp(d->d_name, "sshd", 4) == 0 &&
+					    access("/etc/ssh/sshrc", F_OK) == 0
+				    ? "FAIL"
+				    : "note",
+			    "/etc/pam.d/%s: pam_env with user_readenv=1 at %s runs after pam_cell "
+			    "and adds the user's ~/.pam_environment back to what the login "
+			    "program hands its host-side helpers (sshd runs /etc/ssh/sshrc with "
+			    "it): load pam_cell after it, at the end of /etc/pam.d/%s",
+			    d->d_name, w.env, d->d_name);
 		if (strlen(loading) + strlen(d->d_name) + 2 < sizeof(loading))
 			strcat(strcat(loading, " "), d->d_name);
 	}
@@ -134,7 +163,7 @@ static void check_pam(void)
 			    "pam-auth-update and select cell");
 	for (size_t i = 0; i < ARRAY_SIZE(logins); i++) {
 		snprintf(path, sizeof(path), "/etc/pam.d/%s", logins[i]);
-		if (access(path, F_OK) == 0 && !stack_loads(logins[i], 0, mod, sizeof(mod)))
+		if (access(path, F_OK) == 0 && !stack_loads(logins[i], &w))
 			say("note",
 			    "/etc/pam.d/%s does not load pam_cell: confined users get nothing "
 			    "through %s (cellsh refuses without a cell), never a host shell",

@@ -41,6 +41,14 @@ out=$("${CTL[@]}" check --user "$B" --sshd-config "$W/sshd_config" 2>&1); rc=$?
 has "check: an unconfined user is said so" "$B is not confined" "$out"
 eq "... exit 3 (not confined)" 3 "$rc"
 
+# A stack where pam_env re-reads ~/.pam_environment after pam_cell.
+install_pam "celltest-env$$" "session required $W/pam_cell.so conf=$CONF
+session required pam_env.so user_readenv=1"
+out=$("${CTL[@]}" check 2>&1)
+has "check: pam_env with user_readenv=1 after pam_cell is named with file:line" \
+	"pam_env with user_readenv=1 at /etc/pam.d/celltest-env$$:2 runs after pam_cell" "$out"
+rm "/etc/pam.d/celltest-env$$"
+
 # ---- enable ----
 out=$("${CTL[@]}" enable nosuchuser$$ 2>&1); rc=$?
 has "enable: an unknown user is refused" "no user nosuchuser$$" "$out"
@@ -153,5 +161,20 @@ write_conf "$GOOD
 out=$("${CTL[@]}" disable "$B" 2>&1); rc=$?
 has "disable refuses a user confined by the admin's own section" "confined by [group $G]" "$out"
 eq "... exit 1" 1 "$rc"
+
+# ---- make install / uninstall into a staging root ----
+R=$W/stage
+make -s -C "$TOP" install DESTDIR="$R" >/dev/null 2>&1
+check "make install: cellctl and its man page" test -x "$R/usr/local/sbin/cellctl" -a -e "$R/usr/local/share/man/man8/cellctl.8"
+mkdir -p "$R/etc/pam.d"
+printf 'session required pam_unix.so\nsession required pam_cell.so\n' >"$R/etc/pam.d/mine"
+out=$(make -s -C "$TOP" uninstall DESTDIR="$R" 2>&1); rc=$?
+has "make uninstall: refused while a PAM stack loads pam_cell, naming it" "$R/etc/pam.d/mine" "$out"
+check "... exit non-zero" test "$rc" -ne 0
+check "... the module is still there" test -e "$R$(make -s -C "$TOP" print-pamdir)/pam_cell.so"
+sed -i '/pam_cell/d' "$R/etc/pam.d/mine"
+make -s -C "$TOP" uninstall DESTDIR="$R" >/dev/null 2>&1
+eq "... once no stack loads it, it removes everything but the config" \
+	"$R/etc/pam.d/mine $R/etc/security/cell.conf" "$(find "$R" -type f | sort | tr '\n' ' ' | sed 's/ $//')"
 
 finish
