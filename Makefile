@@ -4,6 +4,7 @@ BINDIR     ?= $(PREFIX)/bin
 SBINDIR    ?= $(PREFIX)/sbin
 LIBEXECDIR ?= $(PREFIX)/libexec
 MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share
 SYSCONFDIR ?= /etc
 MULTIARCH  := $(shell $(CC) -print-multiarch 2>/dev/null)
 PAMDIR     ?= $(if $(MULTIARCH),/lib/$(MULTIARCH)/security,/lib/security)
@@ -199,6 +200,7 @@ install: all
 	install -m 0644 man/cell-init.8 $(DESTDIR)$(MANDIR)/man8/cell-init.8
 	install -m 0644 man/cell-manager-gate.8 $(DESTDIR)$(MANDIR)/man8/cell-manager-gate.8
 	install -m 0644 man/cellctl.8 $(DESTDIR)$(MANDIR)/man8/cellctl.8
+	install -D -m 0644 conf/sshd_cell.conf $(DESTDIR)$(DATADIR)/cell/sshd_cell.conf
 	install -m 0644 man/cellsh.1 $(DESTDIR)$(MANDIR)/man1/cellsh.1
 
 # The config is the admin's: uninstall leaves it (remove it by hand).
@@ -221,8 +223,8 @@ uninstall:
 	      $(DESTDIR)$(PAMDIR)/pam_cell.so $(DESTDIR)$(MANDIR)/man5/cell.conf.5 \
 	      $(DESTDIR)$(MANDIR)/man8/pam_cell.8 $(DESTDIR)$(MANDIR)/man8/cell-init.8 \
 	      $(DESTDIR)$(MANDIR)/man8/cell-manager-gate.8 $(DESTDIR)$(MANDIR)/man8/cellctl.8 \
-	      $(DESTDIR)$(MANDIR)/man1/cellsh.1
-	-rmdir $(DESTDIR)$(LIBEXECDIR)/cell $(DESTDIR)$(SYSTEMD_DROPIN) 2>/dev/null
+	      $(DESTDIR)$(MANDIR)/man1/cellsh.1 $(DESTDIR)$(DATADIR)/cell/sshd_cell.conf
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/cell $(DESTDIR)$(SYSTEMD_DROPIN) $(DESTDIR)$(DATADIR)/cell 2>/dev/null
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 
 clean:

@@ -329,8 +329,9 @@ static void check_sshd(const char *user, const char *config)
 	else
 		say("FAIL",
 		    "sshd serves port, agent, X11 and socket forwarding to %s on the host: "
-		    "install the cell snippet as /etc/ssh/sshd_config.d/cell.conf (see the "
-		    "README) with a Match line naming them",
+		    "put them in group cell (cellctl enable does) and install the snippet "
+		    "as /etc/ssh/sshd_config.d/cell.conf (the package does; else copy "
+		    "share/cell/sshd_cell.conf), then reload sshd",
 		    user);
 	if (strstr(out, "\npermituserrc no"))
 		say("ok", "sshd: no ~/.ssh/rc for %s", user);

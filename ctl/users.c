@@ -27,6 +27,9 @@
 #include "util.h"
 
 #define SUBID_LAST 600100000UL /* login.defs' SUB_UID_MAX default */
+/* The group the sshd snippet (conf/sshd_cell.conf) matches: forwarding,
+ * tunnels and ~/.ssh/rc off for its members. */
+#define CELL_GROUP "cell"
 
 struct dropin {
 	char dir[300], path[400], tmp[420];
@@ -140,6 +143,47 @@ static int set_dropin_profile(const struct dropin *d, const char *name)
 	}
 	snprintf(text + off, sizeof(text) - off, "profile = %s\n", name);
 	return write_atomic(d, text);
+}
+
+/* Add "# cellctl: NOTE" (what to undo) at the top of cellctl's drop-in. */
+static int dropin_note(const struct dropin *d, const char *note)
+{
+	char text[4096];
+	size_t n = (size_t)snprintf(text, sizeof(text), "# cellctl: %s\n", note);
+	FILE *in = fopen(d->path, "re");
+
+	if (!in)
+		return -1;
+	n += fread(text + n, 1, sizeof(text) - n - 1, in);
+	fclose(in);
+	text[n] = '\0';
+	return write_atomic(d, text);
+}
+
+/* A mark in the drop-in directory: cellctl created the group, so purging
+ * the package may remove it (and leaves an admin's own group alone). */
+static void mark_group_created(const struct dropin *d)
+{
+	char path[400];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/.cellctl-created-group", d->dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		close(fd);
+}
+
+static bool in_group(const struct passwd *pw, gid_t gid)
+{
+	gid_t groups[1024];
+	int n = 1024;
+
+	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
 }
 
 static void decide(const char *conf, const char *user, struct login_decision *d)
@@ -307,7 +351,7 @@ int cmd_enable(struct ctl *ctl, int argc, char **argv)
 	const char *user = NULL, *profile = NULL, *subids = "auto";
 	struct login_decision *d = calloc(1, sizeof(*d));
 	unsigned long first = 0, last = 0;
-	bool allocated = false, wrote = false;
+	bool allocated = false, wrote = false, joined = false;
 	struct cell_err e = { 0 };
 	struct dropin f;
 	char text[1024], old_shell[256], cellsh[256];
@@ -441,21 +485,51 @@ int cmd_enable(struct ctl *ctl, int argc, char **argv)
 	}
 	if (allocated && wrote) {
 		/* Keep the record of what to undo next to the section. */
-		char more[1200];
+		char note[64];
 
-		snprintf(more, sizeof(more), "# cellctl: subids=%lu-%lu\n%s", first, last, text);
-		write_atomic(&f, more);
+		snprintf(note, sizeof(note), "subids=%lu-%lu", first, last);
+		dropin_note(&f, note);
 	}
-	/* 3. The shell: the login is confined from here on. */
+	/* 3. The group sshd's snippet matches. */
+	{
+		struct group *gr = getgrnam(CELL_GROUP);
+
+		if (!gr && run("/usr/sbin/groupadd", "--system", CELL_GROUP, NULL) == 0) {
+			printf("created the system group %s (the sshd snippet matches it)\n",
+			       CELL_GROUP);
+			mark_group_created(&f);
+			gr = getgrnam(CELL_GROUP);
+		}
+		if (gr && !in_group(pw, gr->gr_gid) &&
+		    run("/usr/sbin/usermod", "-aG", CELL_GROUP, user, NULL) == 0) {
+			joined = true;
+			printf("added %s to group %s\n", user, CELL_GROUP);
+			if (strstr(d->match.why, f.path) || wrote)
+				dropin_note(&f, "group=" CELL_GROUP);
+		}
+		if (!gr || (!joined && !in_group(pw, gr->gr_gid))) {
+			if (wrote)
+				unlink(f.path);
+			if (allocated)
+				del_subids(user, first, last);
+			ctl_die(EXIT_PROBLEM,
+				"could not put %s in group %s (groupadd/usermod failed); nothing "
+				"was changed",
+				user, CELL_GROUP);
+		}
+	}
+	/* 4. The shell: the login is confined from here on. */
 	add_shell(cellsh);
 	if (strcmp(old_shell, cellsh) != 0 && set_shell(user, cellsh) < 0) {
+		if (joined)
+			run("/usr/bin/gpasswd", "-d", user, CELL_GROUP, NULL);
 		if (wrote)
 			unlink(f.path);
 		if (allocated)
 			del_subids(user, first, last);
 		ctl_die(EXIT_PROBLEM, "usermod -s %s %s failed; nothing was changed", cellsh, user);
 	}
-	if (!wrote && !allocated && strcmp(old_shell, cellsh) == 0)
+	if (!wrote && !allocated && !joined && strcmp(old_shell, cellsh) == 0)
 		printf("%s is already confined by %s; nothing to change\n", user, d->match.why);
 	else
 		printf("%s is confined by %s; login shell %s\n", user, d->match.why, cellsh);
@@ -474,6 +548,7 @@ int cmd_disable(struct ctl *ctl, int argc, char **argv)
 {
 	struct login_decision *d = calloc(1, sizeof(*d));
 	char line[512], shell[512] = "/bin/bash", parked[440], subids[512] = "";
+	bool joined = false;
 	struct cell_record *cells;
 	struct dropin f;
 	struct passwd *pw;
@@ -502,25 +577,38 @@ int cmd_disable(struct ctl *ctl, int argc, char **argv)
 			snprintf(shell, sizeof(shell), "%s", line + 17);
 		if (strncmp(line, "# cellctl: subids=", 18) == 0)
 			snprintf(subids, sizeof(subids), "%s", line + 18);
+		if (strcmp(line, "# cellctl: group=" CELL_GROUP) == 0)
+			joined = true;
 	}
 	fclose(in);
 	if (access(shell, X_OK) < 0 || strstr(shell, "cellsh"))
 		snprintf(shell, sizeof(shell), "/bin/bash");
-	/* 1. The section goes (parked, so it can come back): a login now gets
+	/* 1. Out of the group enable put them in (the section still confines). */
+	if (joined && run("/usr/bin/gpasswd", "-d", argv[1], CELL_GROUP, NULL) != 0)
+		ctl_die(EXIT_PROBLEM, "gpasswd -d %s %s failed; nothing was changed", argv[1],
+			CELL_GROUP);
+	/* 2. The section goes (parked, so it can come back): a login now gets
 	 * cellsh without a cell, which refuses. */
 	snprintf(parked, sizeof(parked), "%s.disabling", f.path);
-	if (rename(f.path, parked) < 0)
+	if (rename(f.path, parked) < 0) {
+		if (joined)
+			run("/usr/sbin/usermod", "-aG", CELL_GROUP, argv[1], NULL);
 		ctl_die(EXIT_PROBLEM, "moving %s: %s", f.path, strerror(errno));
+	}
 	decide(ctl->conf, argv[1], d);
 	if (d->verdict == LOGIN_CONFINE || d->verdict == LOGIN_REFUSE) {
 		rename(parked, f.path);
+		if (joined)
+			run("/usr/sbin/usermod", "-aG", CELL_GROUP, argv[1], NULL);
 		ctl_die(EXIT_PROBLEM, "%s would still be %s: %s; nothing was changed", argv[1],
 			d->verdict == LOGIN_CONFINE ? "confined" : "refused",
 			d->verdict == LOGIN_CONFINE ? d->match.why : d->why);
 	}
-	/* 2. The shell back. */
+	/* 3. The shell back. */
 	if (strcmp(pw->pw_shell, shell) != 0 && set_shell(argv[1], shell) < 0) {
 		rename(parked, f.path);
+		if (joined)
+			run("/usr/sbin/usermod", "-aG", CELL_GROUP, argv[1], NULL);
 		ctl_die(EXIT_PROBLEM, "usermod -s %s %s failed; nothing was changed", shell,
 			argv[1]);
 	}

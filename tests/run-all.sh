@@ -36,6 +36,9 @@ if [ "$(id -u)" = 0 ]; then
 	# A booted Debian 12 under QEMU: ~90 s to build its image the first
 	# time (cached after), ~40 s to boot, ~1 min of cases.
 	run "systemd guest" timeout 900 tests/vm/test_systemd.sh
+	# The Debian package built from this tree (dpkg-buildpackage, lintian),
+	# installed, used and purged on a fresh guest: ~2 min.
+	run "package guest" timeout 900 tests/vm/test_package.sh
 else
 	echo "skip - end-to-end suites # they need root (users, namespaces, sshd)"
 	skip=$((skip + 1))

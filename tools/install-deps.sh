@@ -11,7 +11,8 @@ build=(build-essential pkg-config libpam0g-dev libcap-dev libseccomp-dev libsubi
        libsystemd-dev libcmocka-dev uidmap procps util-linux login passwd)
 test=(openssh-server openssh-client expect iproute2 libcap2-bin libpamtest0-dev libpam-wrapper
       rsync tmux util-linux login procps clang clang-format libnss-wrapper
-      mmdebstrap qemu-system-x86 qemu-utils e2fsprogs python3)
+      mmdebstrap qemu-system-x86 qemu-utils e2fsprogs python3
+      debhelper dpkg-dev fakeroot lintian)
 
 bench=(bubblewrap firejail gnuplot-nox time)
 want=("${build[@]}")

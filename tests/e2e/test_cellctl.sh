@@ -20,6 +20,9 @@ write_conf "$GOOD"
 start_sshd "DisableForwarding yes
 PermitUserRC no
 PermitTunnel no" || exit 1
+# enable puts the user in group "cell" (what the sshd snippet matches),
+# creating it when missing: then it is this test's to remove.
+getent group cell >/dev/null || CREATED_GROUPS+=(cell)
 new_user A /bin/bash 0   # no subordinate ids yet: enable gives them
 new_user B /bin/bash     # never confined
 
@@ -66,6 +69,7 @@ has "... gives subordinate ids from a free block" "gave $A subordinate ids" "$ou
 check "... which are in /etc/subuid and /etc/subgid" sh -c "grep -q '^$A:' /etc/subuid && grep -q '^$A:' /etc/subgid"
 eq "... and cellsh as the login shell" "$CELLSH" "$(getent passwd "$A" | cut -d: -f7)"
 check "... listed in /etc/shells" grep -qx "$CELLSH" /etc/shells
+has "... in group cell, which the sshd snippet matches" " cell" " $(id -nG "$A")"
 out=$("${CTL[@]}" enable "$A" 2>&1); rc=$?
 has "enable again: nothing to change" "already confined" "$out"
 eq "... exit 0" 0 "$rc"
@@ -146,6 +150,7 @@ out=$("${CTL[@]}" disable "$A" 2>&1); rc=$?
 has "disable: no longer confined" "$A is no longer confined; login shell /bin/bash" "$out"
 eq "... exit 0" 0 "$rc"
 eq "... the shell from before is back" "/bin/bash" "$(getent passwd "$A" | cut -d: -f7)"
+lacks "... out of group cell again" " cell" " $(id -nG "$A")"
 check "... the drop-in is gone" test ! -e "$W/cell.d/user-$A.conf"
 has "... the subordinate ids stay, and it says how to remove them" "usermod --del-subuids" "$out"
 eq "... and the next login is an ordinary one" "CELL=none" "$(ssh_to "$A" 'echo CELL=${CELL_ID:-none}' 2>&1)"

@@ -11,6 +11,17 @@
 # nothing, not even the host; only the forwarded port comes in. /dev/kvm here
 # cannot run a stock kernel, so QEMU emulates (TCG): about 30 s to boot.
 
+# TAP-ish assertions, as in tests/e2e/lib.sh.
+PASS=0 FAIL=0 SKIP=0
+say() { printf '%s\n' "$*"; }
+ok() { PASS=$((PASS + 1)); say "ok - $1"; }
+not_ok() { FAIL=$((FAIL + 1)); say "not ok - $1"; shift; for l in "$@"; do say "    # $l"; done; }
+check() { local n=$1; shift; if "$@"; then ok "$n"; else not_ok "$n" "failed: $*"; fi; }
+eq() { if [ "$2" == "$3" ]; then ok "$1"; else not_ok "$1" "expected: $2" "actual:   $3"; fi; }
+has() { if grep -qF -- "$2" <<<"$3"; then ok "$1"; else not_ok "$1" "missing: $2" "in: $(head -c 1500 <<<"$3")"; fi; }
+lacks() { if ! grep -qF -- "$2" <<<"$3"; then ok "$1"; else not_ok "$1" "unexpected: $2" "in: $(head -c 1500 <<<"$3")"; fi; }
+wait_for() { local t=$1 i; shift; for ((i = 0; i < t * 2; i++)); do "$@" && return 0; sleep 0.5; done; return 1; }
+
 VM_DIR=""	# the image (cached)
 VM_RUN=""	# this run's overlay, pid file, console log, ssh control socket
 VM_PORT=""

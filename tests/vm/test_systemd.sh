@@ -9,15 +9,6 @@ set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=tests/vm/lib.sh
 . "$TOP/tests/vm/lib.sh"
-PASS=0 FAIL=0 SKIP=0
-say() { printf '%s\n' "$*"; }
-ok() { PASS=$((PASS + 1)); say "ok - $1"; }
-not_ok() { FAIL=$((FAIL + 1)); say "not ok - $1"; shift; for l in "$@"; do say "    # $l"; done; }
-check() { local n=$1; shift; if "$@"; then ok "$n"; else not_ok "$n" "failed: $*"; fi; }
-eq() { if [ "$2" == "$3" ]; then ok "$1"; else not_ok "$1" "expected: $2" "actual:   $3"; fi; }
-has() { if grep -qF -- "$2" <<<"$3"; then ok "$1"; else not_ok "$1" "missing: $2" "in: $(head -c 1500 <<<"$3")"; fi; }
-lacks() { if ! grep -qF -- "$2" <<<"$3"; then ok "$1"; else not_ok "$1" "unexpected: $2" "in: $(head -c 1500 <<<"$3")"; fi; }
-wait_for() { local t=$1 i; shift; for ((i = 0; i < t * 2; i++)); do "$@" && return 0; sleep 0.5; done; return 1; }
 
 if [ "$(id -u)" != 0 ]; then
 	say "skip - the systemd guest # needs root (mmdebstrap builds the image)"
