@@ -11,8 +11,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <grp.h>
 #include <libgen.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -280,6 +282,49 @@ static void del_subids(const char *user, unsigned long first, unsigned long last
 
 	snprintf(range, sizeof(range), "%lu-%lu", first, last);
 	run("/usr/sbin/usermod", "--del-subuids", range, "--del-subgids", range, user, NULL);
+}
+
+/* Is any file under the home owned by an id in first..last? (nftw has no
+ * user pointer: one scan at a time, in this single-threaded tool.) */
+static unsigned long scan_first, scan_last;
+static char scan_hit[PATH_MAX];
+
+static int scan_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)type;
+	(void)ftw;
+	if ((st->st_uid >= scan_first && st->st_uid <= scan_last) ||
+	    (st->st_gid >= scan_first && st->st_gid <= scan_last)) {
+		snprintf(scan_hit, sizeof(scan_hit), "%s", path);
+		return 1;
+	}
+	return 0;
+}
+
+/* The subordinate ids enable gave: removed when nothing in the home is
+ * owned by them; else kept (given to someone else later, they would own
+ * those files), saying which file and how to remove them. */
+static void release_subids(const struct passwd *pw, const char *range)
+{
+	unsigned long first, last;
+	int r;
+
+	if (sscanf(range, "%lu-%lu", &first, &last) != 2 || last < first)
+		return;
+	scan_first = first, scan_last = last, scan_hit[0] = '\0';
+	r = nftw(pw->pw_dir, scan_one, 32, FTW_PHYS | FTW_MOUNT);
+	if (r == 0) {
+		del_subids(pw->pw_name, first, last);
+		printf("removed the subordinate ids %s that enable gave %s\n", range, pw->pw_name);
+		return;
+	}
+	printf("kept the subordinate ids %s of %s: %s; usermod --del-subuids %s "
+	       "--del-subgids %s %s removes them\n",
+	       range, pw->pw_name,
+	       r == 1 ? "files in the home are owned by them, e.g." : "the home could not be read:",
+	       range, range, pw->pw_name);
+	if (r == 1)
+		printf("  %s\n", scan_hit);
 }
 
 static void add_shell(const char *cellsh)
@@ -614,10 +659,8 @@ int cmd_disable(struct ctl *ctl, int argc, char **argv)
 	}
 	unlink(parked);
 	printf("%s is no longer confined; login shell %s\n", argv[1], shell);
-	if (*subids)
-		printf("kept their subordinate ids %s (files in their home may be owned by them): "
-		       "usermod --del-subuids %s --del-subgids %s %s removes them\n",
-		       subids, subids, subids, argv[1]);
+	if (*subids && (pw = getpwnam(argv[1])))
+		release_subids(pw, subids);
 	live = ctl_cells(argv[1], &cells);
 	free(cells);
 	if (live)

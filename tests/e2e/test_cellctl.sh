@@ -39,6 +39,8 @@ printf '[user %s]\nmemory_max = lots\n' "$A" >"$W/cell.d/typo.conf"
 out=$("${CTL[@]}" check 2>&1); rc=$?
 has "check: a broken drop-in line is named with file:line" "$W/cell.d/typo.conf:2: memory_max" "$out"
 eq "... exit 1" 1 "$rc"
+has "... and the rest is checked all the same: PAM" "PAM services that build cells: sshd-celltest" "$out"
+has "... the kernel's idmapped mounts" "idmapped mount" "$out"
 rm "$W/cell.d/typo.conf"
 out=$("${CTL[@]}" check --user "$B" --sshd-config "$W/sshd_config" 2>&1); rc=$?
 has "check: an unconfined user is said so" "$B is not confined" "$out"
@@ -146,17 +148,30 @@ out=$("${CTL[@]}" stop "$A" 2>&1); rc=$?
 eq "stop with nothing to stop: exit 1" 1 "$rc"
 
 # ---- disable ----
+HOME_A=$(getent passwd "$A" | cut -d: -f6)
+first=$(awk -F: -v u="$A" '$1 == u { print $2 }' /etc/subuid)
+touch "$HOME_A/owned-by-subid" && chown "$first" "$HOME_A/owned-by-subid"
 out=$("${CTL[@]}" disable "$A" 2>&1); rc=$?
 has "disable: no longer confined" "$A is no longer confined; login shell /bin/bash" "$out"
 eq "... exit 0" 0 "$rc"
 eq "... the shell from before is back" "/bin/bash" "$(getent passwd "$A" | cut -d: -f7)"
 lacks "... out of group cell again" " cell" " $(id -nG "$A")"
 check "... the drop-in is gone" test ! -e "$W/cell.d/user-$A.conf"
-has "... the subordinate ids stay, and it says how to remove them" "usermod --del-subuids" "$out"
+has "... the subordinate ids it gave stay while a file in the home is owned by one" "kept the subordinate ids" "$out"
+has "... naming that file" "$HOME_A/owned-by-subid" "$out"
+has "... and how to remove them" "usermod --del-subuids" "$out"
 eq "... and the next login is an ordinary one" "CELL=none" "$(ssh_to "$A" 'echo CELL=${CELL_ID:-none}' 2>&1)"
 out=$("${CTL[@]}" disable "$A" 2>&1); rc=$?
 has "disable again: nothing to do" "is not enabled" "$out"
 eq "... exit 0" 0 "$rc"
+
+# enable then disable, nothing in the home owned by the ids: they go.
+new_user C /bin/bash 0
+"${CTL[@]}" enable "$C" >/dev/null 2>&1
+eq "enable $C: subordinate ids given" 1 "$(grep -c "^$C:" /etc/subuid)"
+out=$("${CTL[@]}" disable "$C" 2>&1)
+has "disable: the ids enable gave, owning nothing in the home, are removed" "removed the subordinate ids" "$out"
+eq "... from /etc/subuid and /etc/subgid" "0 0" "$(grep -c "^$C:" /etc/subuid) $(grep -c "^$C:" /etc/subgid)"
 
 # A user confined by a section cellctl did not write is not disabled by it.
 new_group G
