@@ -23,7 +23,7 @@ static const char usage[] =
 	"  enable USER [--profile NAME] [--subids auto|FIRST-LAST]\n"
 	"                        confine USER: subordinate ids, shell, [user] section\n"
 	"  disable USER          give USER their shell back, unconfined\n"
-	"  log [USER|CELL] [--file PATH]\n"
+	"  log [USER|CELL] [--file PATH] [--json]\n"
 	"                        pam_cell's and cell-init's log lines\n"
 	"  --version\n";
 

@@ -33,18 +33,20 @@ int cmd_log(struct ctl *c, int argc, char **argv)
 {
 	const char *what = NULL, *file = NULL;
 	char line[4096], ids[64][CELL_ID_LEN + 1];
-	size_t nids = 0;
+	size_t nids = 0, n = 0;
 	FILE *in;
 	bool journal;
 
-	(void)c;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--file") == 0 && i + 1 < argc)
 			file = argv[++i];
+		else if (strcmp(argv[i], "--json") == 0)
+			c->json = true;
 		else if (argv[i][0] != '-' && !what)
 			what = argv[i];
 		else
-			ctl_die(EXIT_USAGE, "usage: cellctl log [USER|CELL] [--file PATH]");
+			ctl_die(EXIT_USAGE,
+				"usage: cellctl log [USER|CELL] [--file PATH] [--json]");
 	}
 	journal = !file && access("/run/systemd/journal/socket", F_OK) == 0 &&
 		  access("/usr/bin/journalctl", X_OK) == 0;
@@ -85,8 +87,27 @@ int cmd_log(struct ctl *c, int argc, char **argv)
 			if (!hit)
 				continue;
 		}
-		fputs(line, stdout);
+		if (!c->json) {
+			fputs(line, stdout);
+			continue;
+		}
+		/* One object per line: the line, and the cell it names if any. */
+		line[strcspn(line, "\n")] = '\0';
+		cell = strstr(line, "cell ");
+		printf("%s\n {\"line\": ", n++ ? "," : "[");
+		json_str(stdout, line);
+		fputs(", \"cell\": ", stdout);
+		{
+			char id[CELL_ID_LEN + 1] = "";
+
+			if (cell)
+				snprintf(id, sizeof(id), "%.32s", cell + 5);
+			json_str(stdout, cell_id_valid(id) ? id : "");
+		}
+		fputs("}", stdout);
 	}
+	if (c->json)
+		puts(n ? "\n]" : "[]");
 	if (journal)
 		pclose(in);
 	else

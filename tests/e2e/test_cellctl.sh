@@ -135,6 +135,8 @@ out=$("${CTL[@]}" log "$A" --file "$LOG")
 has "log USER: the cell's creation" "cell $id created user=$A" "$out"
 lacks "... not other users' lines" "user=$B " "$out"
 has "pam_cell's decision lines carry the version" "[cell $(cat "$TOP/VERSION")]" "$out"
+eq "log --json: the cell's lines name it" "True" \
+	"$("${CTL[@]}" log "$A" --file "$LOG" --json | python3 -c 'import json,sys; v=json.load(sys.stdin); print(any(x["cell"]==sys.argv[1] and "created" in x["line"] for x in v))' "$id" 2>&1)"
 
 # ---- stop ----
 out=$("${CTL[@]}" stop "$A" 2>&1); rc=$?
