@@ -25,6 +25,15 @@ static const char *const masked_files[] = { "etc/subuid", "etc/subuid-", "etc/su
 					    "etc/subgid-" };
 static const char *const masked_dirs[] = { "etc/security" };
 static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+/* What ordinary tools read from the host beyond system_dirs, measured with
+ * strace: apt list and apt-cache (/var/lib/apt, /var/lib/dpkg), dpkg -l
+ * (/var/lib/dpkg), man (/var/cache/man), and third-party software (/opt).
+ * Read-only, nosuid, nodev; nothing of other users is in them. Never
+ * /var/lib as a whole, /var/spool, /var/mail, /root or /srv's data. */
+static const char *const host_extra_dirs[] = { "opt", "var/lib/dpkg", "var/lib/apt",
+					       "var/cache/man" };
+/* Made by the cell: /var/log (its own, empty records), /var/run (-> /run). */
+static const char *const cell_var_dirs[] = { "var/log", "var/run" };
 
 /* Open a path inside the new root; never leaves it, never follows a link. */
 static int open_inside(int rootfd, const char *rel, int flags, struct cell_err *e)
@@ -52,8 +61,13 @@ static int mkdir_inside(int rootfd, const char *rel, struct cell_err *e)
 			char saved = *p;
 
 			*p = '\0';
-			if (*path && mkdirat(rootfd, path, 0755) < 0 && errno != EEXIST)
+			/* 0755 whatever the login program's umask (pam_umask 077). */
+			if (*path && mkdirat(rootfd, path, 0755) == 0) {
+				if (fchmodat(rootfd, path, 0755, 0) < 0)
+					return cell_err_sys(e, "chmod /%s in the cell", path);
+			} else if (*path && errno != EEXIST) {
 				return cell_err_sys(e, "mkdir /%s in the cell", path);
+			}
 			*p = saved;
 			if (!saved)
 				break;
@@ -164,6 +178,65 @@ static int bind_system_dirs(int rootfd, struct cell_err *e)
 	return 0;
 }
 
+static int bind_host_extra(int rootfd, struct cell_err *e)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(host_extra_dirs); i++) {
+		const char *d = host_extra_dirs[i];
+		_cleanup_close_ int src = -1;
+		char host[64];
+		struct stat st;
+
+		snprintf(host, sizeof(host), "/%s", d);
+		/* Reached without following a link (openat2 from /), not the
+		 * user's own, writable by no one else (the host's root is
+		 * unmapped here, so "root-owned" cannot be asked): anything else
+		 * is left out, not an error. The user sees through the bind only
+		 * what the host's permissions already let them read. */
+		src = (int)syscall(SYS_openat2, AT_FDCWD, host,
+				   &(struct open_how){ .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+						       .resolve = RESOLVE_NO_SYMLINKS },
+				   sizeof(struct open_how));
+		if (src < 0 || fstat(src, &st) < 0 || st.st_uid == getuid() || (st.st_mode & 0022))
+			continue;
+		if (mkdir_inside(rootfd, d, e) < 0 ||
+		    bind_fd(src, rootfd, d,
+			    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, false, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A private /var/log with empty login records: last, lastlog and who work
+ * and show no other user's logins; /var/run is /run; /srv exists, empty. */
+static int build_var(int rootfd, const char *size, struct cell_err *e)
+{
+	const char *log_opts[] = { "size", size, "mode", "0755", NULL };
+	static const char *const records[] = { "wtmp", "btmp", "lastlog" };
+	_cleanup_close_ int logfd = -1;
+
+	if (mkdir_inside(rootfd, "srv", e) < 0 ||
+	    mount_fs(rootfd, "var/log", "tmpfs", log_opts,
+		     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e) < 0)
+		return -1;
+	if (symlinkat("/run", rootfd, "var/run") < 0)
+		return cell_err_sys(e, "symlink /var/run in the cell");
+	logfd = open_inside(rootfd, "var/log", O_PATH | O_DIRECTORY, e);
+	if (logfd < 0)
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(records); i++) {
+		int fd = openat(logfd, records[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+		if (fd < 0 || fchmod(fd, 0644) < 0) {
+			cell_err_sys(e, "creating /var/log/%s in the cell", records[i]);
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
 static int bind_home(int rootfd, const struct rootfs_spec *s, struct cell_err *e)
 {
 	_cleanup_close_ int hfd = -1;
@@ -175,18 +248,28 @@ static int bind_home(int rootfd, const struct rootfs_spec *s, struct cell_err *e
 				    "home directory '%s' is not a clean absolute "
 				    "path: fix it with 'usermod -d'",
 				    s->home);
-	for (size_t i = 0; i < ARRAY_SIZE(system_dirs) + ARRAY_SIZE(cell_dirs); i++) {
-		const char *d = i < ARRAY_SIZE(system_dirs)
-					? system_dirs[i]
-					: cell_dirs[i - ARRAY_SIZE(system_dirs)];
-		size_t l = strlen(d);
+	{
+		/* Where a home cannot be: what the cell builds or binds itself. */
+		static const char *const *const tables[] = { system_dirs, cell_dirs,
+							     host_extra_dirs, cell_var_dirs };
+		static const size_t sizes[] = { ARRAY_SIZE(system_dirs), ARRAY_SIZE(cell_dirs),
+						ARRAY_SIZE(host_extra_dirs),
+						ARRAY_SIZE(cell_var_dirs) };
 
-		if (strncmp(s->home + 1, d, l) == 0 &&
-		    (s->home[l + 1] == '/' || s->home[l + 1] == '\0'))
-			return cell_err_set(e, EINVAL,
-					    "home directory %s lies in /%s, which "
-					    "the cell builds itself: move it with 'usermod -m -d'",
-					    s->home, d);
+		for (size_t t = 0; t < ARRAY_SIZE(tables); t++) {
+			for (size_t i = 0; i < sizes[t]; i++) {
+				const char *d = tables[t][i];
+				size_t l = strlen(d);
+
+				if (strncmp(s->home + 1, d, l) == 0 &&
+				    (s->home[l + 1] == '/' || s->home[l + 1] == '\0'))
+					return cell_err_set(e, EINVAL,
+							    "home directory %s lies in /%s, which "
+							    "the cell builds itself: move it with "
+							    "'usermod -m -d'",
+							    s->home, d);
+			}
+		}
 	}
 	/* Opened as the user (cell-init dropped to the user before this). */
 	hfd = open(s->home, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -344,6 +427,7 @@ int rootfs_build_host(const struct rootfs_spec *s, struct cell_err *e)
 	    0)
 		return cell_err_sys(e, "attaching the new root");
 	if (bind_system_dirs(rootfd, e) < 0 || mask_host_files(rootfd, s->hide, e) < 0 ||
+	    bind_host_extra(rootfd, e) < 0 || build_var(rootfd, run_size, e) < 0 ||
 	    bind_home(rootfd, s, e) < 0 ||
 	    mount_fs(rootfd, "tmp", "tmpfs", tmp_opts, nosuid_nodev, e) < 0 ||
 	    mount_fs(rootfd, "var/tmp", "tmpfs", tmp_opts, nosuid_nodev, e) < 0 ||

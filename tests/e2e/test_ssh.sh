@@ -56,6 +56,25 @@ has "/etc/shadow is unreadable" "Permission denied" "$out"
 has "... and cat fails" "rc=1" "$out"
 lacks "... and no hash leaks" "root:" "$out"
 
+# ---- rootfs = host, complete: what apt, dpkg, man and last read (measured
+# with strace), read-only; nothing of other users, no /var/lib as a whole ----
+out=$(ssh_to "$U" 'echo "apt=$(apt list --installed 2>/dev/null | wc -l)"; echo "dpkg=$(dpkg -l | wc -l)";
+	last >/dev/null; echo "last=$?"; echo "wtmp=$(stat -c %s /var/log/wtmp)"; echo "varlib=$(ls /var/lib | tr "\n" " ")";
+	echo "opt=$(ls /opt 2>&1 | tr "\n" " ")"; echo "srv=$(ls -A /srv | wc -l)"; man -w ls >/dev/null && echo man=ok;
+	for d in /root /var/mail /var/spool /var/backups; do [ -e $d ] && echo "present=$d"; done;
+	grep -E " /var/lib/dpkg | /opt " /proc/self/mountinfo | cut -d" " -f5,6 | tr "\n" " "; echo' 2>&1)
+eq "apt list --installed lists what the host has" "apt=$(apt list --installed 2>/dev/null | wc -l)" "$(grep ^apt= <<<"$out")"
+eq "dpkg -l too" "dpkg=$(dpkg -l | wc -l)" "$(grep ^dpkg= <<<"$out")"
+eq "last works" "last=0" "$(grep ^last= <<<"$out")"
+eq "... on the cell's own empty wtmp (no one else's logins)" "wtmp=0" "$(grep ^wtmp= <<<"$out")"
+eq "/var/lib holds only apt and dpkg" "varlib=apt dpkg " "$(grep ^varlib= <<<"$out")"
+eq "/opt is the host's" "opt=$(ls /opt 2>&1 | tr '\n' ' ')" "$(grep ^opt= <<<"$out")"
+eq "/srv exists, empty" "srv=0" "$(grep ^srv= <<<"$out")"
+has "man finds its pages" "man=ok" "$out"
+lacks "/root, /var/mail, /var/spool and /var/backups are not there" "present=" "$out"
+has "/var/lib/dpkg is read-only" "/var/lib/dpkg ro," "$out"
+has "... nosuid, nodev" "nosuid,nodev" "$(grep -o '/var/lib/dpkg ro,[^ ]*' <<<"$out")"
+
 # ---- privileges ----
 out=$(ssh_to "$U" 'grep -E "^(CapInh|CapPrm|CapEff|CapAmb|NoNewPrivs):" /proc/self/status' 2>&1)
 for c in CapInh CapPrm CapEff CapAmb; do
