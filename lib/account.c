@@ -191,6 +191,8 @@ int account_lookup(const char *user, struct cell_account *a, struct cell_err *e)
 
 		if (lookup_group_name(a->gids[i], &name, e) < 0)
 			return cell_err_prefix(e, "user %s: ", user);
+		if (name && i == 0)
+			a->gname = name;
 		if (name)
 			a->gnames[a->ngnames++] = name;
 	}

@@ -23,7 +23,8 @@ struct cell_account {
 	gid_t gid;
 	gid_t *gids; /* primary first */
 	size_t ngids;
-	char **gnames; /* names of the gids that have one */
+	char **gnames;	   /* names of the gids that have one */
+	const char *gname; /* the primary group's name (in gnames), or NULL */
 	size_t ngnames;
 	char *pwbuf;
 };

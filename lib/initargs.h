@@ -20,6 +20,9 @@ struct init_args {
 	const char *user;	       /* the account's name (logs, systemd's unit) */
 	unsigned long uid, gid;	       /* the user's, on the host; uid > 0 */
 	unsigned long inside_uid;      /* the user's uid as the cell sees it */
+	unsigned long inside_gid;      /* and primary gid */
+	const char *group;	       /* the primary group's name, maybe "" */
+	const char *shell;	       /* the profile's shell, for the cell's passwd */
 	gid_t groups[CELL_MAX_GROUPS]; /* supplementary groups */
 	size_t ngroups;
 	const char *home; /* absolute */

@@ -114,6 +114,10 @@ static void __attribute__((noreturn)) run_pid1(const struct init_args *a)
 {
 	struct rootfs_spec rs = { .home = a->home,
 				  .uid = (uid_t)a->inside_uid,
+				  .user = a->user,
+				  .group = a->group,
+				  .shell = a->shell,
+				  .gid = (gid_t)a->inside_gid,
 				  .tmpfs_size = a->tmpfs,
 				  .pty_max = a->pty_max,
 				  .hide = a->hide };

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -346,6 +347,127 @@ static bool exists_inside(int rootfd, const char *rel)
 	return fd >= 0 || e.code != ENOENT;
 }
 
+/* ---- the cell's /etc/passwd and /etc/group ---- */
+
+#define SYSTEM_ID_END 1000 /* login.defs' UID_MIN/GID_MIN default */
+
+/* An account or group line's id (third field), or -1. */
+static long line_id(const char *line)
+{
+	const char *p = strchr(line, ':');
+
+	p = p ? strchr(p + 1, ':') : NULL;
+	if (!p || p[1] < '0' || p[1] > '9')
+		return -1;
+	return strtol(p + 1, NULL, 10);
+}
+
+static bool system_id(long id)
+{
+	return id >= 0 && (id < SYSTEM_ID_END || id == 65534);
+}
+
+/* A field of a line we write: no ':' or newline can come through. */
+static void put_field(FILE *f, const char *v)
+{
+	for (; v && *v; v++)
+		fputc(*v == ':' || *v == '\n' ? ' ' : *v, f);
+}
+
+/* The host's system accounts (passwd) or groups with their member lists
+ * cleared (group: they name people), from the bound /etc, then the user's
+ * own line unless a system entry has that id (identity = root: root). */
+static int write_accounts(int rootfd, int outdir, const struct rootfs_spec *s, bool groups,
+			  struct cell_err *e)
+{
+	const char *name = groups ? "group" : "passwd";
+	char rel[16], line[4096];
+	bool have = false;
+	long own = groups ? (long)s->gid : (long)s->uid;
+	int in_fd, out_fd;
+	FILE *in, *out;
+
+	snprintf(rel, sizeof(rel), "etc/%s", name);
+	in_fd = open_inside(rootfd, rel, O_RDONLY, e);
+	if (in_fd < 0)
+		return -1;
+	out_fd = openat(outdir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	in = fdopen(in_fd, "re");
+	out = out_fd >= 0 ? fdopen(out_fd, "we") : NULL;
+	if (!in || !out) {
+		cell_err_sys(e, "writing the cell's /etc/%s", name);
+		if (in)
+			fclose(in);
+		else
+			close(in_fd);
+		if (out)
+			fclose(out);
+		else if (out_fd >= 0)
+			close(out_fd);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), in)) {
+		long id = line_id(line);
+		char *last;
+
+		if (!system_id(id) || !strchr(line, '\n'))
+			continue;
+		have |= id == own;
+		if (groups && (last = strrchr(line, ':')))
+			strcpy(last + 1, "\n");
+		fputs(line, out);
+	}
+	if (!have) {
+		put_field(out, groups ? (s->group && *s->group ? s->group : s->user) : s->user);
+		if (groups)
+			fprintf(out, ":x:%lu:\n", (unsigned long)s->gid);
+		else {
+			fprintf(out, ":x:%lu:%lu::", (unsigned long)s->uid, (unsigned long)s->gid);
+			put_field(out, s->home);
+			fputc(':', out);
+			put_field(out, s->shell);
+			fputc('\n', out);
+		}
+	}
+	fclose(in);
+	if (fchmod(out_fd, 0644) < 0 || fflush(out) != 0 || ferror(out)) {
+		fclose(out);
+		return cell_err_sys(e, "writing the cell's /etc/%s", name);
+	}
+	fclose(out);
+	return 0;
+}
+
+/* Generated in a small detached tmpfs, then bound read-only over the
+ * host's: getent passwd, ls -l and id inside name no other person, and an
+ * account from a directory (LDAP, sssd) is known inside, where the host's
+ * /etc/passwd lacks it and its daemon's socket is out of reach. */
+static int build_accounts(int rootfd, const struct rootfs_spec *s, struct cell_err *e)
+{
+	static const char *const opts[] = { "size", "1m", "mode", "0755", NULL };
+	static const char *const files[] = { "passwd", "group" };
+	const unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	_cleanup_close_ int mfd = -1;
+
+	if (!s->user)
+		return 0;
+	mfd = fs_new("tmpfs", opts, attrs, e);
+	if (mfd < 0 || write_accounts(rootfd, mfd, s, false, e) < 0 ||
+	    write_accounts(rootfd, mfd, s, true, e) < 0)
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		char rel[16];
+		_cleanup_close_ int fd = openat(mfd, files[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+		snprintf(rel, sizeof(rel), "etc/%s", files[i]);
+		if (fd < 0)
+			return cell_err_sys(e, "opening the cell's /%s", rel);
+		if (bind_fd(fd, rootfd, rel, attrs | MOUNT_ATTR_RDONLY, false, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Unreadable: the host's /dev/null bound over a file on a nodev mount (an
  * open fails with EACCES); an empty read-only tmpfs over a directory. The
  * cell's processes hold no capability to unmount either. */
@@ -428,7 +550,7 @@ int rootfs_build_host(const struct rootfs_spec *s, struct cell_err *e)
 		return cell_err_sys(e, "attaching the new root");
 	if (bind_system_dirs(rootfd, e) < 0 || mask_host_files(rootfd, s->hide, e) < 0 ||
 	    bind_host_extra(rootfd, e) < 0 || build_var(rootfd, run_size, e) < 0 ||
-	    bind_home(rootfd, s, e) < 0 ||
+	    build_accounts(rootfd, s, e) < 0 || bind_home(rootfd, s, e) < 0 ||
 	    mount_fs(rootfd, "tmp", "tmpfs", tmp_opts, nosuid_nodev, e) < 0 ||
 	    mount_fs(rootfd, "var/tmp", "tmpfs", tmp_opts, nosuid_nodev, e) < 0 ||
 	    mount_fs(rootfd, "run", "tmpfs", run_opts, nosuid_nodev, e) < 0 ||

@@ -7,8 +7,12 @@
 #include "err.h"
 
 struct rootfs_spec {
-	const char *home;	       /* absolute, from passwd */
-	uid_t uid;		       /* home must be owned by this uid */
+	const char *home; /* absolute, from passwd */
+	uid_t uid;	  /* home must be owned by this uid */
+	/* The user's own passwd and group lines in the cell's /etc/passwd and
+	 * /etc/group, which hold the host's system accounts and no one else. */
+	const char *user, *group, *shell;
+	gid_t gid;
 	unsigned long long tmpfs_size; /* /tmp, /var/tmp, /dev/shm */
 	unsigned long pty_max;	       /* the devpts instance's 'max' */
 	const char *hide;	       /* '\n'-separated host files to mask (cell.conf and its

@@ -73,5 +73,33 @@ out=$(su_as "$FBASH")
 has "2. an account exempt by name still gets in while NSS fails" "SHELL-RAN CELL=none" "$out"
 has "2. ... and the log says so" "let through unconfined although the account could not be read" "$(cat "$LOG")"
 unset NSSWITCH LD_LIBRARY_PATH CELLTEST_FAIL_GID CELLTEST_FAIL_INITGROUPS
+
+# 4. A user who exists only in a directory (an NSS passwd source; not in
+# /etc/passwd): known by name inside the cell, whose /etc/passwd holds the
+# system accounts and this user, where the source itself is out of reach.
+new_group DG
+dgid=$(getent group "$DG" | cut -d: -f3)
+DU=ct$$dir
+duid=61000
+while getent passwd "$duid" >/dev/null; do duid=$((duid + 1)); done
+dhome=/home/$DU
+install -d -o "$duid" -g "$dgid" -m 0700 "$dhome"
+CREATED_PATHS+=("$dhome")
+printf 'passwd: files celltest\ngroup: files\nshadow: files\n' >"$W/nsswitch-dir.conf"
+export NSSWITCH=$W/nsswitch-dir.conf LD_LIBRARY_PATH=$BUILD/tests/nss \
+	CELLTEST_USER="$DU:$duid:$dgid:$dhome:$CELLSH"
+write_conf "cellsh = $CELLSH
+cell_init = $W/bin/cell-init
+[user $DU]
+identity = self"
+check "4. ($DU is not in /etc/passwd)" sh -c "! grep -q '^$DU:' /etc/passwd"
+# (A directory's own PAM module answers for its accounts, as pam_sss does:
+# pam_unix's setgid helper cannot load a test NSS module.)
+out=$(with_pam su "${PAMTEXT/account required pam_unix.so/account required pam_permit.so}" su "$DU" -c 'echo "CELL=${CELL_ID:-none}"; id -un; getent passwd "$(id -u)" | cut -d: -f1,6; getent passwd | grep -c "^ct"' </dev/null 2>&1)
+check "4. a directory-only user is confined" grep -qE '^CELL=[0-9a-f]{32}$' <<<"$out"
+eq "4. ... and known by name inside (id -un)" "$DU" "$(sed -n 2p <<<"$out")"
+eq "4. ... with the home the directory gives" "$DU:$dhome" "$(sed -n 3p <<<"$out")"
+eq "4. ... and no other test user in view" "1" "$(sed -n 4p <<<"$out")"
+unset NSSWITCH LD_LIBRARY_PATH CELLTEST_USER
 check "nothing of a cell is left" wait_for 10 sh -c '[ -z "$(ls /run/cell 2>/dev/null | grep -E "^[0-9a-f]{32}$")" ]'
 finish

@@ -75,6 +75,21 @@ lacks "/root, /var/mail, /var/spool and /var/backups are not there" "present=" "
 has "/var/lib/dpkg is read-only" "/var/lib/dpkg ro," "$out"
 has "... nosuid, nodev" "nosuid,nodev" "$(grep -o '/var/lib/dpkg ro,[^ ]*' <<<"$out")"
 
+# ---- the cell's own /etc/passwd and /etc/group: system accounts and the
+# user, no one else; group member lists (they name people) cleared ----
+new_user OTHER
+out=$(ssh_to "$U" 'id -un; getent passwd | wc -l; getent passwd | cut -d: -f1 | tr "\n" " "; echo;
+	getent group | awk -F: "\$4 != \"\"" | wc -l; touch /etc/passwd 2>&1 | grep -c "Read-only"' 2>&1)
+eq "id names the user inside" "$U" "$(sed -n 1p <<<"$out")"
+eq "getent passwd: the host's system accounts and the user alone" \
+	"$(($(awk -F: '$3 < 1000 || $3 == 65534' /etc/passwd | wc -l) + 1))" "$(sed -n 2p <<<"$out")"
+lacks "... no other user's name" " $OTHER " " $(sed -n 3p <<<"$out")"
+has "... the user's own line" " $U " " $(sed -n 3p <<<"$out")"
+eq "getent group: no member lists" "0" "$(sed -n 4p <<<"$out")"
+eq "/etc/passwd is read-only" "1" "$(sed -n 5p <<<"$out")"
+eq "the user's passwd line: home and the profile's shell" "/home/$U:/bin/bash" \
+	"$(ssh_to "$U" "getent passwd $U | cut -d: -f6,7" 2>&1)"
+
 # ---- privileges ----
 out=$(ssh_to "$U" 'grep -E "^(CapInh|CapPrm|CapEff|CapAmb|NoNewPrivs):" /proc/self/status' 2>&1)
 for c in CapInh CapPrm CapEff CapAmb; do

@@ -20,7 +20,8 @@ static struct init_args sample(void)
 {
 	struct init_args a = {
 		.id = "0123456789abcdef0123456789abcdef", .user = "al.ice", .uid = 1001, .gid = 1002,
-		.inside_uid = 0, .ngroups = 2, .home = "/home/al ice", .hostname = "lab-al",
+		.inside_uid = 0, .inside_gid = 0, .group = "staff", .shell = "/bin/bash",
+		.ngroups = 2, .home = "/home/al ice", .hostname = "lab-al",
 		.tmpfs = 64ULL << 20, .pty_max = 64,
 		.limits = { .pids_max = 2048, .memory_max = 1ULL << 33, .cpu_weight = 100 },
 		.shared = true, .uid_map = "0 1001 1\n1 100000 65536\n", .gid_map = "0 1002 1\n",
@@ -64,6 +65,9 @@ static void test_round_trip(void **state)
 	assert_true(out->shared);
 	assert_string_equal(out->uid_map, in.uid_map);
 	assert_string_equal(out->hide, in.hide);
+	assert_string_equal(out->group, "staff");
+	assert_string_equal(out->shell, "/bin/bash");
+	assert_int_equal(out->inside_gid, 0);
 	initargs_free(argv);
 	/* no supplementary groups at all */
 	in.ngroups = 0;
@@ -117,6 +121,7 @@ static void test_refusals(void **state)
 	assert_int_equal(decode_with("gid", "gid=-1", &e), -1);
 	assert_int_equal(decode_with("id", "id=../../etc", &e), -1);
 	assert_int_equal(decode_with("home", "home=relative", &e), -1);
+	assert_int_equal(decode_with("shell", "shell=bash", &e), -1);
 	assert_int_equal(decode_with("shared", "shared=2", &e), -1);
 	assert_int_equal(decode_with("groups", "groups=1,,2", &e), -1);
 	assert_int_equal(decode_with("groups", "groups=1,", &e), -1);
