@@ -294,6 +294,36 @@ static const char *parse_seccomp_deny(const struct profile_key *k, void *dst, co
 	return store(k, dst, v, sb_seccomp_check_deny(v));
 }
 
+/* "bind" is repeatable and records where each line is: do_bind() parses it. */
+static const char *parse_bind_unused(const struct profile_key *k, void *dst, const char *v)
+{
+	(void)k, (void)dst, (void)v;
+	return "is parsed by do_bind";
+}
+
+/* An absolute path of clean components (or one starting with %h); %u and
+ * %h only. */
+static const char *check_bind_path(const char *v)
+{
+	/* %h (the home) is absolute itself. */
+	bool home = strncmp(v, "%h", 2) == 0 && (v[2] == '/' || v[2] == '\0');
+	const char *why = check_abs_path(home ? "/" : v);
+
+	for (const char *p = v; !why && *p; p++)
+		if (isspace((unsigned char)*p) || !isprint((unsigned char)*p))
+			why = "must not contain spaces or control characters";
+	if (why)
+		return why;
+	if (strstr(v, "//") || strstr(v, "/./") || strstr(v, "/../") ||
+	    (strlen(v) >= 3 && strcmp(v + strlen(v) - 3, "/..") == 0) ||
+	    (strlen(v) >= 2 && strcmp(v + strlen(v) - 2, "/.") == 0))
+		return "must be a clean path (no '//', '.' or '..' component)";
+	for (const char *p = strchr(v, '%'); p; p = strchr(p + 2, '%'))
+		if (p[1] != 'u' && p[1] != 'h')
+			return "may use only %u (the user name) and %h (the home)";
+	return NULL;
+}
+
 static const char *parse_subid_count(const struct profile_key *k, void *dst, const char *v)
 {
 	unsigned long *n = dst;
@@ -415,6 +445,7 @@ static const struct profile_key profile_keys[] = {
 	KEY(cpu_weight, parse_cpu_weight),
 	TEXT_KEY(seccomp_allow, parse_seccomp_allow),
 	TEXT_KEY(seccomp_deny, parse_seccomp_deny),
+	{ "bind", parse_bind_unused, FIELD(binds), true },
 	KEY(pty_max, parse_pty_max),
 	RLIMIT_KEY(nofile, 0), RLIMIT_KEY(nproc, 1), RLIMIT_KEY(core, 2),
 	RLIMIT_KEY(fsize, 3), RLIMIT_KEY(as, 4), RLIMIT_KEY(stack, 5),
@@ -721,6 +752,61 @@ static void do_use_profile(struct parse_ctx *x, const char *v)
 	}
 }
 
+static bool path_under(const char *p, const char *dir)
+{
+	size_t l = strlen(dir);
+
+	return strncmp(p, dir, l) == 0 && (p[l] == '\0' || p[l] == '/');
+}
+
+/* "bind = SRC:DST[:ro|rw]": checked, then added with its file:line. */
+static void do_bind(struct parse_ctx *x, const char *v)
+{
+	struct cell_profile *p = &x->sec->profile;
+	char buf[1024], *f[4] = { NULL }, *save = NULL, line[1400];
+	const char *why;
+	size_t n = 0, i;
+
+	if (str_copy(buf, sizeof(buf), v) < 0) {
+		add_error(x->c, x->file, x->line, "bind: too long");
+		return;
+	}
+	for (char *t = strtok_r(buf, ":", &save); t && n < 4; t = strtok_r(NULL, ":", &save))
+		f[n++] = t;
+	if (n < 2 || n > 3 || strstr(v, "::")) {
+		add_error(x->c, x->file, x->line, "bind: '%s' must be SRC:DST or SRC:DST:ro|rw", v);
+		return;
+	}
+	if (n == 3 && strcmp(f[2], "ro") != 0 && strcmp(f[2], "rw") != 0) {
+		add_error(x->c, x->file, x->line, "bind: mode '%s' must be ro or rw", f[2]);
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		if ((why = check_bind_path(f[i]))) {
+			add_error(x->c, x->file, x->line, "bind: %s '%s' %s", i ? "DST" : "SRC",
+				  f[i], why);
+			return;
+		}
+	}
+	if (strcmp(f[1], "/") == 0 || path_under(f[1], "/proc") || path_under(f[1], "/dev") ||
+	    path_under(f[1], "/sys")) {
+		add_error(x->c, x->file, x->line,
+			  "bind: DST '%s' would cover what the cell builds (/, /proc, /dev, /sys)",
+			  f[1]);
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(profile_keys) && strcmp(profile_keys[i].name, "bind"); i++)
+		;
+	snprintf(line, sizeof(line), "%s:%s:%s\t%s:%d\n", f[0], f[1], n == 3 ? f[2] : "ro", x->file,
+		 x->line);
+	if (strlen(p->binds) + strlen(line) >= sizeof(p->binds)) {
+		add_error(x->c, x->file, x->line, "bind: too many bind lines in this section");
+		return;
+	}
+	strcat(p->binds, line);
+	p->set |= 1ULL << i;
+}
+
 /* One "key = value": a global key, a profile key (the table), or an error. */
 static void do_key(struct parse_ctx *x, const char *key, const char *val)
 {
@@ -740,6 +826,10 @@ static void do_key(struct parse_ctx *x, const char *key, const char *val)
 	}
 	if (strcmp(key, "profile") == 0) {
 		do_use_profile(x, val);
+		return;
+	}
+	if (strcmp(key, "bind") == 0 && x->in_section && x->sec) {
+		do_bind(x, val);
 		return;
 	}
 	for (i = 0; i < ARRAY_SIZE(profile_keys) && strcmp(key, profile_keys[i].name); i++)

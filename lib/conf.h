@@ -49,6 +49,9 @@ struct cell_profile {
 	struct sb_rlimit rlimits[SB_NRLIMITS];
 	char seccomp_allow[256]; /* names from sb_seccomp_default */
 	char seccomp_deny[512];	 /* extra syscalls denied */
+	/* "bind = SRC:DST[:ro|rw]", repeatable: one "SRC:DST:MODE\tfile:line"
+	 * line each, %u and %h not yet expanded. */
+	char binds[2048];
 };
 
 /* memory_max in bytes for this machine (memory_pct resolved), 0 for none. */

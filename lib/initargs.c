@@ -53,6 +53,7 @@ static const struct arg args[] = {
 	ARG("inside_gid", T_IDNUM, inside_gid),
 	ARG("group", T_STR, group),
 	ARG("shell", T_PATH, shell),
+	ARG("binds", T_STR, binds),
 	ARG("uid_map", T_STR, uid_map),
 	ARG("gid_map", T_STR, gid_map),
 	ARG("hide", T_STR, hide),

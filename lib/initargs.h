@@ -23,6 +23,7 @@ struct init_args {
 	unsigned long inside_gid;      /* and primary gid */
 	const char *group;	       /* the primary group's name, maybe "" */
 	const char *shell;	       /* the profile's shell, for the cell's passwd */
+	const char *binds;	       /* binds_resolve() lines, maybe "" */
 	gid_t groups[CELL_MAX_GROUPS]; /* supplementary groups */
 	size_t ngroups;
 	const char *home; /* absolute */

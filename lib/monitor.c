@@ -118,6 +118,7 @@ static void __attribute__((noreturn)) run_pid1(const struct init_args *a)
 				  .group = a->group,
 				  .shell = a->shell,
 				  .gid = (gid_t)a->inside_gid,
+				  .binds = a->binds,
 				  .tmpfs_size = a->tmpfs,
 				  .pty_max = a->pty_max,
 				  .hide = a->hide };

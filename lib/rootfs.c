@@ -40,6 +40,7 @@ static const char *const cell_var_dirs[] = { "var/log", "var/run" };
 static int open_inside(int rootfd, const char *rel, int flags, struct cell_err *e)
 {
 	struct open_how how = { .flags = (unsigned long long)(flags | O_CLOEXEC),
+				.mode = (flags & O_CREAT) ? 0644 : 0,
 				.resolve = RESOLVE_INSIDE };
 	int fd = (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
 
@@ -468,6 +469,84 @@ static int build_accounts(int rootfd, const struct rootfs_spec *s, struct cell_e
 	return 0;
 }
 
+/* ---- binds from the config ---- */
+
+/* One resolved bind (binds.h): SRC must still be the inode pam_cell
+ * checked; DST is made inside the new root if missing, reached without a
+ * symlink and without leaving the root, and must be of SRC's type. */
+static int apply_bind(int rootfd, char *line, struct cell_err *e)
+{
+	char *f[5], *save = NULL;
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+				.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+	_cleanup_close_ int src = -1, dst = -1;
+	unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+	struct stat ss, ds;
+	const char *rel;
+
+	for (int i = 0; i < 5; i++)
+		if (!(f[i] = strtok_r(i ? NULL : line, "\t", &save)))
+			return cell_err_set(e, EINVAL, "a malformed bind line");
+	rel = f[1] + 1;
+	src = (int)syscall(SYS_openat2, AT_FDCWD, f[0], &how, sizeof(how));
+	if (src < 0 || fstat(src, &ss) < 0)
+		return cell_err_sys(e, "bind: opening %s as the user (can the user reach it?)",
+				    f[0]);
+	if ((unsigned long long)ss.st_dev != strtoull(f[3], NULL, 10) ||
+	    (unsigned long long)ss.st_ino != strtoull(f[4], NULL, 10))
+		return cell_err_set(e, ESTALE,
+				    "bind: %s changed between pam_cell's check and the cell's "
+				    "mount: refused (something is renaming it)",
+				    f[0]);
+	if (S_ISDIR(ss.st_mode)) {
+		if (mkdir_inside(rootfd, rel, e) < 0)
+			return cell_err_prefix(e, "bind %s: ", f[1]);
+	} else {
+		char parent[PATH_MAX], *slash;
+		int fd;
+
+		snprintf(parent, sizeof(parent), "%s", rel);
+		slash = strrchr(parent, '/');
+		if (slash) {
+			*slash = '\0';
+			if (mkdir_inside(rootfd, parent, e) < 0)
+				return cell_err_prefix(e, "bind %s: ", f[1]);
+		}
+		fd = open_inside(rootfd, rel, O_RDONLY | O_CREAT | O_NOFOLLOW, e);
+		if (fd < 0)
+			return cell_err_prefix(e, "bind %s: ", f[1]);
+		close(fd);
+	}
+	dst = open_inside(rootfd, rel, O_PATH, e);
+	if (dst < 0 || fstat(dst, &ds) < 0)
+		return dst < 0 ? -1 : cell_err_sys(e, "fstat %s in the cell", f[1]);
+	if ((ds.st_mode & S_IFMT) != (ss.st_mode & S_IFMT))
+		return cell_err_set(e, EINVAL,
+				    "bind: %s is a %s in the cell, %s is not: choose another "
+				    "destination",
+				    f[1], S_ISDIR(ds.st_mode) ? "directory" : "file", f[0]);
+	if (strcmp(f[2], "rw") != 0)
+		attrs |= MOUNT_ATTR_RDONLY;
+	return bind_fd(src, rootfd, rel, attrs, false, e);
+}
+
+static int apply_binds(int rootfd, const char *binds, struct cell_err *e)
+{
+	for (const char *p = binds ? binds : ""; *p;) {
+		size_t len = strcspn(p, "\n");
+		char line[PATH_MAX * 2 + 64];
+
+		if (len >= sizeof(line))
+			return cell_err_set(e, E2BIG, "a bind line is too long");
+		memcpy(line, p, len);
+		line[len] = '\0';
+		p += len + (p[len] == '\n');
+		if (apply_bind(rootfd, line, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Unreadable: the host's /dev/null bound over a file on a nodev mount (an
  * open fails with EACCES); an empty read-only tmpfs over a directory. The
  * cell's processes hold no capability to unmount either. */
@@ -554,7 +633,7 @@ int rootfs_build_host(const struct rootfs_spec *s, struct cell_err *e)
 	    mount_fs(rootfd, "tmp", "tmpfs", tmp_opts, nosuid_nodev, e) < 0 ||
 	    mount_fs(rootfd, "var/tmp", "tmpfs", tmp_opts, nosuid_nodev, e) < 0 ||
 	    mount_fs(rootfd, "run", "tmpfs", run_opts, nosuid_nodev, e) < 0 ||
-	    build_dev(rootfd, s, e) < 0)
+	    build_dev(rootfd, s, e) < 0 || apply_binds(rootfd, s->binds, e) < 0)
 		return -1;
 	/* procfs must be mounted while the host's /proc is still visible. */
 	if (mount_fs(rootfd, "proc", "proc", proc_opts, nosuid_nodev | MOUNT_ATTR_NOEXEC, e) < 0)

@@ -13,6 +13,7 @@ struct rootfs_spec {
 	 * /etc/group, which hold the host's system accounts and no one else. */
 	const char *user, *group, *shell;
 	gid_t gid;
+	const char *binds;	       /* binds_resolve() lines: SRC DST MODE DEV INO */
 	unsigned long long tmpfs_size; /* /tmp, /var/tmp, /dev/shm */
 	unsigned long pty_max;	       /* the devpts instance's 'max' */
 	const char *hide;	       /* '\n'-separated host files to mask (cell.conf and its

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "binds.h"
 #include "create.h"
 #include "idmap.h"
 #include "initargs.h"
@@ -230,6 +231,8 @@ static void fill_init_args(struct init_args *args, const char *id, const struct 
 	memcpy(args->groups, a->gids, a->ngids * sizeof(gid_t));
 }
 
+#define BINDS_SIZE 16384
+
 /* Build a new cell and register it. From the moment it exists, closing
  * s->life (session_release) ends it. */
 static int create(const struct cell_conf *c, const struct cell_profile *p,
@@ -240,10 +243,14 @@ static int create(const struct cell_conf *c, const struct cell_profile *p,
 	_cleanup_close_ int reader = -1, writer = -1;
 	_cleanup_free_ char *uidmap = malloc(MAP_SIZE), *gidmap = malloc(MAP_SIZE);
 	_cleanup_free_ struct init_args *args = calloc(1, sizeof(*args));
+	_cleanup_free_ char *binds = malloc(BINDS_SIZE);
 	struct cell_handle h;
 
-	if (!uidmap || !gidmap || !args)
+	if (!uidmap || !gidmap || !args || !binds)
 		return cell_err_set(e, ENOMEM, "out of memory");
+	/* As root, on the host's view: each SRC root's or the user's own. */
+	if (binds_resolve(p->binds, a->name, a->home, a->uid, binds, BINDS_SIZE, e) < 0)
+		return -1;
 	if (a->ngids > CELL_MAX_GROUPS)
 		return cell_err_set(e, E2BIG, "user %s is in more than %d groups", a->name,
 				    CELL_MAX_GROUPS);
@@ -254,6 +261,7 @@ static int create(const struct cell_conf *c, const struct cell_profile *p,
 	if (life_pipe(p->share_user, s->id, &reader, &writer, e) < 0)
 		return -1;
 	fill_init_args(args, s->id, c, p, a, uidmap, gidmap);
+	args->binds = binds;
 	{
 		const struct cell_spec spec = { .args = args,
 						.cell_init = c->cell_init,

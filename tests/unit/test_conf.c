@@ -86,7 +86,7 @@ static void test_errors_each(void **state)
 		  "t.conf:2: unknown key 'foo' (valid keys: include, exempt, cellsh, cell_init, "
 		  "subid_min; in a section: identity, shell, hostname, path, subid_count, "
 		  "tmpfs_size, services, rootfs, share, pids_max, memory_max, cpu_weight, "
-		  "seccomp_allow, seccomp_deny, pty_max, rlimit_nofile, rlimit_nproc, rlimit_core, "
+		  "seccomp_allow, seccomp_deny, bind, pty_max, rlimit_nofile, rlimit_nproc, rlimit_core, "
 		  "rlimit_fsize, rlimit_as, rlimit_stack, rlimit_memlock, rlimit_cpu; in [user] or "
 		  "[group]: profile)");
 	one_error("[users a]\n", "t.conf:1: unknown section '[users]': use [defaults], [user NAME], [group NAME] or [profile NAME]");
@@ -127,6 +127,24 @@ static void test_errors_each(void **state)
 	one_error("include = /nonexistent/cell-test.conf\n",
 		  "t.conf:1: include /nonexistent/cell-test.conf: no such file");
 	one_error("[user a]\nshell = /bin/sh\x01\n", "t.conf:2: control character in line");
+	one_error("[user a]\nbind = /srv\n", "t.conf:2: bind: '/srv' must be SRC:DST or SRC:DST:ro|rw");
+	one_error("[user a]\nbind = /srv:/x:rx\n", "t.conf:2: bind: mode 'rx' must be ro or rw");
+	one_error("[user a]\nbind = srv:/x\n", "t.conf:2: bind: SRC 'srv' must be an absolute path");
+	one_error("[user a]\nbind = /a/../b:/x\n",
+		  "t.conf:2: bind: SRC '/a/../b' must be a clean path (no '//', '.' or '..' component)");
+	one_error("[user a]\nbind = /a:/x/%g\n",
+		  "t.conf:2: bind: DST '/x/%g' may use only %u (the user name) and %h (the home)");
+	one_error("[user a]\nbind = /a:/dev/x\n",
+		  "t.conf:2: bind: DST '/dev/x' would cover what the cell builds (/, /proc, /dev, /sys)");
+	{
+		/* Repeatable, each line with its file:line; ro by default. */
+		struct cell_conf *c = parse("[user a]\nbind = /s/%u:/srv/s\nbind = /p:%h/p:rw\n");
+
+		assert_int_equal(c->nerrors, 0);
+		assert_string_equal(c->sections[0].profile.binds,
+				    "/s/%u:/srv/s:ro\tt.conf:2\n/p:%h/p:rw\tt.conf:3\n");
+		done(c);
+	}
 }
 
 static void test_all_errors_reported(void **state)

@@ -1,0 +1,67 @@
+#!/bin/bash
+# "bind = SRC:DST[:ro|rw]" through the real sshd: a shared root-owned
+# directory read-only, the user's own project read-write, %u and %h; and
+# every refusal (another user's SRC, a symlink in SRC) with the key's
+# file:line, never a shell without the bind.
+. "$(dirname "$0")/lib.sh"
+setup_common
+new_user U
+new_user OTHER
+start_sshd || exit 1
+uid=$(id -u "$U")
+
+install -d -m 0755 "$W/shared"
+echo shared-data >"$W/shared/readme"
+install -d -o "$U" -m 0700 "$W/proj-$U"
+install -d -o "$OTHER" -m 0755 "$W/theirs"
+ln -s "$W/shared" "$W/link"
+BASE="cellsh = $CELLSH
+cell_init = $W/bin/cell-init
+exempt = root
+[user $U]"
+
+write_conf "$BASE
+bind = $W/shared:/srv/shared
+bind = $W/proj-%u:/srv/project:rw
+bind = $W/shared/readme:%h/readme-from-host"
+out=$(ssh_to "$U" 'cat /srv/shared/readme; touch /srv/shared/x 2>&1 | grep -c "Read-only";
+	echo inside >/srv/project/made-inside && echo wrote; cat ~/readme-from-host;
+	grep -E " /srv/(shared|project) " /proc/self/mountinfo | cut -d" " -f5,6' 2>&1)
+eq "a root-owned directory is bound where the config says" "shared-data" "$(sed -n 1p <<<"$out")"
+eq "... read-only by default" "1" "$(sed -n 2p <<<"$out")"
+eq "the user's own directory, rw, with %u expanded" "wrote" "$(sed -n 3p <<<"$out")"
+eq "... the file is on the host, owned by the user" "$uid inside" \
+	"$(stat -c %u "$W/proj-$U/made-inside" 2>&1) $(cat "$W/proj-$U/made-inside" 2>&1)"
+eq "a file bound to %h/..." "shared-data" "$(sed -n 4p <<<"$out")"
+has "... every bind is nosuid, nodev" "/srv/shared ro,nosuid,nodev" "$out"
+has "... the rw one too" "/srv/project rw,nosuid,nodev" "$out"
+eq "in the real home, only the mount point: an empty file of the user's" "0 $uid" \
+	"$(stat -c '%s %u' "/home/$U/readme-from-host" 2>&1)"
+
+# Refusals: the login gets no shell, and the log names file:line.
+refused() { # refused NAME CONF-TAIL EXPECTED-LOG-TEXT
+	write_conf "$BASE
+$2"
+	: >"$LOG"
+	out=$(ssh_to "$U" 'echo SHELL-RAN' 2>&1)
+	lacks "$1: no shell" "SHELL-RAN" "$out"
+	wait_for 5 grep -qF -- "$3" "$LOG"
+	has "$1: the cause, with file:line" "$3" "$(cat "$LOG")"
+}
+refused "another user's directory" "bind = $W/theirs:/srv/theirs" \
+	"$CONF:5: bind: $W/theirs is owned by uid $(id -u "$OTHER"), neither root nor $U"
+refused "a symlink in SRC" "bind = $W/link:/srv/l" "$CONF:5: bind: opening $W/link"
+refused "a missing SRC" "bind = $W/nothing-%u:/srv/n" "$CONF:5: bind: opening $W/nothing-$U"
+refused "a DST where the system is read-only" "bind = $W/shared:/usr/cell-test-$$" "bind /usr/cell-test-$$"
+check "... and nothing was made on the host's /usr" test ! -e "/usr/cell-test-$$"
+
+# Config errors are caught at parse time with file:line.
+write_conf "$BASE
+bind = $W/shared:/proc/x"
+out=$("$BUILD/cellctl" --conf "$CONF" check 2>&1)
+has "a DST over /proc is a config error" "$CONF:5: bind: DST '/proc/x' would cover what the cell builds" "$out"
+write_conf "$BASE
+bind = $W/shared/../etc:/srv/e"
+out=$("$BUILD/cellctl" --conf "$CONF" check 2>&1)
+has "a '..' in SRC is a config error" "$CONF:5: bind: SRC '$W/shared/../etc' must be a clean path" "$out"
+finish
