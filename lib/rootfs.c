@@ -439,7 +439,7 @@ static int write_accounts(int rootfd, int outdir, const struct rootfs_spec *s, b
 	return 0;
 }
 
-/* Generated in a small detached tmpfs, then bound read-only over the
+/* Generated in a small tmpfs, then bound read-only over the
  * host's: getent passwd, ls -l and id inside name no other person, and an
  * account from a directory (LDAP, sssd) is known inside, where the host's
  * /etc/passwd lacks it and its daemon's socket is out of reach. */
@@ -448,24 +448,38 @@ static int build_accounts(int rootfd, const struct rootfs_spec *s, struct cell_e
 	static const char *const opts[] = { "size", "1m", "mode", "0755", NULL };
 	static const char *const files[] = { "passwd", "group" };
 	const unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
-	_cleanup_close_ int mfd = -1;
+	_cleanup_close_ int mfd = -1, dir = -1;
+	char path[64];
 
 	if (!s->user)
 		return 0;
+	/* Attached for a moment (Linux before 6.15 clones no file out of a
+	 * detached mount), at a name of the new root nothing else uses. */
+	if (mkdirat(rootfd, ".accounts", 0700) < 0)
+		return cell_err_sys(e, "mkdir /.accounts in the cell");
 	mfd = fs_new("tmpfs", opts, attrs, e);
-	if (mfd < 0 || write_accounts(rootfd, mfd, s, false, e) < 0 ||
-	    write_accounts(rootfd, mfd, s, true, e) < 0)
+	if (mfd < 0 || attach(mfd, rootfd, ".accounts", e) < 0)
+		return -1;
+	dir = open_inside(rootfd, ".accounts", O_PATH | O_DIRECTORY, e);
+	if (dir < 0 || write_accounts(rootfd, dir, s, false, e) < 0 ||
+	    write_accounts(rootfd, dir, s, true, e) < 0)
 		return -1;
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-		char rel[16];
-		_cleanup_close_ int fd = openat(mfd, files[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		char from[32], rel[16];
+		_cleanup_close_ int fd = -1;
 
+		snprintf(from, sizeof(from), ".accounts/%s", files[i]);
 		snprintf(rel, sizeof(rel), "etc/%s", files[i]);
-		if (fd < 0)
-			return cell_err_sys(e, "opening the cell's /%s", rel);
-		if (bind_fd(fd, rootfd, rel, attrs | MOUNT_ATTR_RDONLY, false, e) < 0)
+		fd = open_inside(rootfd, from, O_PATH, e);
+		if (fd < 0 || bind_fd(fd, rootfd, rel, attrs | MOUNT_ATTR_RDONLY, false, e) < 0)
 			return -1;
 	}
+	/* The binds stay; the scratch mount and its mount point go. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", dir);
+	if (umount2(path, MNT_DETACH) < 0)
+		return cell_err_sys(e, "detaching /.accounts in the cell");
+	if (unlinkat(rootfd, ".accounts", AT_REMOVEDIR) < 0)
+		return cell_err_sys(e, "removing /.accounts in the cell");
 	return 0;
 }
 
