@@ -55,6 +55,41 @@ refused "a missing SRC" "bind = $W/nothing-%u:/srv/n" "$CONF:5: bind: opening $W
 refused "a DST where the system is read-only" "bind = $W/shared:/usr/cell-test-$$" "bind /usr/cell-test-$$"
 check "... and nothing was made on the host's /usr" test ! -e "/usr/cell-test-$$"
 
+# A race on SRC: the user swaps (renameat2 RENAME_EXCHANGE, in a loop)
+# their own ~/share with a symlink to /etc while logins run. A login gets
+# the user's directory or is refused; /etc is never bound.
+install -d -o "$U" -m 0755 "/home/$U/share"
+touch "/home/$U/share/mine"
+chown "$U" "/home/$U/share/mine"
+ln -s /etc "/home/$U/decoy"
+chown -h "$U" "/home/$U/decoy"
+write_conf "$BASE
+bind = %h/share:/srv/share"
+setpriv --reuid="$uid" --regid="$(id -g "$U")" --clear-groups /usr/bin/python3 -c '
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+a, b = sys.argv[1].encode(), sys.argv[2].encode()
+while True:
+    libc.renameat2(-100, a, -100, b, 2)
+' "/home/$U/share" "/home/$U/decoy" &
+RACER=$!
+STARTED_PIDS+=($RACER)
+sleep 0.5
+check "(the racer runs as the user)" kill -0 "$RACER"
+got_mine=0 got_etc=0 refused_n=0
+for i in $(seq 1 30); do
+	o=$(ssh_to "$U" 'ls /srv/share' 2>&1)
+	case $o in
+	*passwd*) got_etc=$((got_etc + 1)) ;;
+	mine) got_mine=$((got_mine + 1)) ;;
+	*) refused_n=$((refused_n + 1)) ;;
+	esac
+done
+kill "$RACER" 2>/dev/null
+wait "$RACER" 2>/dev/null
+eq "race on SRC: /etc is never bound ($got_mine logins got the user's dir, $refused_n refused)" 0 "$got_etc"
+check "... and logins still work under the race" test "$got_mine" -gt 0
+
 # Config errors are caught at parse time with file:line.
 write_conf "$BASE
 bind = $W/shared:/proc/x"
