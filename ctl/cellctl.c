@@ -27,26 +27,29 @@ static const char usage[] =
 	"                        pam_cell's and cell-init's log lines\n"
 	"  --version\n";
 
+static void vwarn(const char *fmt, va_list ap)
+{
+	fputs("cellctl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void ctl_warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("cellctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vwarn(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void ctl_die(int status, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("cellctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vwarn(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(status);
 }
 
