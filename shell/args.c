@@ -12,14 +12,14 @@ int cellsh_parse_args(int argc, char *const *argv, struct cellsh_args *a, char *
 		snprintf(err, errlen, "started without argv[0]; refusing");
 		return -1;
 	}
+	/* Every field is set before any return, whichever way it goes. */
 	a->version = false;
+	a->login = argv[0][0] == '-'; /* sshd and login start a login shell as "-NAME" */
+	a->cmd_index = 0;
 	if (argc == 2 && argv[1] && strcmp(argv[1], "--version") == 0) {
 		a->version = true;
 		return 0;
 	}
-	/* sshd and login start a login shell as "-NAME". */
-	a->login = argc > 0 && argv[0] && argv[0][0] == '-';
-	a->cmd_index = 0;
 	if (argc >= 2 && argv[1] && strcmp(argv[1], "-c") == 0) {
 		if (argc < 3 || !argv[2]) {
 			snprintf(err, errlen, "-c needs a command");
