@@ -90,7 +90,7 @@ static void join_cgroup(const struct cell_record *r)
 }
 
 static void __attribute__((noreturn))
-child(const struct cell_record *r, bool root, const char *slave, char **cmd)
+child(const struct cell_record *r, bool root, int slave, char **cmd)
 {
 	const char *base = strrchr(r->shell, '/') ? strrchr(r->shell, '/') + 1 : r->shell;
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
@@ -102,14 +102,12 @@ child(const struct cell_record *r, bool root, const char *slave, char **cmd)
 
 	for (int sig = 1; sig < NSIG; sig++)
 		sigaction(sig, &dfl, NULL);
-	if (slave) {
-		int fd;
-
-		if (setsid() < 0 || (fd = open(slave, O_RDWR)) < 0 || ioctl(fd, TIOCSCTTY, 0) < 0 ||
-		    dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-			ctl_die(EXIT_PROBLEM, "the cell's terminal %s: %s", slave, strerror(errno));
-		if (fd > 2)
-			close(fd);
+	if (slave >= 0) {
+		if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0 || dup2(slave, 0) < 0 ||
+		    dup2(slave, 1) < 0 || dup2(slave, 2) < 0)
+			ctl_die(EXIT_PROBLEM, "the cell's terminal: %s", strerror(errno));
+		if (slave > 2)
+			close(slave);
 	}
 	/* We are host root, unmapped in the cell: take the in-cell ids with the
 	 * cell's CAP_SETUID/CAP_SETGID, then drop every capability and prove
@@ -214,12 +212,12 @@ static void relay(int master, pid_t pid, int *status)
 int cmd_enter(struct ctl *c, int argc, char **argv)
 {
 	const char *what = NULL;
-	char **cmd = NULL, slave[128];
+	char **cmd = NULL;
 	struct cell_err e = { 0 };
 	struct cell_record r;
 	struct cell_join j;
 	bool root = false, tty;
-	int master = -1, status = 0;
+	int master = -1, slave = -1, status = 0;
 	gid_t groups[256];
 	int ngroups = (int)ARRAY_SIZE(groups);
 	pid_t pid;
@@ -259,16 +257,21 @@ int cmd_enter(struct ctl *c, int argc, char **argv)
 		ctl_die(EXIT_PROBLEM, "%s", e.msg);
 	tty = isatty(0);
 	if (tty) {
-		/* The cell's own devpts: we are in its mount namespace now. */
+		/* The cell's own devpts: we are in its mount namespace now. The
+		 * peer comes from the master itself (TIOCGPTPEER), never by a
+		 * name the cell could have replaced in its /dev/pts. */
 		master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-		if (master < 0 || unlockpt(master) < 0 || ptsname_r(master, slave, sizeof(slave)))
+		if (master < 0 || unlockpt(master) < 0 ||
+		    (slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
 			ctl_die(EXIT_PROBLEM, "a terminal in cell %s: %s", r.id, strerror(errno));
 	}
 	pid = fork();
 	if (pid < 0)
 		ctl_die(EXIT_PROBLEM, "fork: %s", strerror(errno));
 	if (pid == 0)
-		child(&r, root, tty ? slave : NULL, cmd);
+		child(&r, root, slave, cmd);
+	if (slave >= 0)
+		close(slave);
 	cell_join_close(&j);
 	if (harden_drop_caps(&e) < 0) {
 		kill(pid, SIGKILL);
