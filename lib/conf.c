@@ -94,6 +94,8 @@ static void profile_builtin(struct cell_profile *p)
 	p->tmpfs_size = 64ULL << 20;
 	strcpy(p->services, "*");
 	strcpy(p->rootfs, "host");
+	p->overlay = OVERLAY_PERSISTENT;
+	p->upper_max = 256ULL << 20;
 	p->pids_max = 2048;
 	p->memory_max.pct = 50;
 	p->cpu_weight = 100;
@@ -276,12 +278,74 @@ static const char *parse_services(const struct profile_key *k, void *dst, const 
 	return store(k, dst, v, check_patterns(v));
 }
 
+bool conf_image_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n >= IMAGE_NAME_MAX || !isalnum((unsigned char)name[0]))
+		return false;
+	for (const char *c = name; *c; c++)
+		if (!isalnum((unsigned char)*c) && !strchr("._-", *c))
+			return false;
+	return true;
+}
+
+const char *conf_image(const struct cell_profile *p)
+{
+	return strncmp(p->rootfs, "image:", 6) == 0 ? p->rootfs + 6 : NULL;
+}
+
 static const char *parse_rootfs(const struct profile_key *k, void *dst, const char *v)
 {
-	return store(k, dst, v,
-		     strcmp(v, "host") != 0 ? "must be 'host' (the only root "
-					      "filesystem this version builds)"
-					    : NULL);
+	const char *why = NULL;
+
+	if (strncmp(v, "image:", 6) == 0) {
+		if (!conf_image_name_ok(v + 6))
+			why = "image:NAME needs a NAME of letters, digits, '.', '_' and '-' "
+			      "(an entry of " CELL_STATE_DIR "/images; cellctl image list)";
+	} else if (strcmp(v, "host") != 0) {
+		why = "must be 'host' (the host's system, read-only) or 'image:NAME' (an "
+		      "image under " CELL_STATE_DIR "/images)";
+	}
+	return store(k, dst, v, why);
+}
+
+const char *overlay_name(enum cell_overlay o)
+{
+	switch (o) {
+	case OVERLAY_PERSISTENT:
+		return "persistent";
+	case OVERLAY_VOLATILE:
+		return "volatile";
+	case OVERLAY_NONE:
+		return "none";
+	default:
+		return "?";
+	}
+}
+
+static const char *parse_overlay(const struct profile_key *k, void *dst, const char *v)
+{
+	enum cell_overlay *o = dst;
+
+	(void)k;
+	for (int i = OVERLAY_PERSISTENT; i <= OVERLAY_NONE; i++)
+		if (strcmp(v, overlay_name((enum cell_overlay)i)) == 0) {
+			*o = (enum cell_overlay)i;
+			return NULL;
+		}
+	return "must be 'persistent' (the user's changes kept across logins), 'volatile' "
+	       "(kept until logout) or 'none' (the image read-only)";
+}
+
+static const char *parse_upper_max(const struct profile_key *k, void *dst, const char *v)
+{
+	unsigned long long *n = dst;
+
+	(void)k;
+	if (parse_size(v, n) < 0 || *n < (1ULL << 20))
+		return "must be a size of at least 1M, such as 512M or 2G";
+	return NULL;
 }
 
 static const char *parse_seccomp_allow(const struct profile_key *k, void *dst, const char *v)
@@ -439,6 +503,8 @@ static const struct profile_key profile_keys[] = {
 	KEY(tmpfs_size, parse_tmpfs_size),
 	TEXT_KEY(services, parse_services),
 	TEXT_KEY(rootfs, parse_rootfs),
+	KEY(overlay, parse_overlay),
+	KEY(upper_max, parse_upper_max),
 	{ "share", parse_share, FIELD(share_user), false },
 	KEY(pids_max, parse_pids_max),
 	KEY(memory_max, parse_memory_max),

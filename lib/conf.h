@@ -22,6 +22,18 @@
 
 enum cell_identity { IDENTITY_KEEP_ID, IDENTITY_ROOT, IDENTITY_SELF };
 
+/* rootfs = image:NAME: what the cell writes on top of the image. */
+enum cell_overlay { OVERLAY_PERSISTENT, OVERLAY_VOLATILE, OVERLAY_NONE };
+
+/* Where images and the users' upper layers live (root's, 0700). */
+#ifndef CELL_STATE_DIR
+#define CELL_STATE_DIR "/var/lib/cell"
+#endif
+#define IMAGE_NAME_MAX 64
+
+/* An image name: [A-Za-z0-9][A-Za-z0-9._-]*, at most IMAGE_NAME_MAX - 1. */
+bool conf_image_name_ok(const char *name);
+
 #define MEMORY_MAX_MIN (16ULL << 20)
 
 struct cell_memory_max {
@@ -40,7 +52,9 @@ struct cell_profile {
 	unsigned long subid_count;     /* subordinate ids mapped (not 'self') */
 	unsigned long long tmpfs_size; /* /tmp, /var/tmp, /dev/shm each */
 	char services[512];	       /* PAM service glob patterns */
-	char rootfs[32];	       /* only "host" for now */
+	char rootfs[80];	       /* "host" or "image:NAME" */
+	enum cell_overlay overlay;     /* image only */
+	unsigned long long upper_max;  /* image, volatile/none: the upper tmpfs' size */
 	bool share_user;	       /* share = user: one cell for all sessions */
 	unsigned long pids_max;	       /* cgroup pids.max, 0: none */
 	struct cell_memory_max memory_max;
@@ -114,6 +128,10 @@ void conf_decide(const struct cell_conf *c, const char *user, const char *const 
 		 size_t ngroups, const char *service, struct cell_match *out);
 
 const char *identity_name(enum cell_identity id);
+const char *overlay_name(enum cell_overlay o);
+
+/* The image of rootfs = image:NAME, or NULL for rootfs = host. */
+const char *conf_image(const struct cell_profile *p);
 
 /* The name of profile key i (the table's order), NULL past the last. */
 const char *conf_profile_key(size_t i);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -113,5 +114,42 @@ int harden_become_user(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups
 				    "uid %u could still change its ids after the "
 				    "drop",
 				    (unsigned)uid);
+	return 0;
+}
+
+/* The initial user namespace maps every id: "0 0 4294967295". A cell's maps
+ * are written by its root monitor from the user's ranges and never do. */
+static bool in_initial_userns(void)
+{
+	char buf[256] = "";
+	int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return true; /* cannot tell: as if it were */
+	buf[n] = '\0';
+	return strstr(buf, "4294967295") != NULL;
+}
+
+int harden_userns_root(struct cell_err *e)
+{
+	uid_t ru, eu, su;
+
+	/* Only in a user namespace below the host's: in the initial one every
+	 * capability would be the host's. */
+	if (in_initial_userns())
+		return cell_err_set(e, EPERM, "refusing to keep capabilities outside a cell's "
+					      "user namespace");
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		return cell_err_sys(e, "clearing ambient capabilities");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return cell_err_sys(e, "setting no_new_privs");
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		return cell_err_sys(e, "becoming the cell's root");
+	if (getresuid(&ru, &eu, &su) < 0 || ru || eu || su ||
+	    prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		return cell_err_set(e, EPERM, "becoming the cell's root did not take");
 	return 0;
 }

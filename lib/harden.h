@@ -33,4 +33,13 @@ int harden_drop_caps_keep(int keep, bool effective, struct cell_err *e);
 int harden_become_user(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, bool keep_groups,
 		       struct cell_err *e);
 
+/*
+ * identity = root over an image: the cell's root with every capability of
+ * the cell's user namespace (which setns gave us) and none elsewhere:
+ * refused outside a non-initial user namespace; ambient set cleared,
+ * no_new_privs set, uid and gid 0. The exec'd shell keeps them (uid 0,
+ * SECBIT_NOROOT not set). The seccomp filter still comes after.
+ */
+int harden_userns_root(struct cell_err *e);
+
 #endif

@@ -217,3 +217,19 @@ int subid_check_id(unsigned long id, const char *what, const char *user, const s
 			    kind, r[hit].start, r[hit].count, user, kind, id, what, user, kind,
 			    kind);
 }
+
+int idmap_text_host_of(const char *map, unsigned long inside, unsigned long *out)
+{
+	for (const char *p = map; p && *p;) {
+		unsigned long in, host, count;
+
+		if (sscanf(p, "%lu %lu %lu", &in, &host, &count) == 3 && inside >= in &&
+		    inside - in < count) {
+			*out = host + (inside - in);
+			return 0;
+		}
+		p = strchr(p, '\n');
+		p = p ? p + 1 : NULL;
+	}
+	return -1;
+}

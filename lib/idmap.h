@@ -47,6 +47,10 @@ int idmap_build(enum cell_identity id, unsigned long own, const struct id_range 
 /* Format as the kernel wants it ("inside outside count\n"...), < page size. */
 int idmap_format(const struct idmap *m, char *buf, size_t size, struct cell_err *e);
 
+/* The host id of in-cell id `inside` under a map in the kernel's text
+ * form: 0, or -1 when it is not mapped. */
+int idmap_text_host_of(const char *map, unsigned long inside, unsigned long *out);
+
 /* The in-cell id that the user's own id has under this identity. */
 unsigned long idmap_inside_self(enum cell_identity id, unsigned long own);
 

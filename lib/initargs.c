@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf.h"
 #include "idmap.h"
 #include "registry.h"
 #include "util.h"
@@ -23,6 +24,7 @@ enum arg_type {
 	T_SIZE,	  /* unsigned long long, 64M-style or bytes */
 	T_BOOL,	  /* bool: 0 or 1 */
 	T_GROUPS, /* groups/ngroups: comma-separated ids, maybe none */
+	T_IMAGE,  /* const char *: "" or an image name (conf_image_name_ok) */
 };
 
 struct arg {
@@ -57,6 +59,9 @@ static const struct arg args[] = {
 	ARG("uid_map", T_STR, uid_map),
 	ARG("gid_map", T_STR, gid_map),
 	ARG("hide", T_STR, hide),
+	ARG("image", T_IMAGE, image),
+	ARG("overlay", T_ULONG, overlay),
+	ARG("upper_max", T_SIZE, upper_max),
 };
 
 _Static_assert(ARRAY_SIZE(args) <= 32, "one bit of 'seen' per argument");
@@ -86,6 +91,7 @@ static int encode_one(const struct init_args *a, const struct arg *r, char **out
 	case T_ID:
 	case T_PATH:
 	case T_STR:
+	case T_IMAGE:
 		n = asprintf(out, "%s=%s", r->name,
 			     *(const char *const *)p ? *(const char *const *)p : "");
 		break;
@@ -206,6 +212,9 @@ static bool decode_one(const struct arg *r, const char *v, struct init_args *a)
 		return true;
 	case T_GROUPS:
 		return decode_groups(v, a);
+	case T_IMAGE:
+		*(const char **)p = v;
+		return !*v || conf_image_name_ok(v);
 	default:
 		return false;
 	}
@@ -238,5 +247,7 @@ int initargs_decode(int argc, char *const *argv, struct init_args *a, struct cel
 	for (size_t k = 0; k < ARRAY_SIZE(args); k++)
 		if (!(seen & (1u << k)))
 			return cell_err_set(e, EINVAL, "missing argument '%s'", args[k].name);
+	if (a->overlay > OVERLAY_NONE)
+		return cell_err_set(e, EINVAL, "bad value for 'overlay'");
 	return 0;
 }

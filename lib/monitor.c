@@ -49,6 +49,8 @@
 #include "cgroup.h"
 #include "create.h"
 #include "harden.h"
+#include "idmap.h"
+#include "image.h"
 #include "proto.h"
 #include "registry.h"
 #include "rootfs.h"
@@ -110,7 +112,7 @@ static void __attribute__((noreturn)) reap_forever(void)
 	}
 }
 
-static void __attribute__((noreturn)) run_pid1(const struct init_args *a)
+static void __attribute__((noreturn)) run_pid1(const struct init_args *a, const int *fds)
 {
 	struct rootfs_spec rs = { .home = a->home,
 				  .uid = (uid_t)a->inside_uid,
@@ -126,8 +128,23 @@ static void __attribute__((noreturn)) run_pid1(const struct init_args *a)
 
 	/* A clone does not inherit it: die with the monitor from the start. */
 	must_prctl(PR_SET_PDEATHSIG, SIGKILL, "PR_SET_PDEATHSIG");
-	if (rootfs_build_host(&rs, &e) < 0)
+	if (*a->image) {
+		const struct rootfs_image img = { .name = a->image,
+						  .lower = fds[0],
+						  .layers = fds[1],
+						  .overlay = (int)a->overlay,
+						  .upper_max = a->upper_max,
+						  .own_accounts = a->inside_uid == 0 };
+
+		if (rootfs_build_image(&rs, &img, &e) < 0)
+			fail(&e);
+		/* The layers are the overlay's now; PID 1 keeps no fd of them. */
+		for (int i = 0; i < 2; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+	} else if (rootfs_build_host(&rs, &e) < 0) {
 		fail(&e);
+	}
 	if (sethostname(a->hostname, strlen(a->hostname)) < 0) {
 		cell_err_sys(&e, "sethostname");
 		fail(&e);
@@ -157,6 +174,7 @@ static void __attribute__((noreturn)) user_side(const struct init_args *a)
 {
 	struct cell_err e = { 0 };
 	struct cell_msg m;
+	int fds[2];
 	pid_t pid1;
 
 	if (drop_to_user(a, &e) < 0)
@@ -170,8 +188,15 @@ static void __attribute__((noreturn)) user_side(const struct init_args *a)
 	}
 	if (msg_send(chan, MSG_USERNS, 0, 0, NULL) < 0)
 		_exit(1);
-	if (msg_recv(chan, &m, now_ms() + SETUP_TIMEOUT_MS, &e) < 0 || m.type != MSG_GO)
+	/* With 'G', for an image: its tree and (persistent) the user's layers,
+	 * which PID 1 inherits. */
+	if (msg_recv_fds(chan, &m, now_ms() + SETUP_TIMEOUT_MS, fds, 2, &e) < 0 ||
+	    m.type != MSG_GO)
 		_exit(1); /* the monitor gave up: it reports the reason */
+	if (*a->image && (fds[0] < 0 || (a->overlay == OVERLAY_PERSISTENT) != (fds[1] >= 0))) {
+		cell_err_set(&e, EPROTO, "no image tree came with 'G'");
+		fail(&e);
+	}
 
 	/* CLONE_PARENT: PID 1 is the monitor's child, not ours. */
 	pid1 = (pid_t)syscall(SYS_clone,
@@ -183,7 +208,7 @@ static void __attribute__((noreturn)) user_side(const struct init_args *a)
 		fail(&e);
 	}
 	if (pid1 == 0)
-		run_pid1(a);
+		run_pid1(a, fds);
 	msg_send(chan, MSG_PID, 0, pid1, NULL);
 	_exit(0);
 }
@@ -213,6 +238,46 @@ static int make_cgroup(const struct monitor *m, struct cell_cgroup *cg, struct c
 		    e) < 0)
 		return -1;
 	return cgroup_open_unit(&m->layout, unit, cg, e);
+}
+
+/* 'G' to the user side; for rootfs = image:NAME with what PID 1 mounts:
+ * the image's tree idmapped through the cell's user namespace (only root
+ * can make it: the image's filesystem belongs to the host) and the user's
+ * upper and work directories, which no user can reach by path. */
+static int send_go(const struct init_args *a, int chan_fd, int procfd, pid_t user,
+		   unsigned long userns_ino, struct cell_err *e)
+{
+	struct image_fds f = { -1, -1 };
+	_cleanup_close_ int userns = -1;
+	unsigned long owner = a->uid, group = a->gid;
+	char path[64];
+	struct stat st;
+	int r;
+
+	if (!*a->image) {
+		if (msg_send(chan_fd, MSG_GO, 0, 0, NULL) < 0)
+			return cell_err_sys(e, "telling the user side to go on");
+		return 0;
+	}
+	/* Our own unreaped child, in the namespace whose maps we just wrote. */
+	snprintf(path, sizeof(path), "%d/ns/user", (int)user);
+	userns = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+	if (userns < 0 || fstat(userns, &st) < 0)
+		return cell_err_sys(e, "opening the cell's user namespace");
+	if (st.st_ino != userns_ino)
+		return cell_err_set(e, EPROTO, "the user side left its user namespace");
+	/* The upper belongs to the cell's root (or the user, with no root). */
+	idmap_text_host_of(a->uid_map, 0, &owner);
+	idmap_text_host_of(a->gid_map, 0, &group);
+	if (image_prepare(a->image, a->user, userns, a->overlay == OVERLAY_PERSISTENT,
+			  (uid_t)owner, (gid_t)group, &f, e) < 0)
+		return -1;
+	r = msg_send_fds(chan_fd, MSG_GO, (int[]){ f.lower, f.layers },
+			 a->overlay == OVERLAY_PERSISTENT ? 2 : 1);
+	image_fds_close(&f);
+	if (r < 0)
+		return cell_err_sys(e, "telling the user side to go on");
+	return 0;
 }
 
 /* Build the cell; on success h describes PID 1. */
@@ -257,8 +322,8 @@ static int build(struct monitor *mon, struct cell_handle *h, pid_t *user, struct
 		    0 ||
 	    cgroup_move(&mon->cg, *user, e) < 0)
 		return -1;
-	if (msg_send(mine, MSG_GO, 0, 0, NULL) < 0)
-		return cell_err_sys(e, "telling the user side to go on");
+	if (send_go(a, mine, procfd, *user, userns_ino, e) < 0)
+		return -1;
 	/* 'P' (user side) and 'R' (PID 1) may come in either order. */
 	for (bool ready = false; !ready || !pid1;) {
 		if (msg_recv(mine, &m, deadline, e) < 0)

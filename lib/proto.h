@@ -10,7 +10,9 @@
  *   mon  -> pam  'E' code txt a step failed (code is an errno value)
  * monitor <-> its user-side child and the cell's PID 1:
  *   user -> mon  'U'          user namespace made, waiting for maps
- *   mon  -> user 'G'          setgroups/gid_map/uid_map written, in the cgroups
+ *   mon  -> user 'G' [fds]    setgroups/gid_map/uid_map written, in the cgroups;
+ *                             for rootfs = image:NAME the image's idmapped
+ *                             read-only tree and the upper and work dirs
  *   user -> mon  'P' value    host pid of the cell's PID 1
  *   PID1 -> mon  'R'          root filesystem built, capabilities dropped
  * Nothing a user-side process says is trusted beyond "done": root verifies.
@@ -56,6 +58,14 @@ struct cell_msg {
 };
 
 int msg_send(int fd, char type, int code, long long value, const char *text);
+
+/* A message of type with nfds (<= MSG_MAX_FDS) fds passed along (value is
+ * nfds). The receiver asks for them with msg_recv_fds; msg_recv refuses a
+ * message that carries any. */
+#define MSG_MAX_FDS 4
+int msg_send_fds(int fd, char type, const int *fds, size_t nfds);
+int msg_recv_fds(int fd, struct cell_msg *m, long long deadline_ms, int *fds, size_t nfds,
+		 struct cell_err *e);
 
 /* Wait until deadline_ms (CLOCK_MONOTONIC milliseconds) for one message. */
 int msg_recv(int fd, struct cell_msg *m, long long deadline_ms, struct cell_err *e);

@@ -78,7 +78,7 @@ static const struct field fields[] = {
 	STR(id), NUM(pid), NUM(starttime), NUM(uid), NUM(gid), STR(user), STR(service),
 	STR(tty), STR(rhost), STR(section), STR(profile), NUM(identity), NUM(inside_uid), NUM(inside_gid), STR(home), STR(shell),
 	STR(path), STR(hostname), NUM(created), NUM(shared), STR(rlimits),
-	STR(seccomp_allow), STR(seccomp_deny), STR(profile_digest),
+	STR(seccomp_allow), STR(seccomp_deny), STR(profile_digest), STR(rootfs),
 	NS(NS_USER, "user"), NS(NS_MNT, "mnt"), NS(NS_PID, "pid"), NS(NS_UTS, "uts"),
 	NS(NS_IPC, "ipc"), NS(NS_CGROUP, "cgroup"),
 };
@@ -562,4 +562,9 @@ void registry_join_remove(const char *id)
 		return;
 	snprintf(name, sizeof(name), "%s.join", id);
 	unlinkat(dfd, name, 0);
+}
+
+bool cell_root_keeps_caps(const struct cell_record *r)
+{
+	return r->identity == IDENTITY_ROOT && strncmp(r->rootfs, "image:", 6) == 0;
 }

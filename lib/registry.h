@@ -15,7 +15,7 @@
 #endif
 #define CELL_ID_LEN 32
 
-#define CELL_RECORD_VERSION 2
+#define CELL_RECORD_VERSION 3
 #define CELL_DIGEST_LEN	    16 /* hex digits of cell_profile_digest */
 
 /*
@@ -49,11 +49,17 @@ struct cell_record {
 	char seccomp_allow[256];
 	char seccomp_deny[512];
 	char profile_digest[CELL_DIGEST_LEN + 1]; /* of the resolved profile */
+	char rootfs[80]; /* "host" or "image:NAME" */
 };
 
 /* The record as text and back (pure: the unit tests and fuzzers use them).
  * format fails on a value with a newline or a buffer too small; parse on
  * any missing, unknown, repeated or out-of-range field. */
+/* identity = root over an image: the shell is the cell's root with the
+ * capabilities of the cell's user namespace (only there is the whole tree
+ * the cell's own: over the host's, root could unmount the masks). */
+bool cell_root_keeps_caps(const struct cell_record *r);
+
 int registry_format(const struct cell_record *r, char *buf, size_t size, struct cell_err *e);
 int registry_parse(const char *text, struct cell_record *r, struct cell_err *e);
 

@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "util.h"
 
 #define RESOLVE_INSIDE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
@@ -390,6 +391,12 @@ static int write_accounts(int rootfd, int outdir, const struct rootfs_spec *s, b
 
 	snprintf(rel, sizeof(rel), "etc/%s", name);
 	in_fd = open_inside(rootfd, rel, O_RDONLY, e);
+	if (in_fd < 0 && e->code == ENOENT) {
+		/* An image without one: the user alone, on a file made for the bind. */
+		in_fd = mkdir_inside(rootfd, "etc", e) < 0
+				? -1
+				: open_inside(rootfd, rel, O_RDONLY | O_CREAT | O_EXCL, e);
+	}
 	if (in_fd < 0)
 		return -1;
 	out_fd = openat(outdir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -605,32 +612,15 @@ static int mask_host_files(int rootfd, const char *hide, struct cell_err *e)
 	return 0;
 }
 
-int rootfs_build_host(const struct rootfs_spec *s, struct cell_err *e)
+/* pivot_root needs the new root attached somewhere: on the host's /tmp
+ * directory itself (an entry of root's /, opened without following links),
+ * in this private mount namespace only. Returns /tmp's new top (O_PATH). */
+static int attach_on_tmp(int mfd, struct cell_err *e)
 {
-	static const char *const root_opts[] = { "size", "1m", "mode", "0755", NULL };
-	static const char *const proc_opts[] = { NULL };
-	char tmp_size[32], run_size[32];
-	const char *tmp_opts[] = { "size", tmp_size, "mode", "1777", NULL };
-	const char *run_opts[] = { "size", run_size, "mode", "0755", NULL };
-	const unsigned nosuid_nodev = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
-	_cleanup_close_ int rootfd = -1, tmpfd = -1;
+	_cleanup_close_ int tmpfd = open("/tmp", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
+	int top;
 
-	snprintf(tmp_size, sizeof(tmp_size), "%llu", s->tmpfs_size);
-	snprintf(run_size, sizeof(run_size), "%llu",
-		 s->tmpfs_size < (16ULL << 20) ? s->tmpfs_size : 16ULL << 20);
-
-	/* Nothing we mount may propagate back to the host. */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return cell_err_sys(e, "making the mount tree private");
-	rootfd = fs_new("tmpfs", root_opts, nosuid_nodev, e);
-	if (rootfd < 0)
-		return -1;
-	/* pivot_root needs the new root attached somewhere: on the host's /tmp
-	 * directory itself (an entry of root's /, opened without following
-	 * links), in this private mount namespace only. */
-	tmpfd = open("/tmp", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (tmpfd < 0 || fstat(tmpfd, &st) < 0)
 		return cell_err_sys(e, "opening /tmp to attach the new root");
 	/* Host root is unmapped here (overflow uid): what matters is that the
@@ -638,20 +628,43 @@ int rootfs_build_host(const struct rootfs_spec *s, struct cell_err *e)
 	if (st.st_uid == getuid())
 		return cell_err_set(e, EPERM,
 				    "/tmp is owned by the user: fix with 'chown root: /tmp'");
-	if (move_mount(rootfd, "", tmpfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+	if (move_mount(mfd, "", tmpfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
 	    0)
 		return cell_err_sys(e, "attaching the new root");
-	if (bind_system_dirs(rootfd, e) < 0 || mask_host_files(rootfd, s->hide, e) < 0 ||
-	    bind_host_extra(rootfd, e) < 0 || build_var(rootfd, run_size, e) < 0 ||
-	    build_accounts(rootfd, s, e) < 0 || bind_home(rootfd, s, e) < 0 ||
+	/* Our own mount namespace: nothing else can change what /tmp is now. */
+	top = open("/tmp", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (top < 0)
+		return cell_err_sys(e, "opening the new root");
+	return top;
+}
+
+/* What every root gets on top of its system part: the home, fresh /tmp,
+ * /var/tmp, /run, /dev, the config's binds and /proc. */
+static int build_common(int rootfd, const struct rootfs_spec *s, const char *run_size,
+			struct cell_err *e)
+{
+	static const char *const proc_opts[] = { NULL };
+	char tmp_size[32];
+	const char *tmp_opts[] = { "size", tmp_size, "mode", "1777", NULL };
+	const char *run_opts[] = { "size", run_size, "mode", "0755", NULL };
+	const unsigned nosuid_nodev = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+
+	snprintf(tmp_size, sizeof(tmp_size), "%llu", s->tmpfs_size);
+	if (bind_home(rootfd, s, e) < 0 ||
 	    mount_fs(rootfd, "tmp", "tmpfs", tmp_opts, nosuid_nodev, e) < 0 ||
 	    mount_fs(rootfd, "var/tmp", "tmpfs", tmp_opts, nosuid_nodev, e) < 0 ||
 	    mount_fs(rootfd, "run", "tmpfs", run_opts, nosuid_nodev, e) < 0 ||
 	    build_dev(rootfd, s, e) < 0 || apply_binds(rootfd, s->binds, e) < 0)
 		return -1;
 	/* procfs must be mounted while the host's /proc is still visible. */
-	if (mount_fs(rootfd, "proc", "proc", proc_opts, nosuid_nodev | MOUNT_ATTR_NOEXEC, e) < 0)
-		return -1;
+	return mount_fs(rootfd, "proc", "proc", proc_opts, nosuid_nodev | MOUNT_ATTR_NOEXEC, e);
+}
+
+/* Into the new root; the old one and everything below it detached. */
+static int pivot(int rootfd, bool read_only, struct cell_err *e)
+{
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+
 	if (fchdir(rootfd) < 0)
 		return cell_err_sys(e, "entering the new root");
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
@@ -661,7 +674,98 @@ int rootfs_build_host(const struct rootfs_spec *s, struct cell_err *e)
 		return cell_err_sys(e, "detaching the old root");
 	if (chdir("/") < 0)
 		return cell_err_sys(e, "chdir /");
-	if (mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof(ro)) < 0)
+	if (read_only && mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof(ro)) < 0)
 		return cell_err_sys(e, "making the root read-only");
+	return 0;
+}
+
+static void run_size_of(const struct rootfs_spec *s, char *buf, size_t size)
+{
+	snprintf(buf, size, "%llu", s->tmpfs_size < (16ULL << 20) ? s->tmpfs_size : 16ULL << 20);
+}
+
+int rootfs_build_host(const struct rootfs_spec *s, struct cell_err *e)
+{
+	static const char *const root_opts[] = { "size", "1m", "mode", "0755", NULL };
+	_cleanup_close_ int mfd = -1, rootfd = -1;
+	char run_size[32];
+
+	run_size_of(s, run_size, sizeof(run_size));
+	/* Nothing we mount may propagate back to the host. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return cell_err_sys(e, "making the mount tree private");
+	mfd = fs_new("tmpfs", root_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
+	if (mfd < 0 || (rootfd = attach_on_tmp(mfd, e)) < 0)
+		return -1;
+	if (bind_system_dirs(rootfd, e) < 0 || mask_host_files(rootfd, s->hide, e) < 0 ||
+	    bind_host_extra(rootfd, e) < 0 || build_var(rootfd, run_size, e) < 0 ||
+	    build_accounts(rootfd, s, e) < 0 || build_common(rootfd, s, run_size, e) < 0)
+		return -1;
+	return pivot(rootfd, true, e);
+}
+
+/* ---- rootfs = image:NAME ---- */
+
+int rootfs_build_image(const struct rootfs_spec *s, const struct rootfs_image *img,
+		       struct cell_err *e)
+{
+	char stage_size[32], upper[40], work[40], run_size[32];
+	const char *stage_opts[] = { "size", stage_size, "mode", "0700", NULL };
+	_cleanup_close_ int stage_mfd = -1, stage = -1, ovl = -1, rootfd = -1;
+	bool persistent = img->overlay == OVERLAY_PERSISTENT;
+	struct stat st;
+
+	run_size_of(s, run_size, sizeof(run_size));
+	/* A persistent upper is on disk; the others are this tmpfs. */
+	snprintf(stage_size, sizeof(stage_size), "%llu", persistent ? 1ULL << 20 : img->upper_max);
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return cell_err_sys(e, "making the mount tree private");
+	stage_mfd = fs_new("tmpfs", stage_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
+	if (stage_mfd < 0 || (stage = attach_on_tmp(stage_mfd, e)) < 0)
+		return -1;
+	/* The image's idmapped tree, attached (overlayfs takes layers by path),
+	 * and the overlay's root on top of the stage: both go with the old root. */
+	if (mkdirat(stage, "lower", 0700) < 0 || mkdirat(stage, "root", 0755) < 0)
+		return cell_err_sys(e, "preparing the cell's root");
+	if (attach(img->lower, stage, "lower", e) < 0)
+		return cell_err_prefix(e, "image %s: ", img->name);
+	if (persistent) {
+		/* upper/ and work/ are the cell's root's, checked by the monitor. */
+		if (mkdirat(stage, "layers", 0700) < 0 || attach(img->layers, stage, "layers", e) < 0)
+			return cell_err_prefix(e, "the upper layer: ");
+		snprintf(upper, sizeof(upper), "/tmp/layers/upper");
+		snprintf(work, sizeof(work), "/tmp/layers/work");
+	} else {
+		if (mkdirat(stage, "upper", 0755) < 0 || mkdirat(stage, "work", 0700) < 0)
+			return cell_err_sys(e, "preparing the cell's upper layer");
+		/* The root directory is the cell's root's, where it has one. */
+		if (fchownat(stage, "upper", 0, 0, 0) < 0 && errno != EINVAL)
+			return cell_err_sys(e, "chown of the cell's upper layer");
+		snprintf(upper, sizeof(upper), "/tmp/upper");
+		snprintf(work, sizeof(work), "/tmp/work");
+	}
+	{
+		const char *ovl_opts[] = { "lowerdir", "/tmp/lower", "upperdir", upper, "workdir",
+					   work, "userxattr", NULL, NULL };
+
+		ovl = fs_new("overlay", ovl_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
+		if (ovl < 0)
+			return cell_err_prefix(e, "image %s: ", img->name);
+	}
+	if (attach(ovl, stage, "root", e) < 0)
+		return -1;
+	rootfd = open_inside(stage, "root", O_PATH | O_DIRECTORY, e);
+	if (rootfd < 0)
+		return -1;
+	/* identity = root owns its distribution's /etc/passwd; the others see
+	 * the image's system accounts and themselves. */
+	if ((img->own_accounts ? 0 : build_accounts(rootfd, s, e)) < 0 ||
+	    build_common(rootfd, s, run_size, e) < 0 || pivot(rootfd, img->overlay == OVERLAY_NONE, e) < 0)
+		return -1;
+	if (stat(s->shell, &st) < 0 || !S_ISREG(st.st_mode))
+		return cell_err_set(e, ENOENT,
+				    "image %s has no %s, the profile's shell: set 'shell =' to one "
+				    "it has (e.g. /bin/sh)",
+				    img->name, s->shell);
 	return 0;
 }

@@ -2,6 +2,7 @@
 #ifndef CELL_ROOTFS_H
 #define CELL_ROOTFS_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "err.h"
@@ -34,5 +35,26 @@ struct rootfs_spec {
  * pivot_root, the old root detached, the root made read-only.
  */
 int rootfs_build_host(const struct rootfs_spec *s, struct cell_err *e);
+
+/* rootfs = image:NAME: what the monitor prepared (image.h). */
+struct rootfs_image {
+	const char *name;
+	int lower;		      /* the image, idmapped, read-only, detached */
+	int layers;		      /* persistent: users/USER/NAME, detached; else -1 */
+	int overlay;		      /* enum cell_overlay */
+	unsigned long long upper_max; /* volatile/none: the tmpfs upper's size */
+	bool own_accounts;	      /* identity = root: the image's /etc/passwd as is */
+};
+
+/*
+ * The same cell around an image instead of the host's system: overlayfs
+ * (userxattr, in the cell's user namespace) of the image's idmapped tree
+ * under the user's persistent upper, or under a tmpfs of upper_max
+ * (volatile; none: the root made read-only once built). /var is the
+ * image's; the rest as for the host (home, /tmp, /var/tmp, /run, /dev,
+ * binds, /proc; the accounts unless own_accounts).
+ */
+int rootfs_build_image(const struct rootfs_spec *s, const struct rootfs_image *img,
+		       struct cell_err *e);
 
 #endif

@@ -163,6 +163,7 @@ static int fill_record(const struct session_who *w, const struct cell_profile *p
 		{ r->seccomp_allow, sizeof(r->seccomp_allow), p->seccomp_allow, "seccomp_allow" },
 		{ r->seccomp_deny, sizeof(r->seccomp_deny), p->seccomp_deny, "seccomp_deny" },
 		{ r->profile_digest, sizeof(r->profile_digest), digest, "digest" },
+		{ r->rootfs, sizeof(r->rootfs), p->rootfs, "rootfs" },
 	};
 
 	r->pid = h->pid;
@@ -227,6 +228,9 @@ static void fill_init_args(struct init_args *args, const char *id, const struct 
 		.uid_map = uidmap,
 		.gid_map = gidmap,
 		.hide = c->files ? c->files : "",
+		.image = conf_image(p) ? conf_image(p) : "",
+		.overlay = p->overlay,
+		.upper_max = p->upper_max,
 	};
 	memcpy(args->groups, a->gids, a->ngids * sizeof(gid_t));
 }

@@ -68,9 +68,14 @@ run_shell(const struct cell_join *j, int argc, char **argv, int cmd_index, bool 
 		sigaction(sig, &dfl, NULL);
 	/* setns gave us every capability in the cell: drop them, then take the
 	 * in-cell ids (the ones we already have) and prove they are final. */
-	if (harden_drop_caps(&e) < 0 ||
-	    harden_become_user((uid_t)r->inside_uid, (gid_t)r->inside_gid, NULL, 0, true, &e) < 0)
+	if (cell_root_keeps_caps(r)) {
+		if (harden_userns_root(&e) < 0)
+			die("%s", e.msg);
+	} else if (harden_drop_caps(&e) < 0 ||
+		   harden_become_user((uid_t)r->inside_uid, (gid_t)r->inside_gid, NULL, 0, true,
+				      &e) < 0) {
 		die("%s", e.msg);
+	}
 	/* Only fds 0-2 reach the shell. */
 	if (close_range(3, ~0U, 0) < 0)
 		die("close_range: %s", strerror(errno));

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef CELL_IMAGE_H
+#define CELL_IMAGE_H
+
+/*
+ * rootfs = image:NAME, the root side (the monitor, and cellctl). Layout,
+ * every directory root's and reached without following a link:
+ *   CELL_STATE_DIR/                    root, not group/other-writable
+ *     images/NAME/                     the base tree, root's, read-only to cells
+ *     users/                           root, 0700
+ *       USER/                          root, 0700
+ *         NAME/                        root, 0711
+ *           upper/ work/               the cell's root's (its uid 0 on the host)
+ * No user can reach anything under users/ on the host: PID 1 gets NAME/ as
+ * a detached mount. Nothing here reads what a user wrote.
+ */
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+struct image_fds {
+	int lower;  /* the image, idmapped into the cell, read-only, detached */
+	int layers; /* overlay = persistent: users/USER/NAME (upper/ and work/ in
+		     * it; overlayfs wants them on one mount), detached; else -1 */
+};
+
+/* The image directory (O_PATH), checked: root's, not group/other-writable. */
+int image_open(const char *name, struct cell_err *e);
+
+/* The user's directory for image NAME under users/ (O_PATH), made if
+ * create; -1 with ENOENT in e->code when it is not there and !create. */
+int image_user_dir(const char *user, const char *name, bool create, struct cell_err *e);
+
+/* Everything PID 1 needs for image NAME; userns is the cell's user
+ * namespace (an fd), the upper's owner the host ids of the cell's uid 0. */
+int image_prepare(const char *name, const char *user, int userns, bool persistent, uid_t owner,
+		  gid_t group, struct image_fds *out, struct cell_err *e);
+
+void image_fds_close(struct image_fds *f);
+
+#endif

@@ -1,0 +1,148 @@
+#!/bin/bash
+# rootfs = image:NAME through the real sshd: a busybox image built here,
+# identity = root installs a package (busybox dpkg) that persists in the
+# user's upper across logins, unseen by a second user and by the host; the
+# base image byte-for-byte unchanged; root of the cell's user namespace
+# only; overlay = volatile and none; keep-id over an image; and every
+# refusal (missing image, unsafe image, planted link or FIFO in the state
+# directory) with its cause, never a shell without the image.
+. "$(dirname "$0")/lib.sh"
+setup_common
+new_user U
+new_user V
+new_user K
+start_sshd || exit 1
+uid=$(id -u "$U")
+STATE=/var/lib/cell
+[ -d $STATE ] || CREATED_PATHS+=($STATE)
+[ -d $STATE/images ] || CREATED_PATHS+=($STATE/images)
+[ -d $STATE/users ] || CREATED_PATHS+=($STATE/users)
+IMG=ct$$img
+CREATED_PATHS+=("$STATE/images/$IMG" "$STATE/users/$U" "$STATE/users/$V" "$STATE/users/$K")
+install -d -m 0755 $STATE $STATE/images
+"$TOP/tests/e2e/make-busybox-image.sh" "$STATE/images/$IMG" || { say "not ok - building the image"; exit 1; }
+digest() { (cd "$1" && find . -printf '%p %y %m %u %g %s %l\n' | sort && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16; }
+img_before=$(digest "$STATE/images/$IMG")
+usr_before=$(ls -la /usr/bin | sha256sum)
+
+# A package made on the host, handed to the user in their home.
+pkg=$W/pkg
+install -d "$pkg/DEBIAN" "$pkg/usr/bin"
+printf 'Package: cellhello\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@t>\nDescription: t\n' >"$pkg/DEBIAN/control"
+printf '#!/bin/sh\necho hello-from-package\n' >"$pkg/usr/bin/cellhello"
+chmod 0755 "$pkg/usr/bin/cellhello"
+dpkg-deb -Zgzip --build "$pkg" "/home/$U/cellhello.deb" >/dev/null
+chown "$U" "/home/$U/cellhello.deb"
+
+HEAD="cellsh = $CELLSH
+cell_init = $W/bin/cell-init
+exempt = root"
+USERS="[user $U]
+profile = img
+[user $V]
+profile = img
+[user $K]
+profile = img"
+conf() { # conf [PROFILE KEYS...]: the image profile with these keys
+	local IFS=$'\n'
+	write_conf "$HEAD
+[profile img]
+rootfs = image:${IMAGE:-$IMG}
+shell = ${SHELL_IN:-/bin/sh}
+path = /usr/local/bin:/usr/bin:/bin
+$*
+$USERS"
+}
+conf "identity = root"
+
+# ---- identity = root: a package installed inside persists ----
+out=$(ssh_to "$U" 'id -u; grep CapEff /proc/self/status; dpkg -i ~/cellhello.deb >/dev/null 2>&1; cellhello;
+	echo x >/usr/local/bin/made && chown 1234:1234 /usr/local/bin/made && echo chowned' 2>&1)
+eq "identity = root over an image: uid 0 inside" "0" "$(sed -n 1p <<<"$out")"
+has "... with every capability of the cell's user namespace" "CapEff:	000001ffffffffff" "$out"
+has "dpkg -i inside installs a package" "hello-from-package" "$out"
+has "... and chown to another in-cell id works" "chowned" "$out"
+out=$(ssh_to "$U" 'cellhello; dpkg -l cellhello 2>&1 | grep -c "^ii"' 2>&1)
+eq "the package is still there at the next login" "hello-from-package
+1" "$out"
+up=$STATE/users/$U/$IMG/upper
+eq "... in the user's upper on disk, owned by the user (the cell's root)" "$uid" "$(stat -c %u "$up/usr/bin/cellhello" 2>&1)"
+eq "... in-cell uid 1234 lands on the subordinate range" "$(( $(subuid_start "$U") + 1233 ))" "$(stat -c %u "$up/usr/local/bin/made" 2>&1)"
+out=$(ssh_to "$V" 'cellhello 2>&1; ls /usr/bin/cellhello 2>&1; echo V-RAN' 2>&1)
+has "a second user of the same image runs their own cell" "V-RAN" "$out"
+lacks "... and does not see the first one's package" "hello-from-package" "$out"
+eq "the base image is byte-for-byte unchanged" "$img_before" "$(digest "$STATE/images/$IMG")"
+eq "... and so is the host's /usr/bin" "$usr_before" "$(ls -la /usr/bin | sha256sum)"
+check "... where there is no cellhello" test ! -e /usr/bin/cellhello
+
+# Root of the cell's user namespace only: nothing of the host.
+out=$(ssh_to "$U" 'ip link add celldummy type dummy 2>&1 || echo NO-LINK;
+	echo b >/proc/sysrq-trigger 2>&1 || echo NO-SYSRQ; echo 1 >/proc/sys/vm/drop_caches 2>&1 || echo NO-SYSCTL;
+	cp /bin/busybox /usr/local/bin/suid && chmod 4755 /usr/local/bin/suid 2>&1; ls -l /usr/local/bin/suid' 2>&1)
+has "the cell's root cannot add a link to the host's network" "NO-LINK" "$out"
+has "... nor write /proc/sysrq-trigger" "NO-SYSRQ" "$out"
+has "... nor a host sysctl" "NO-SYSCTL" "$out"
+check "... (no such link on the host)" sh -c '! ip link show celldummy >/dev/null 2>&1'
+has "a setuid bit, even by the cell's root, is refused (seccomp: EPERM)" "chmod: /usr/local/bin/suid: Operation not permitted" "$out"
+eq "... the file on disk is the user's, without it" "$uid 0" "$(stat -c '%u %#a' "$up/usr/local/bin/suid" 2>&1 | sed 's/ 0*[0-7]\{3\}$/ 0/')"
+out=$(setpriv --reuid="$(id -u "$V")" --regid="$(id -g "$V")" --clear-groups stat "$up/usr/local/bin/suid" 2>&1)
+has "... and no other host user can even reach it (users/ is root's 0700)" "Permission denied" "$out"
+out=$(setpriv --reuid="$uid" --regid="$(id -g "$U")" --clear-groups ls "$STATE/users/$U" 2>&1)
+has "... nor the user themselves outside a cell" "Permission denied" "$out"
+eq "users/USER is root's 0700, users/USER/NAME root's 0711" "0 700 0 711" "$(stat -c '%u %a' "$STATE/users/$U" "$STATE/users/$U/$IMG" | tr '\n' ' ' | sed 's/ $//')"
+
+# ---- volatile and none ----
+conf "identity = root" "overlay = volatile" "upper_max = 4M"
+out=$(ssh_to "$V" 'echo gone >/usr/bin/volatile-file && cat /usr/bin/volatile-file;
+	dd if=/dev/zero of=/usr/big bs=1M count=8 2>&1 | grep -o "No space left on device" | head -1' 2>&1)
+has "overlay = volatile: the image is writable" "gone" "$out"
+has "... up to upper_max, then ENOSPC inside" "No space left on device" "$out"
+out=$(ssh_to "$V" 'ls /usr/bin/volatile-file 2>&1' 2>&1)
+has "... and nothing of it is there at the next login" "No such file" "$out"
+check "... nor on disk" test ! -e "$STATE/users/$V/$IMG/upper/usr/bin/volatile-file"
+conf "identity = root" "overlay = none"
+out=$(ssh_to "$V" 'touch /usr/x 2>&1; touch ~/in-home && echo HOME-OK; cellhello 2>&1; id -u' 2>&1)
+has "overlay = none: the image is read-only" "Read-only file system" "$out"
+has "... the home is writable" "HOME-OK" "$out"
+
+# ---- keep-id over an image ----
+conf "identity = keep-id"
+out=$(ssh_to "$K" 'id -u; id -un; grep CapEff /proc/self/status; stat -c %U /' 2>&1)
+eq "identity = keep-id over an image: the user's own uid" "$(id -u "$K")" "$(sed -n 1p <<<"$out")"
+eq "... known by name (the cell's /etc/passwd)" "$K" "$(sed -n 2p <<<"$out")"
+eq "... / is the cell's root's" "root" "$(sed -n 4p <<<"$out")"
+has "... without any capability" "CapEff:	0000000000000000" "$out"
+
+# ---- refusals: no shell, the cause in the log ----
+refused() { # refused NAME EXPECTED-LOG-TEXT [USER]
+	: >"$LOG"
+	out=$(ssh_to "${3:-$U}" 'echo SHELL-RAN' 2>&1)
+	lacks "$1: no shell" "SHELL-RAN" "$out"
+	wait_for 5 grep -qF -- "$2" "$LOG"
+	has "$1: the cause" "$2" "$(cat "$LOG")"
+}
+IMAGE=nosuch$$ conf "identity = root"
+refused "an image that does not exist" "there is no image nosuch$$: import it with 'cellctl image import"
+conf "identity = root"
+chmod g+w "$STATE/images/$IMG"
+refused "a group-writable image" "$STATE/images/$IMG is owned by uid 0 with mode 0775"
+chmod g-w "$STATE/images/$IMG"
+mv "$STATE/users/$V" "$STATE/users/$V.real"
+ln -s /etc "$STATE/users/$V"
+refused "a symlink planted at users/USER" "$STATE/users/$V is not a directory" "$V"
+check "... nothing was made under the link's target" test ! -e "/etc/$IMG"
+rm "$STATE/users/$V"
+mkfifo "$STATE/users/$V"
+refused "a FIFO planted at users/USER" "$STATE/users/$V is not a directory" "$V"
+rm "$STATE/users/$V"
+mv "$STATE/users/$V.real" "$STATE/users/$V"
+chown "$uid" "$STATE/users/$U"
+refused "users/USER not root's" "$STATE/users/$U is owned by uid $uid"
+chown root "$STATE/users/$U"
+conf "identity = keep-id"
+refused "an upper made for another identity" "not to this cell's root"
+SHELL_IN=/bin/bash conf "identity = root"
+refused "a shell the image does not have" "image $IMG has no /bin/bash, the profile's shell"
+
+check "no cell is left" wait_for 5 cell_gone "$U"
+finish
