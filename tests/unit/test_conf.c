@@ -85,7 +85,7 @@ static void test_errors_each(void **state)
 	one_error("[user a]\nfoo = 1\n",
 		  "t.conf:2: unknown key 'foo' (valid keys: include, exempt, cellsh, cell_init, "
 		  "subid_min; in a section: identity, shell, hostname, path, subid_count, "
-		  "tmpfs_size, services, rootfs, share, pids_max, memory_max, cpu_weight, "
+		  "tmpfs_size, services, rootfs, overlay, upper_max, share, pids_max, memory_max, cpu_weight, "
 		  "seccomp_allow, seccomp_deny, bind, pty_max, rlimit_nofile, rlimit_nproc, rlimit_core, "
 		  "rlimit_fsize, rlimit_as, rlimit_stack, rlimit_memlock, rlimit_cpu; in [user] or "
 		  "[group]: profile)");
@@ -112,8 +112,14 @@ static void test_errors_each(void **state)
 	one_error("[user a]\ntmpfs_size = lots\n", "t.conf:2: tmpfs_size: 'lots' must be a size such as 64M or 1G");
 	one_error("[user a]\nservices = ssh;rm\n",
 		  "t.conf:2: services: 'ssh;rm' may hold only service names and the glob characters * ? []");
-	one_error("[user a]\nrootfs = image:debian\n",
-		  "t.conf:2: rootfs: 'image:debian' must be 'host' (the only root filesystem this version builds)");
+	one_error("[user a]\nrootfs = debian\n",
+		  "t.conf:2: rootfs: 'debian' must be 'host' (the host's system, read-only) or 'image:NAME' (an image under /var/lib/cell/images)");
+	one_error("[user a]\nrootfs = image:../etc\n",
+		  "t.conf:2: rootfs: 'image:../etc' image:NAME needs a NAME of letters, digits, '.', '_' and '-' (an entry of /var/lib/cell/images; cellctl image list)");
+	one_error("[user a]\noverlay = yes\n",
+		  "t.conf:2: overlay: 'yes' must be 'persistent' (the user's changes kept across logins), 'volatile' (kept until logout) or 'none' (the image read-only)");
+	one_error("[user a]\nupper_max = 10k\n",
+		  "t.conf:2: upper_max: '10k' must be a size of at least 1M, such as 512M or 2G");
 	one_error("[user a]\nexempt = bob\n",
 		  "t.conf:2: 'exempt' is a global key: move it above the first [section]");
 	one_error("identity = root\n",

@@ -26,6 +26,7 @@ static struct init_args sample(void)
 		.limits = { .pids_max = 2048, .memory_max = 1ULL << 33, .cpu_weight = 100 },
 		.shared = true, .uid_map = "0 1001 1\n1 100000 65536\n", .gid_map = "0 1002 1\n",
 		.hide = "/etc/security/cell.conf\n/etc/cell.d/a b.conf",
+		.image = "deb12", .overlay = 1, .upper_max = 256ULL << 20,
 	};
 
 	a.groups[0] = 27;
@@ -68,6 +69,9 @@ static void test_round_trip(void **state)
 	assert_string_equal(out->group, "staff");
 	assert_string_equal(out->shell, "/bin/bash");
 	assert_int_equal(out->inside_gid, 0);
+	assert_string_equal(out->image, "deb12");
+	assert_int_equal(out->overlay, 1);
+	assert_int_equal(out->upper_max, 256ULL << 20);
 	initargs_free(argv);
 	/* no supplementary groups at all */
 	in.ngroups = 0;
@@ -127,6 +131,13 @@ static void test_refusals(void **state)
 	assert_int_equal(decode_with("groups", "groups=1,", &e), -1);
 	assert_int_equal(decode_with("groups", "groups=x", &e), -1);
 	assert_int_equal(decode_with("tmpfs", "tmpfs=0", &e), -1);
+	/* The image names a directory root opens: nothing that leaves images/. */
+	assert_int_equal(decode_with("image", "image=../../etc", &e), -1);
+	assert_string_equal(e.msg, "bad value for 'image'");
+	assert_int_equal(decode_with("image", "image=.hidden", &e), -1);
+	assert_int_equal(decode_with("image", "image=", &e), 0);
+	assert_int_equal(decode_with("overlay", "overlay=3", &e), -1);
+	assert_string_equal(e.msg, "bad value for 'overlay'");
 	assert_int_equal(decode_with("uid", "bogus=1", &e), -1);
 	assert_string_equal(e.msg, "unknown argument 'bogus'");
 	assert_int_equal(decode_with("uid", "gid=5", &e), -1);
@@ -176,6 +187,7 @@ static void test_record(void **state)
 	r->shared = true;
 	r->created = 1700000000;
 	strcpy(r->profile_digest, "00112233aabbccdd");
+	strcpy(r->rootfs, "image:deb12");
 	for (int i = 0; i < NS_COUNT; i++)
 		r->ns[i] = 4026531835UL + (unsigned long)i;
 	assert_int_equal(registry_format(r, buf, sizeof(buf), &e), 0);
@@ -203,8 +215,8 @@ static void test_record(void **state)
 	memmove(p, p + 6, strlen(p + 6) + 1);
 	assert_int_equal(registry_parse(buf, back, &e), -1);
 	assert_string_equal(e.msg, "registry record lacks gid");
-	assert_int_equal(registry_parse("version=3\n", back, &e), -1);
-	assert_non_null(strstr(e.msg, "registry record of another version (this is version 2)"));
+	assert_int_equal(registry_parse("version=2\n", back, &e), -1);
+	assert_non_null(strstr(e.msg, "registry record of another version (this is version 3)"));
 	assert_int_equal(registry_parse("version=1\nid=0123456789abcdef0123456789abcdef\n", back, &e),
 			 -1);
 	assert_non_null(strstr(e.msg, "another version"));
