@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -25,6 +26,12 @@ static const char usage[] =
 	"  disable USER          give USER their shell back, unconfined\n"
 	"  log [USER|CELL] [--file PATH] [--json]\n"
 	"                        pam_cell's and cell-init's log lines\n"
+	"  image import NAME TARBALL|DIR [--replace] [--allow-setuid] [--allow-devices]\n"
+	"  image list [--json]   root filesystem images (rootfs = image:NAME)\n"
+	"  user reset USER [IMAGE]\n"
+	"                        drop USER's upper layer(s): the next login starts afresh\n"
+	"  user du [USER] [--json]\n"
+	"                        the size of each user's upper layers\n"
 	"  --version\n";
 
 static void vwarn(const char *fmt, va_list ap)
@@ -67,13 +74,40 @@ void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* Run a program (NULL-terminated arguments) with a clean environment; its
+ * exit status, or -1. */
+int ctl_run(const char *prog, ...)
+{
+	char *argv[8] = { NULL }, *env[] = { strdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), NULL };
+	int n = 0, status = -1;
+	const char *a = prog;
+	va_list ap;
+	pid_t pid;
+
+	va_start(ap, prog);
+	for (; a && n < 7; a = va_arg(ap, const char *))
+		argv[n++] = strdup(a);
+	va_end(ap);
+	pid = fork();
+	if (pid == 0) {
+		execve(argv[0], argv, env);
+		_exit(127);
+	}
+	if (pid > 0 && waitpid(pid, &status, 0) == pid)
+		status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	for (int i = 0; i < n; i++)
+		free(argv[i]);
+	free(env[0]);
+	return status;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(struct ctl *c, int argc, char **argv);
 } cmds[] = {
 	{ "check", cmd_check }, { "list", cmd_list },	  { "enter", cmd_enter },
 	{ "stop", cmd_stop },	{ "enable", cmd_enable }, { "disable", cmd_disable },
-	{ "log", cmd_log },
+	{ "log", cmd_log },	{ "image", cmd_image },	  { "user", cmd_user },
 };
 
 int main(int argc, char **argv)

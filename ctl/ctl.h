@@ -39,6 +39,10 @@ struct ctl_cgroup {
 };
 int ctl_cell_cgroup(const struct cell_record *r, struct ctl_cgroup *cg);
 
+/* Run a program (absolute path, NULL-terminated arguments, at most 7) with
+ * a clean environment; its exit status, or -1. */
+int ctl_run(const char *prog, ...);
+
 /* JSON string output. */
 void json_str(FILE *f, const char *s);
 
@@ -49,5 +53,7 @@ int cmd_check(struct ctl *c, int argc, char **argv);
 int cmd_enable(struct ctl *c, int argc, char **argv);
 int cmd_disable(struct ctl *c, int argc, char **argv);
 int cmd_log(struct ctl *c, int argc, char **argv);
+int cmd_image(struct ctl *c, int argc, char **argv);
+int cmd_user(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -66,36 +66,9 @@ static void dropin_paths(const char *conf, const char *user, struct dropin *d)
 	snprintf(d->tmp, sizeof(d->tmp), "%s/.user-%s.tmp", d->dir, user);
 }
 
-/* Run a program (NULL-terminated arguments) with a clean environment; its
- * exit status, or -1. */
-static int run(const char *prog, ...)
-{
-	char *argv[8] = { NULL }, *env[] = { strdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), NULL };
-	int n = 0, status = -1;
-	const char *a = prog;
-	va_list ap;
-	pid_t pid;
-
-	va_start(ap, prog);
-	for (; a && n < 7; a = va_arg(ap, const char *))
-		argv[n++] = strdup(a);
-	va_end(ap);
-	pid = fork();
-	if (pid == 0) {
-		execve(argv[0], argv, env);
-		_exit(127);
-	}
-	if (pid > 0 && waitpid(pid, &status, 0) == pid)
-		status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	for (int i = 0; i < n; i++)
-		free(argv[i]);
-	free(env[0]);
-	return status;
-}
-
 static int set_shell(const char *user, const char *shell)
 {
-	return run("/usr/sbin/usermod", "-s", shell, user, NULL) == 0 ? 0 : -1;
+	return ctl_run("/usr/sbin/usermod", "-s", shell, user, NULL) == 0 ? 0 : -1;
 }
 
 /* Write the whole file under a temporary name, then rename it into place. */
@@ -270,7 +243,7 @@ static int add_subids(const char *user, unsigned long first, unsigned long last)
 	char range[64];
 
 	snprintf(range, sizeof(range), "%lu-%lu", first, last);
-	return run("/usr/sbin/usermod", "--add-subuids", range, "--add-subgids", range, user,
+	return ctl_run("/usr/sbin/usermod", "--add-subuids", range, "--add-subgids", range, user,
 		   NULL) == 0
 		       ? 0
 		       : -1;
@@ -281,7 +254,7 @@ static void del_subids(const char *user, unsigned long first, unsigned long last
 	char range[64];
 
 	snprintf(range, sizeof(range), "%lu-%lu", first, last);
-	run("/usr/sbin/usermod", "--del-subuids", range, "--del-subgids", range, user, NULL);
+	ctl_run("/usr/sbin/usermod", "--del-subuids", range, "--del-subgids", range, user, NULL);
 }
 
 /* Is any file under the home owned by an id in first..last? (nftw has no
@@ -539,14 +512,14 @@ int cmd_enable(struct ctl *ctl, int argc, char **argv)
 	{
 		struct group *gr = getgrnam(CELL_GROUP);
 
-		if (!gr && run("/usr/sbin/groupadd", "--system", CELL_GROUP, NULL) == 0) {
+		if (!gr && ctl_run("/usr/sbin/groupadd", "--system", CELL_GROUP, NULL) == 0) {
 			printf("created the system group %s (the sshd snippet matches it)\n",
 			       CELL_GROUP);
 			mark_group_created(&f);
 			gr = getgrnam(CELL_GROUP);
 		}
 		if (gr && !in_group(pw, gr->gr_gid) &&
-		    run("/usr/sbin/usermod", "-aG", CELL_GROUP, user, NULL) == 0) {
+		    ctl_run("/usr/sbin/usermod", "-aG", CELL_GROUP, user, NULL) == 0) {
 			joined = true;
 			printf("added %s to group %s\n", user, CELL_GROUP);
 			if (strstr(d->match.why, f.path) || wrote)
@@ -567,7 +540,7 @@ int cmd_enable(struct ctl *ctl, int argc, char **argv)
 	add_shell(cellsh);
 	if (strcmp(old_shell, cellsh) != 0 && set_shell(user, cellsh) < 0) {
 		if (joined)
-			run("/usr/bin/gpasswd", "-d", user, CELL_GROUP, NULL);
+			ctl_run("/usr/bin/gpasswd", "-d", user, CELL_GROUP, NULL);
 		if (wrote)
 			unlink(f.path);
 		if (allocated)
@@ -629,7 +602,7 @@ int cmd_disable(struct ctl *ctl, int argc, char **argv)
 	if (access(shell, X_OK) < 0 || strstr(shell, "cellsh"))
 		snprintf(shell, sizeof(shell), "/bin/bash");
 	/* 1. Out of the group enable put them in (the section still confines). */
-	if (joined && run("/usr/bin/gpasswd", "-d", argv[1], CELL_GROUP, NULL) != 0)
+	if (joined && ctl_run("/usr/bin/gpasswd", "-d", argv[1], CELL_GROUP, NULL) != 0)
 		ctl_die(EXIT_PROBLEM, "gpasswd -d %s %s failed; nothing was changed", argv[1],
 			CELL_GROUP);
 	/* 2. The section goes (parked, so it can come back): a login now gets
@@ -637,14 +610,14 @@ int cmd_disable(struct ctl *ctl, int argc, char **argv)
 	snprintf(parked, sizeof(parked), "%s.disabling", f.path);
 	if (rename(f.path, parked) < 0) {
 		if (joined)
-			run("/usr/sbin/usermod", "-aG", CELL_GROUP, argv[1], NULL);
+			ctl_run("/usr/sbin/usermod", "-aG", CELL_GROUP, argv[1], NULL);
 		ctl_die(EXIT_PROBLEM, "moving %s: %s", f.path, strerror(errno));
 	}
 	decide(ctl->conf, argv[1], d);
 	if (d->verdict == LOGIN_CONFINE || d->verdict == LOGIN_REFUSE) {
 		rename(parked, f.path);
 		if (joined)
-			run("/usr/sbin/usermod", "-aG", CELL_GROUP, argv[1], NULL);
+			ctl_run("/usr/sbin/usermod", "-aG", CELL_GROUP, argv[1], NULL);
 		ctl_die(EXIT_PROBLEM, "%s would still be %s: %s; nothing was changed", argv[1],
 			d->verdict == LOGIN_CONFINE ? "confined" : "refused",
 			d->verdict == LOGIN_CONFINE ? d->match.why : d->why);
@@ -653,7 +626,7 @@ int cmd_disable(struct ctl *ctl, int argc, char **argv)
 	if (strcmp(pw->pw_shell, shell) != 0 && set_shell(argv[1], shell) < 0) {
 		rename(parked, f.path);
 		if (joined)
-			run("/usr/sbin/usermod", "-aG", CELL_GROUP, argv[1], NULL);
+			ctl_run("/usr/sbin/usermod", "-aG", CELL_GROUP, argv[1], NULL);
 		ctl_die(EXIT_PROBLEM, "usermod -s %s %s failed; nothing was changed", shell,
 			argv[1]);
 	}

@@ -97,15 +97,14 @@ int image_open(const char *name, struct cell_err *e)
 	return root_dir_at(images, name, shown, false, false, e);
 }
 
-int image_user_dir(const char *user, const char *name, bool create, struct cell_err *e)
+int image_user_home(const char *user, bool create, struct cell_err *e)
 {
-	_cleanup_close_ int state = -1, users = -1, mine = -1;
+	_cleanup_close_ int state = -1, users = -1;
 	char shown[512];
 
 	/* Names from NSS: nothing that could leave users/. */
-	if (!*user || *user == '.' || strchr(user, '/') || !conf_image_name_ok(name))
-		return cell_err_set(e, EINVAL, "user '%s' or image '%s' cannot name a directory",
-				    user, name);
+	if (!*user || *user == '.' || strchr(user, '/'))
+		return cell_err_set(e, EINVAL, "user '%s' cannot name a directory", user);
 	state = state_dir(e);
 	if (state < 0)
 		return -1;
@@ -115,7 +114,17 @@ int image_user_dir(const char *user, const char *name, bool create, struct cell_
 	snprintf(shown, sizeof(shown), CELL_STATE_DIR "/users/%s", user);
 	if (!create && faccessat(users, user, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
 		return cell_err_set(e, ENOENT, "%s does not exist", shown);
-	mine = root_dir_at(users, user, shown, create, true, e);
+	return root_dir_at(users, user, shown, create, true, e);
+}
+
+int image_user_dir(const char *user, const char *name, bool create, struct cell_err *e)
+{
+	_cleanup_close_ int mine = -1;
+	char shown[512];
+
+	if (!conf_image_name_ok(name))
+		return cell_err_set(e, EINVAL, "'%s' is not an image name", name);
+	mine = image_user_home(user, create, e);
 	if (mine < 0)
 		return -1;
 	snprintf(shown, sizeof(shown), CELL_STATE_DIR "/users/%s/%s", user, name);

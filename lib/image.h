@@ -28,6 +28,9 @@ struct image_fds {
 /* The image directory (O_PATH), checked: root's, not group/other-writable. */
 int image_open(const char *name, struct cell_err *e);
 
+/* users/USER (O_PATH), made if create; ENOENT in e->code when missing. */
+int image_user_home(const char *user, bool create, struct cell_err *e);
+
 /* The user's directory for image NAME under users/ (O_PATH), made if
  * create; -1 with ENOENT in e->code when it is not there and !create. */
 int image_user_dir(const char *user, const char *name, bool create, struct cell_err *e);

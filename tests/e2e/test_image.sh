@@ -19,8 +19,36 @@ STATE=/var/lib/cell
 [ -d $STATE/users ] || CREATED_PATHS+=($STATE/users)
 IMG=ct$$img
 CREATED_PATHS+=("$STATE/images/$IMG" "$STATE/users/$U" "$STATE/users/$V" "$STATE/users/$K")
-install -d -m 0755 $STATE $STATE/images
-"$TOP/tests/e2e/make-busybox-image.sh" "$STATE/images/$IMG" || { say "not ok - building the image"; exit 1; }
+CTL=("$BUILD/cellctl" --conf "$CONF")
+"$TOP/tests/e2e/make-busybox-image.sh" "$W/tree" || { say "not ok - building the image"; exit 1; }
+echo v1 >"$W/tree/etc/image-version"
+
+# ---- cellctl image import: checked, then atomically in place ----
+bad=$W/bad
+cp -a "$W/tree" "$bad"
+chmod 4755 "$bad/bin/busybox"
+out=$("${CTL[@]}" image import "bad$$" "$bad" 2>&1); rc=$?
+has "image import refuses a setuid file, naming it" "setuid or setgid file(s), the first /bin/busybox" "$out"
+eq "... exit 1" 1 "$rc"
+check "... and nothing is left of it" sh -c "! ls -a $STATE/images | grep -q bad$$"
+chmod 0755 "$bad/bin/busybox"; chmod 0777 "$bad/home"
+has "... a world-writable directory" "world-writable director(ies) without the sticky bit, the first /home" \
+	"$("${CTL[@]}" image import "bad$$" "$bad" 2>&1)"
+chmod 0755 "$bad/home"; mknod "$bad/dev/sda" b 8 0
+has "... a device node" "device node(s), the first /dev/sda" "$("${CTL[@]}" image import "bad$$" "$bad" 2>&1)"
+has "... which --allow-devices lets through" "image bad$$: " "$("${CTL[@]}" image import "bad$$" "$bad" --allow-devices 2>&1)"
+CREATED_PATHS+=("$STATE/images/bad$$")
+has "image import: a bad name is refused" "is not an image name" "$("${CTL[@]}" image import ../x "$W/tree" 2>&1)"
+tar -C "$W/tree" -czf "$W/tree.tgz" .
+out=$("${CTL[@]}" image import "$IMG" "$W/tree.tgz" 2>&1)
+has "image import NAME TARBALL: files and size" "image $IMG: " "$out"
+has "... into the state directory" "at $STATE/images/$IMG" "$out"
+eq "... root's, as in the archive" "0 0 755" "$(stat -c '%u %g %a' "$STATE/images/$IMG/bin/busybox")"
+eq "images/ is root's 0700: no user reaches an image on the host" "0 700" "$(stat -c '%u %a' $STATE/images)"
+has "... and again: refused, it exists" "exists" "$("${CTL[@]}" image import "$IMG" "$W/tree" 2>&1)"
+out=$("${CTL[@]}" image list 2>&1)
+has "image list shows it" "$IMG" "$out"
+eq "image list --json: name and file count" "True" "$("${CTL[@]}" image list --json | python3 -c 'import json,sys; print(any(i["name"]==sys.argv[1] and i["files"]>100 for i in json.load(sys.stdin)))' "$IMG" 2>&1)"
 digest() { (cd "$1" && find . -printf '%p %y %m %u %g %s %l\n' | sort && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16; }
 img_before=$(digest "$STATE/images/$IMG")
 usr_before=$(ls -la /usr/bin | sha256sum)
@@ -141,7 +169,48 @@ refused "users/USER not root's" "$STATE/users/$U is owned by uid $uid"
 chown root "$STATE/users/$U"
 conf "identity = keep-id"
 refused "an upper made for another identity" "not to this cell's root"
-SHELL_IN=/bin/bash conf "identity = root"
+has "... with the fix" "cellctl user reset $U $IMG" "$(cat "$LOG")"
+
+# ---- cellctl user du / reset ----
+conf "identity = root"
+out=$("${CTL[@]}" user du 2>&1)
+has "user du: the user's upper and its size" "$U" "$out"
+eq "user du --json: the files the user added" "True" "$("${CTL[@]}" user du "$U" --json | python3 -c 'import json,sys; print(any(i["image"]==sys.argv[1] and i["files"]>=3 for i in json.load(sys.stdin)))' "$IMG" 2>&1)"
+ssh_to "$U" 'sleep 20' >/dev/null 2>&1 &
+LIVE=$!
+STARTED_PIDS+=($LIVE)
+wait_for 10 live_cell "$U" >/dev/null
+out=$("${CTL[@]}" user reset "$U" "$IMG" 2>&1); rc=$?
+has "user reset while a cell is live: refused" "end them first (cellctl stop $U)" "$out"
+eq "... exit 1" 1 "$rc"
+"${CTL[@]}" stop "$U" >/dev/null 2>&1
+wait "$LIVE" 2>/dev/null
+wait_for 5 cell_gone "$U"
+out=$("${CTL[@]}" user reset "$U" "$IMG" 2>&1); rc=$?
+has "user reset USER IMAGE" "removed; the next login starts from the image" "$out"
+check "... the upper is gone" test ! -e "$STATE/users/$U/$IMG"
+conf "identity = keep-id"
+out=$(ssh_to "$U" 'id -u; ls /usr/bin/cellhello 2>&1' 2>&1)
+eq "... and the next login (now keep-id) works, from the image" "$uid" "$(sed -n 1p <<<"$out")"
+has "... without the package" "No such file" "$out"
+has "user reset USER (every image)" "removed" "$("${CTL[@]}" user reset "$K" 2>&1)"
+check "... users/USER is gone" test ! -e "$STATE/users/$K"
+
+# ---- image import --replace under a live cell ----
+conf "identity = root"
+ssh_to "$V" 'cat /etc/image-version; sleep 4; cat /etc/image-version' >"$W/live.out" 2>&1 &
+LIVE=$!
+STARTED_PIDS+=($LIVE)
+wait_for 10 live_cell "$V" >/dev/null
+echo v2 >"$W/tree/etc/image-version"
+out=$("${CTL[@]}" image import "$IMG" "$W/tree" --replace 2>&1)
+has "image import --replace" "running cells keep the old tree" "$out"
+wait "$LIVE"
+eq "... a cell that was running keeps the old base" "v1
+v1" "$(cat "$W/live.out")"
+eq "... a new login gets the new one" "v2" "$(ssh_to "$V" 'cat /etc/image-version' 2>&1)"
+check "... no old tree is left" sh -c "! ls -a $STATE/images | grep -q -e '^\.old-' -e '^\.import-'"
+SHELL_IN=/bin/bash conf "identity = keep-id"
 refused "a shell the image does not have" "image $IMG has no /bin/bash, the profile's shell"
 
 check "no cell is left" wait_for 5 cell_gone "$U"
