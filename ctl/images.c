@@ -103,8 +103,7 @@ static void ensure_dir(const char *path, mode_t mode)
 
 	if (mkdir(path, mode) == 0 && chmod(path, mode) == 0)
 		return;
-	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 ||
-	    (st.st_mode & 0022))
+	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 0022))
 		ctl_die(EXIT_PROBLEM,
 			"%s must be a directory of root's, not group- or other-writable: fix it "
 			"(chown root: %s; chmod go-w %s)",

@@ -244,7 +244,7 @@ static int add_subids(const char *user, unsigned long first, unsigned long last)
 
 	snprintf(range, sizeof(range), "%lu-%lu", first, last);
 	return ctl_run("/usr/sbin/usermod", "--add-subuids", range, "--add-subgids", range, user,
-		   NULL) == 0
+		       NULL) == 0
 		       ? 0
 		       : -1;
 }

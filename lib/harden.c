@@ -3,13 +3,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <linux/securebits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -140,8 +140,9 @@ int harden_userns_root(struct cell_err *e)
 	/* Only in a user namespace below the host's: in the initial one every
 	 * capability would be the host's. */
 	if (in_initial_userns())
-		return cell_err_set(e, EPERM, "refusing to keep capabilities outside a cell's "
-					      "user namespace");
+		return cell_err_set(e, EPERM,
+				    "refusing to keep capabilities outside a cell's "
+				    "user namespace");
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		return cell_err_sys(e, "clearing ambient capabilities");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

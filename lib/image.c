@@ -45,8 +45,9 @@ static int root_dir_at(int parent, const char *name, const char *shown, bool cre
 	}
 	if (st.st_uid != 0 || (st.st_mode & (private ? 0077 : 0022))) {
 		close(fd);
-		return cell_err_set(e, EPERM, "%s is owned by uid %u with mode %04o: must be root's "
-					      "and %s (fix with 'chown root: %s; chmod %s %s')",
+		return cell_err_set(e, EPERM,
+				    "%s is owned by uid %u with mode %04o: must be root's "
+				    "and %s (fix with 'chown root: %s; chmod %s %s')",
 				    shown, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777),
 				    private ? "0700" : "not group- or other-writable", shown,
 				    private ? "0700" : "go-w", shown);
@@ -58,8 +59,8 @@ static int state_dir(struct cell_err *e)
 {
 	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
 				.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
-	_cleanup_close_ int fd = (int)syscall(SYS_openat2, AT_FDCWD, CELL_STATE_DIR, &how,
-					      sizeof(how));
+	_cleanup_close_ int fd =
+		(int)syscall(SYS_openat2, AT_FDCWD, CELL_STATE_DIR, &how, sizeof(how));
 	struct stat st;
 
 	if (fd < 0)
@@ -156,12 +157,13 @@ static int layer_dir(int dir, const char *name, const char *user, const char *im
 				    name);
 	if (fstat(fd, &st) < 0 || st.st_uid != owner) {
 		close(fd);
-		return cell_err_set(e, EPERM,
-				    "%s/users/%s/%s/%s belongs to uid %u, not to this cell's root "
-				    "(uid %u on the host): the profile's identity or subordinate "
-				    "range changed; start it afresh with 'cellctl user reset %s %s'",
-				    CELL_STATE_DIR, user, image, name, (unsigned)st.st_uid,
-				    (unsigned)owner, user, image);
+		return cell_err_set(
+			e, EPERM,
+			"%s/users/%s/%s/%s belongs to uid %u, not to this cell's root "
+			"(uid %u on the host): the profile's identity or subordinate "
+			"range changed; start it afresh with 'cellctl user reset %s %s'",
+			CELL_STATE_DIR, user, image, name, (unsigned)st.st_uid, (unsigned)owner,
+			user, image);
 	}
 	return fd;
 }
@@ -185,8 +187,9 @@ int image_prepare(const char *name, const char *user, int userns, bool persisten
 	if (out->lower < 0)
 		return cell_err_sys(e, "cloning image %s", name);
 	if (mount_setattr(out->lower, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0) {
-		cell_err_sys(e, "an idmapped mount of image %s (does its filesystem support "
-				"idmapped mounts? cellctl check tells)",
+		cell_err_sys(e,
+			     "an idmapped mount of image %s (does its filesystem support "
+			     "idmapped mounts? cellctl check tells)",
 			     name);
 		image_fds_close(out);
 		return -1;

@@ -33,9 +33,9 @@ struct init_args {
 	struct cell_limits limits;
 	bool shared;
 	const char *uid_map, *gid_map;
-	const char *hide; /* '\n'-separated absolute paths, maybe none */
-	const char *image;	       /* rootfs = image:NAME: NAME, or "" for host */
-	unsigned long overlay;	       /* enum cell_overlay */
+	const char *hide;	      /* '\n'-separated absolute paths, maybe none */
+	const char *image;	      /* rootfs = image:NAME: NAME, or "" for host */
+	unsigned long overlay;	      /* enum cell_overlay */
 	unsigned long long upper_max; /* volatile/none: the upper tmpfs' size */
 };
 

@@ -190,8 +190,7 @@ static void __attribute__((noreturn)) user_side(const struct init_args *a)
 		_exit(1);
 	/* With 'G', for an image: its tree and (persistent) the user's layers,
 	 * which PID 1 inherits. */
-	if (msg_recv_fds(chan, &m, now_ms() + SETUP_TIMEOUT_MS, fds, 2, &e) < 0 ||
-	    m.type != MSG_GO)
+	if (msg_recv_fds(chan, &m, now_ms() + SETUP_TIMEOUT_MS, fds, 2, &e) < 0 || m.type != MSG_GO)
 		_exit(1); /* the monitor gave up: it reports the reason */
 	if (*a->image && (fds[0] < 0 || (a->overlay == OVERLAY_PERSISTENT) != (fds[1] >= 0))) {
 		cell_err_set(&e, EPROTO, "no image tree came with 'G'");
@@ -269,8 +268,8 @@ static int send_go(const struct init_args *a, int chan_fd, int procfd, pid_t use
 	/* The upper belongs to the cell's root (or the user, with no root). */
 	idmap_text_host_of(a->uid_map, 0, &owner);
 	idmap_text_host_of(a->gid_map, 0, &group);
-	if (image_prepare(a->image, a->user, userns, a->overlay == OVERLAY_PERSISTENT,
-			  (uid_t)owner, (gid_t)group, &f, e) < 0)
+	if (image_prepare(a->image, a->user, userns, a->overlay == OVERLAY_PERSISTENT, (uid_t)owner,
+			  (gid_t)group, &f, e) < 0)
 		return -1;
 	r = msg_send_fds(chan_fd, MSG_GO, (int[]){ f.lower, f.layers },
 			 a->overlay == OVERLAY_PERSISTENT ? 2 : 1);

@@ -141,7 +141,8 @@ int msg_recv_fds(int fd, struct cell_msg *m, long long deadline_ms, int *fds, si
 			continue;
 		n = recv_one(fd, m, fds, nfds);
 		if (n == -2)
-			return cell_err_set(e, EPROTO, "a message from cell-init with fds not asked for");
+			return cell_err_set(e, EPROTO,
+					    "a message from cell-init with fds not asked for");
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0)

@@ -49,7 +49,7 @@ struct cell_record {
 	char seccomp_allow[256];
 	char seccomp_deny[512];
 	char profile_digest[CELL_DIGEST_LEN + 1]; /* of the resolved profile */
-	char rootfs[80]; /* "host" or "image:NAME" */
+	char rootfs[80];			  /* "host" or "image:NAME" */
 };
 
 /* The record as text and back (pure: the unit tests and fuzzers use them).

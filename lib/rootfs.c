@@ -628,8 +628,7 @@ static int attach_on_tmp(int mfd, struct cell_err *e)
 	if (st.st_uid == getuid())
 		return cell_err_set(e, EPERM,
 				    "/tmp is owned by the user: fix with 'chown root: /tmp'");
-	if (move_mount(mfd, "", tmpfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
-	    0)
+	if (move_mount(mfd, "", tmpfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return cell_err_sys(e, "attaching the new root");
 	/* Our own mount namespace: nothing else can change what /tmp is now. */
 	top = open("/tmp", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -731,7 +730,8 @@ int rootfs_build_image(const struct rootfs_spec *s, const struct rootfs_image *i
 		return cell_err_prefix(e, "image %s: ", img->name);
 	if (persistent) {
 		/* upper/ and work/ are the cell's root's, checked by the monitor. */
-		if (mkdirat(stage, "layers", 0700) < 0 || attach(img->layers, stage, "layers", e) < 0)
+		if (mkdirat(stage, "layers", 0700) < 0 ||
+		    attach(img->layers, stage, "layers", e) < 0)
 			return cell_err_prefix(e, "the upper layer: ");
 		snprintf(upper, sizeof(upper), "/tmp/layers/upper");
 		snprintf(work, sizeof(work), "/tmp/layers/work");
@@ -746,7 +746,7 @@ int rootfs_build_image(const struct rootfs_spec *s, const struct rootfs_image *i
 	}
 	{
 		const char *ovl_opts[] = { "lowerdir", "/tmp/lower", "upperdir", upper, "workdir",
-					   work, "userxattr", NULL, NULL };
+					   work,       "userxattr",  NULL,	 NULL };
 
 		ovl = fs_new("overlay", ovl_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
 		if (ovl < 0)
@@ -760,7 +760,8 @@ int rootfs_build_image(const struct rootfs_spec *s, const struct rootfs_image *i
 	/* identity = root owns its distribution's /etc/passwd; the others see
 	 * the image's system accounts and themselves. */
 	if ((img->own_accounts ? 0 : build_accounts(rootfd, s, e)) < 0 ||
-	    build_common(rootfd, s, run_size, e) < 0 || pivot(rootfd, img->overlay == OVERLAY_NONE, e) < 0)
+	    build_common(rootfd, s, run_size, e) < 0 ||
+	    pivot(rootfd, img->overlay == OVERLAY_NONE, e) < 0)
 		return -1;
 	if (stat(s->shell, &st) < 0 || !S_ISREG(st.st_mode))
 		return cell_err_set(e, ENOENT,
