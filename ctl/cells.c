@@ -309,6 +309,8 @@ int cmd_list(struct ctl *c, int argc, char **argv)
 			json_str(stdout, r->section);
 			printf(", \"profile\": ");
 			json_str(stdout, r->profile);
+			printf(", \"rootfs\": ");
+			json_str(stdout, r->rootfs);
 			printf(", \"shared\": %s, \"sessions\": %ld, \"processes\": %ld, "
 			       "\"memory_bytes\": %lld, \"cpu_usec\": %lld}",
 			       r->shared ? "true" : "false", u.sessions, u.procs, u.mem, u.cpu_us);

@@ -26,6 +26,7 @@
 
 #include "cgroup.h"
 #include "ctl.h"
+#include "image.h"
 #include "decide.h"
 #include "session.h"
 #include "systemd.h"
@@ -406,6 +407,42 @@ static void check_sshd(const char *user, const char *config)
 
 /* ---- one user ---- */
 
+/* rootfs = image:NAME: the image as pam_cell's monitor opens it, and the
+ * user's upper layer if there is one. */
+static bool check_image(const struct cell_profile *p, const char *user, bool quiet)
+{
+	const char *name = conf_image(p);
+	struct cell_err e = { 0 };
+	int fd;
+
+	if (!name)
+		return true;
+	fd = image_open(name, &e);
+	if (fd < 0) {
+		say("FAIL", "rootfs image:%s: %s", name, e.msg);
+		return false;
+	}
+	close(fd);
+	if (p->overlay != OVERLAY_PERSISTENT) {
+		if (!quiet)
+			say("ok", "rootfs image:%s, overlay %s (a tmpfs of %llu M)", name,
+			    overlay_name(p->overlay), p->upper_max >> 20);
+		return true;
+	}
+	fd = image_user_dir(user, name, false, &e);
+	if (fd < 0 && e.code != ENOENT) {
+		say("FAIL", "rootfs image:%s: %s", name, e.msg);
+		return false;
+	}
+	if (!quiet)
+		say("ok", "rootfs image:%s, overlay persistent: %s", name,
+		    fd >= 0 ? "the user's upper layer is in place"
+			    : "the upper layer is made at the first login");
+	if (fd >= 0)
+		close(fd);
+	return true;
+}
+
 static bool check_user(const struct cell_conf *c, const struct login_decision *d, bool quiet)
 {
 	const struct cell_profile *p = &d->match.profile;
@@ -427,7 +464,7 @@ static bool check_user(const struct cell_conf *c, const struct login_decision *d
 		    p->identity == IDENTITY_SELF ? "none needed (identity = self)"
 						 : "valid, not shared with anyone");
 	}
-	return good;
+	return check_image(p, d->acct.name, quiet) && good;
 }
 
 static void print_decision(const struct login_decision *d, const char *user, const char *svc)

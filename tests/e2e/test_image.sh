@@ -150,6 +150,7 @@ refused() { # refused NAME EXPECTED-LOG-TEXT [USER]
 	has "$1: the cause" "$2" "$(cat "$LOG")"
 }
 IMAGE=nosuch$$ conf "identity = root"
+has "check names a missing image before any login" "FAIL  rootfs image:nosuch$$: there is no image" "$("${CTL[@]}" check --user "$U" 2>&1)"
 refused "an image that does not exist" "there is no image nosuch$$: import it with 'cellctl image import"
 conf "identity = root"
 chmod g+w "$STATE/images/$IMG"
@@ -183,6 +184,9 @@ wait_for 10 live_cell "$U" >/dev/null
 out=$("${CTL[@]}" user reset "$U" "$IMG" 2>&1); rc=$?
 has "user reset while a cell is live: refused" "end them first (cellctl stop $U)" "$out"
 eq "... exit 1" 1 "$rc"
+eq "list --json shows the cell's rootfs" "image:$IMG" "$("${CTL[@]}" list --json | python3 -c 'import json,sys; print(" ".join(c["rootfs"] for c in json.load(sys.stdin) if c["user"]==sys.argv[1]))' "$U" 2>&1)"
+out=$("${CTL[@]}" check --user "$U" 2>&1)
+has "check --user: the image and the user's upper" "rootfs image:$IMG, overlay persistent: the user's upper layer is in place" "$out"
 "${CTL[@]}" stop "$U" >/dev/null 2>&1
 wait "$LIVE" 2>/dev/null
 wait_for 5 cell_gone "$U"

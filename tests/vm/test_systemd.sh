@@ -39,20 +39,24 @@ if ! vm_start; then
 fi
 ok "the Debian 12 guest boots and answers ssh ($((SECONDS - t0)) s, build included)"
 ssh-keygen -q -t ed25519 -N '' -C celltest-client -f "$VM_RUN/client"
+# A busybox tree for rootfs = image:NAME on the guest's kernel (6.1).
+"$TOP/tests/e2e/make-busybox-image.sh" "$STAGE/root/celltest-bb" || not_ok "a busybox tree"
 vm_push "$STAGE"
 
 # ---- the guest, set up as an admin would: users, cell.conf, the sshd
 # snippet, pam_cell at the end of the real /etc/pam.d/sshd ----
-A=ctalice B=ctbob C=ctcarol
-vm_root "bash -s $(printf '%q ' "$A" "$B" "$C" "$(cat "$VM_RUN/client.pub")")" <<'EOF' || not_ok "guest setup"
+A=ctalice B=ctbob C=ctcarol D=ctdave
+vm_root "bash -s $(printf '%q ' "$A" "$B" "$C" "$(cat "$VM_RUN/client.pub")" "$D")" <<'EOF' || not_ok "guest setup"
 set -e
-A=$1 B=$2 C=$3 KEY=$4
+A=$1 B=$2 C=$3 KEY=$4 D=$5
 groupadd cell
 # Debian's useradd gives each new user a subordinate range (login.defs).
 useradd -m -s /usr/local/bin/cellsh -G cell "$A"
 useradd -m -s /bin/bash "$B"
 useradd -m -s /usr/local/bin/cellsh -G cell "$C"
-for u in "$A" "$B" "$C"; do
+useradd -m -s /usr/local/bin/cellsh -G cell "$D"
+cellctl image import bb /root/celltest-bb >/dev/null
+for u in "$A" "$B" "$C" "$D"; do
 	install -d -o "$u" -m 0700 "/home/$u/.ssh"
 	echo "$KEY" >"/home/$u/.ssh/authorized_keys"
 	chown "$u" "/home/$u/.ssh/authorized_keys"
@@ -68,6 +72,10 @@ memory_max = 96M
 cpu_weight = 40
 [user $C]
 share = user
+[user $D]
+rootfs = image:bb
+shell = /bin/sh
+identity = root
 [group cell]
 CONF
 cat >/etc/ssh/sshd_config.d/cell.conf <<'CONF'
@@ -238,4 +246,14 @@ has "7. the first session's logout leaves the shared cell to the second" "Active
 	"$(vm_root systemctl show "cell-$id9.scope" -p ActiveState)"
 vm_root "systemctl kill cell-$id9.scope"
 check_gone "7. systemctl kill of the scope ends it, and nothing is left" "$C" "$id9"
+
+# ---- 8. rootfs = image:NAME on this kernel (6.1): idmapped lower, overlayfs in the userns ----
+out=$(login "$D" 'id -u; grep CapEff /proc/self/status; echo kept >/usr/bin/celltest-persist; ls -ld /usr | cut -c1-10' 2>&1)
+eq "8. identity = root over an image: uid 0" "0" "$(sed -n 1p <<<"$out")"
+has "8. ... with the capabilities of the cell's user namespace" "CapEff:	000001ffffffffff" "$out"
+eq "8. a write to the image's /usr, kept at the next login" "kept" "$(login "$D" 'cat /usr/bin/celltest-persist' 2>&1)"
+eq "8. ... in the user's upper, owned by the user" "$(vm_root "id -u $D")" \
+	"$(vm_root "stat -c %u /var/lib/cell/users/$D/bb/upper/usr/bin/celltest-persist" 2>&1)"
+check "8. ... and the image unchanged" vm_root "test ! -e /var/lib/cell/images/bb/usr/bin/celltest-persist"
+check_gone "8. the image cell ends at logout, nothing left" "$D" "image"
 exit 0
