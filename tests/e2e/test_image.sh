@@ -214,6 +214,38 @@ eq "... a cell that was running keeps the old base" "v1
 v1" "$(cat "$W/live.out")"
 eq "... a new login gets the new one" "v2" "$(ssh_to "$V" 'cat /etc/image-version' 2>&1)"
 check "... no old tree is left" sh -c "! ls -a $STATE/images | grep -q -e '^\.old-' -e '^\.import-'"
+
+# ---- a race on the upper: what the cell's root can do to its own upper
+# (done here from the host, on the same directory) while logins run: /tmp
+# swapped with a symlink to / in a renameat2 exchange loop. Each login gets
+# its own tmpfs on /tmp or is refused; never the host's /. ----
+vup=$STATE/users/$V/$IMG/upper
+install -d -o "$(id -u "$V")" -m 1777 "$vup/tmp"
+ln -s / "$vup/tmpx"
+python3 -c '
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+a, b = sys.argv[1].encode(), sys.argv[2].encode()
+while True:
+    libc.renameat2(-100, a, -100, b, 2)
+' "$vup/tmp" "$vup/tmpx" &
+RACER=$!
+STARTED_PIDS+=($RACER)
+sleep 0.3
+got_tmpfs=0 got_host=0 refused_n=0
+for i in $(seq 1 20); do
+	out=$(ssh_to "$V" 'stat -f -c %T /tmp; ls /tmp/etc/passwd 2>/dev/null && echo HOST-ROOT' 2>&1)
+	case $out in
+	*HOST-ROOT*) got_host=$((got_host + 1)) ;;
+	tmpfs*) got_tmpfs=$((got_tmpfs + 1)) ;;
+	*"session refused"*) refused_n=$((refused_n + 1)) ;;
+	esac
+done
+kill "$RACER"; wait "$RACER" 2>/dev/null
+say "# race on the upper: $got_tmpfs logins with their tmpfs, $refused_n refused, $got_host on the host's /"
+eq "a renameat2 loop on the upper's /tmp never gives a login the host's /" 0 "$got_host"
+eq "... every login got its tmpfs or was refused" 20 "$((got_tmpfs + refused_n))"
+check "... (some logins ran)" test "$got_tmpfs" -gt 0
 SHELL_IN=/bin/bash conf "identity = keep-id"
 refused "a shell the image does not have" "image $IMG has no /bin/bash, the profile's shell"
 
