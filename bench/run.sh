@@ -98,6 +98,39 @@ record < <(unshare -m --propagation private bash -c '
 MOUNTS_MANY=$(cat "$W/mounts-many")
 MED[mounts_base]=${MED[home_2M]}
 
+echo "== images" >&2
+# rootfs = image:NAME over a 20 MB and a 2 GB image (identity = root, a
+# persistent upper): later logins, and first logins (the upper made anew).
+STATE=/var/lib/cell
+for d in $STATE $STATE/images $STATE/users; do [ -d "$d" ] || CREATED_PATHS+=("$d"); done
+IB=bench$$
+CREATED_PATHS+=("$STATE/images/${IB}s" "$STATE/images/${IB}l" "$STATE/users/$U")
+"$TOP/tests/e2e/make-busybox-image.sh" "$W/img" >/dev/null
+head -c 18M /dev/urandom >"$W/img/usr/filler"
+"$TOP/build/cellctl" image import "${IB}s" "$W/img" >/dev/null
+rm -f "$W/img/usr/filler"
+"$TOP/build/cellctl" image import "${IB}l" "$W/img" >/dev/null
+fallocate -l 2G "$STATE/images/${IB}l/usr/filler"
+IMG_SIZE_S=$(du -sm "$STATE/images/${IB}s" | cut -f1) IMG_SIZE_L=$(du -sm "$STATE/images/${IB}l" | cut -f1)
+CONF_BEFORE=$(cat "$CONF")
+img_conf() { write_conf "cellsh = $CELLSH
+cell_init = $W/bin/cell-init
+[user $U]
+memory_max = 256M
+rootfs = image:$1
+shell = /bin/sh
+identity = root"; }
+for s in s l; do
+	img_conf "$IB$s"
+	"$B/driver" run cell-bench "$U" 3 "$CELLSH" >/dev/null || NOTE[image_$s]="driver failed"
+	record < <("$B/driver" run cell-bench "$U" "$N" "$CELLSH" | stats "image_$s")
+	record < <(for ((i = 0; i < N; i++)); do
+		"$TOP/build/cellctl" --conf "$CONF" user reset "$U" "$IB$s" >/dev/null
+		"$B/driver" run cell-bench "$U" 1 "$CELLSH"
+	done | stats "image_first_$s")
+done
+printf '%s\n' "$CONF_BEFORE" >"$CONF"
+
 echo "== scale" >&2
 SCALE_ROWS=""
 UID_U=$(id -u "$U")
@@ -192,6 +225,16 @@ u=${MED[unshare]:-0}
 	echo "|---|---|---|---|"
 	echo "| home size | 2 MB: ${MED[home_2M]} ms | 2 GB: ${MED[home_2G]} ms | $(awk -v a="${MED[home_2G]}" -v b="${MED[home_2M]}" 'BEGIN { printf "%+.3f ms per GB", (a - b) / 2 }') |"
 	echo "| host mount table | $MOUNTS_BASE mounts: ${MED[mounts_base]} ms | $MOUNTS_MANY mounts: ${MED[mounts_many]} ms | $(awk -v a="${MED[mounts_many]}" -v b="${MED[mounts_base]}" -v m="$MOUNTS_MANY" -v n="$MOUNTS_BASE" 'BEGIN { printf "%+.3f ms per 1000 mounts", (a - b) / (m - n) * 1000 }') |"
+	echo
+	echo "## Images (\`rootfs = image:NAME\`, identity = root, persistent upper)"
+	echo
+	echo "| image | later logins ms | first login ms (upper made) | × host rootfs (cell row) |"
+	echo "|---|---|---|---|"
+	echo "| $IMG_SIZE_S MB | ${MED[image_s]:-${NOTE[image_s]:-}} | ${MED[image_first_s]:-} | $(ratio "${MED[image_s]:--}" "${MED[cell]:-0}") |"
+	echo "| $IMG_SIZE_L MB | ${MED[image_l]:-${NOTE[image_l]:-}} | ${MED[image_first_l]:-} | $(ratio "${MED[image_l]:--}" "${MED[cell]:-0}") |"
+	echo "| slope | $(awk -v a="${MED[image_l]:-0}" -v b="${MED[image_s]:-0}" -v l="$IMG_SIZE_L" -v s="$IMG_SIZE_S" 'BEGIN { printf "%+.3f ms per GB", (a - b) / (l - s) * 1024 }') | $(awk -v a="${MED[image_first_l]:-0}" -v b="${MED[image_first_s]:-0}" -v l="$IMG_SIZE_L" -v s="$IMG_SIZE_S" 'BEGIN { printf "%+.3f ms per GB", (a - b) / (l - s) * 1024 }') | |"
+	echo
+	echo "The image rows run \`/bin/sh -c true\` (busybox) inside, the cell row bash; a first login includes \`cellctl user reset\` before it only as setup, not in its time."
 	echo
 	echo "![session start](chart.png)"
 } >"$OUT/latest.md"
