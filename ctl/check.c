@@ -26,8 +26,8 @@
 
 #include "cgroup.h"
 #include "ctl.h"
-#include "image.h"
 #include "decide.h"
+#include "image.h"
 #include "session.h"
 #include "systemd.h"
 #include "util.h"
