@@ -429,15 +429,24 @@ static bool check_image(const struct cell_profile *p, const char *user, bool qui
 			    overlay_name(p->overlay), p->upper_max >> 20);
 		return true;
 	}
+	if (p->upper_max &&
+	    (access(IMAGE_MKFS, X_OK) < 0 || access(IMAGE_LOOP_CONTROL, F_OK) < 0)) {
+		say("FAIL",
+		    "rootfs image:%s: upper_max = %llu M needs %s (e2fsprogs) and %s (modprobe "
+		    "loop), for the user's upper filesystem: install them, or set upper_max = none",
+		    name, p->upper_max >> 20, IMAGE_MKFS, IMAGE_LOOP_CONTROL);
+		return false;
+	}
 	fd = image_user_dir(user, name, false, &e);
 	if (fd < 0 && e.code != ENOENT) {
 		say("FAIL", "rootfs image:%s: %s", name, e.msg);
 		return false;
 	}
 	if (!quiet)
-		say("ok", "rootfs image:%s, overlay persistent: %s", name,
+		say("ok", "rootfs image:%s, overlay persistent: %s, %s", name,
 		    fd >= 0 ? "the user's upper layer is in place"
-			    : "the upper layer is made at the first login");
+			    : "the upper layer is made at the first login",
+		    p->upper_max ? "in a filesystem of upper_max" : "no size limit");
 	if (fd >= 0)
 		close(fd);
 	return true;

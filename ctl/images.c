@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -319,6 +320,16 @@ static int user_reset(const char *user, const char *name)
 	}
 	if (dir < 0)
 		ctl_die(EXIT_PROBLEM, "%s", e.msg);
+	/* The lock a cell holds on its upper (image.h): even one the registry
+	 * does not show yet, or one still ending. */
+	if (name) {
+		int lk = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (lk < 0 || flock(lk, LOCK_EX | LOCK_NB) < 0)
+			ctl_die(EXIT_PROBLEM, "%s: the upper is in use by a cell (%s): try again",
+				path, lk < 0 ? strerror(errno) : "locked");
+		close(lk);
+	}
 	close(dir);
 	/* Out of the way first (a login now starts afresh), then removed. */
 	snprintf(gone, sizeof(gone), "%s.reset-%d", path, (int)getpid());
@@ -330,6 +341,39 @@ static int user_reset(const char *user, const char *name)
 	return EXIT_OK;
 }
 
+/* An upper in users/USER/NAME/layers.ext4: the disk it takes, its limit,
+ * and the inodes in use beyond ext4's own and upper/ and work/ (from the
+ * superblock, which the kernel brings up to date at least at unmount). */
+static int layers_stats(const char *dir, struct tree_stats *t, unsigned long long *limit)
+{
+	char path[1500];
+	unsigned char sb[1024 + 88];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/layers.ext4", dir);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || pread(fd, sb, sizeof(sb), 0) != (ssize_t)sizeof(sb)) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	{
+		const unsigned char *s = sb + 1024; /* the superblock, little-endian */
+		unsigned long count = s[0] | s[1] << 8 | s[2] << 16 | (unsigned long)s[3] << 24;
+		unsigned long free_ = s[16] | s[17] << 8 | s[18] << 16 | (unsigned long)s[19] << 24;
+		unsigned long first = s[84] | s[85] << 8 | s[86] << 16 | (unsigned long)s[87] << 24;
+		unsigned long used = count >= free_ ? count - free_ : 0;
+
+		t->files = used > first + 2 ? used - first - 2 + 1 : 1; /* +1: the walk's root */
+	}
+	t->bytes = (unsigned long long)st.st_blocks * 512;
+	*limit = (unsigned long long)st.st_size;
+	return 0;
+}
+
 static int user_du(struct ctl *c, const char *only)
 {
 	DIR *users = opendir(USERS);
@@ -339,7 +383,7 @@ static int user_du(struct ctl *c, const char *only)
 	if (c->json)
 		printf("[");
 	else
-		printf("%-24s %-20s %10s %12s\n", "USER", "IMAGE", "FILES", "SIZE");
+		printf("%-24s %-20s %10s %12s %12s\n", "USER", "IMAGE", "FILES", "SIZE", "LIMIT");
 	while (users && (u = readdir(users))) {
 		char p[1024];
 		DIR *imgs;
@@ -352,24 +396,30 @@ static int user_du(struct ctl *c, const char *only)
 		imgs = opendir(p);
 		while (imgs && (i = readdir(imgs))) {
 			struct tree_stats t;
-			char up[1400], size[32];
+			char up[1400], size[32], lim[32] = "none";
+			unsigned long long limit = 0;
 
 			if (!conf_image_name_ok(i->d_name))
 				continue;
-			snprintf(up, sizeof(up), "%s/%s/upper", p, i->d_name);
-			if (tree_walk(up, &t) < 0)
-				continue;
+			snprintf(up, sizeof(up), "%s/%s", p, i->d_name);
+			if (layers_stats(up, &t, &limit) == 0) {
+				human(limit, lim, sizeof(lim));
+			} else {
+				snprintf(up, sizeof(up), "%s/%s/upper", p, i->d_name);
+				if (tree_walk(up, &t) < 0)
+					continue;
+			}
 			human(t.bytes, size, sizeof(size));
 			if (c->json) {
 				printf("%s{\"user\":", first ? "" : ",");
 				json_str(stdout, u->d_name);
 				printf(",\"image\":");
 				json_str(stdout, i->d_name);
-				printf(",\"files\":%llu,\"bytes\":%llu}", t.files ? t.files - 1 : 0,
-				       t.bytes);
+				printf(",\"files\":%llu,\"bytes\":%llu,\"limit\":%llu}",
+				       t.files ? t.files - 1 : 0, t.bytes, limit);
 			} else {
-				printf("%-24s %-20s %10llu %12s\n", u->d_name, i->d_name,
-				       t.files ? t.files - 1 : 0, size);
+				printf("%-24s %-20s %10llu %12s %12s\n", u->d_name, i->d_name,
+				       t.files ? t.files - 1 : 0, size, lim);
 			}
 			first = false;
 		}

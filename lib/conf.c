@@ -343,8 +343,13 @@ static const char *parse_upper_max(const struct profile_key *k, void *dst, const
 	unsigned long long *n = dst;
 
 	(void)k;
-	if (parse_size(v, n) < 0 || *n < (1ULL << 20))
-		return "must be a size of at least 1M, such as 512M or 2G";
+	if (strcmp(v, "none") == 0) {
+		*n = 0;
+		return NULL;
+	}
+	/* ext4 needs a few MB for itself: 16M leaves room for something. */
+	if (parse_size(v, n) < 0 || *n < (16ULL << 20))
+		return "must be a size of at least 16M, such as 512M or 2G, or 'none'";
 	return NULL;
 }
 

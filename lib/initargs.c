@@ -61,7 +61,7 @@ static const struct arg args[] = {
 	ARG("hide", T_STR, hide),
 	ARG("image", T_IMAGE, image),
 	ARG("overlay", T_ULONG, overlay),
-	ARG("upper_max", T_SIZE, upper_max),
+	ARG("upper_max", T_U64, upper_max), /* 0: none */
 };
 
 _Static_assert(ARRAY_SIZE(args) <= 32, "one bit of 'seen' per argument");

@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -142,8 +143,10 @@ static void __attribute__((noreturn)) run_pid1(const struct init_args *a, const 
 		for (int i = 0; i < 2; i++)
 			if (fds[i] >= 0)
 				close(fds[i]);
-	} else if (rootfs_build_host(&rs, &e) < 0) {
-		fail(&e);
+	} else {
+		if (rootfs_build_host(&rs, fds[0], &e) < 0)
+			fail(&e);
+		close(fds[0]);
 	}
 	if (sethostname(a->hostname, strlen(a->hostname)) < 0) {
 		cell_err_sys(&e, "sethostname");
@@ -188,12 +191,13 @@ static void __attribute__((noreturn)) user_side(const struct init_args *a)
 	}
 	if (msg_send(chan, MSG_USERNS, 0, 0, NULL) < 0)
 		_exit(1);
-	/* With 'G', for an image: its tree and (persistent) the user's layers,
-	 * which PID 1 inherits. */
+	/* With 'G': the host's /etc, or an image's tree and (persistent) the
+	 * user's layers; PID 1 inherits them. */
 	if (msg_recv_fds(chan, &m, now_ms() + SETUP_TIMEOUT_MS, fds, 2, &e) < 0 || m.type != MSG_GO)
 		_exit(1); /* the monitor gave up: it reports the reason */
-	if (*a->image && (fds[0] < 0 || (a->overlay == OVERLAY_PERSISTENT) != (fds[1] >= 0))) {
-		cell_err_set(&e, EPROTO, "no image tree came with 'G'");
+	if (fds[0] < 0 ||
+	    (*a->image ? (a->overlay == OVERLAY_PERSISTENT) != (fds[1] >= 0) : fds[1] >= 0)) {
+		cell_err_set(&e, EPROTO, "'G' came without the trees it must carry");
 		fail(&e);
 	}
 
@@ -244,9 +248,9 @@ static int make_cgroup(const struct monitor *m, struct cell_cgroup *cg, struct c
  * can make it: the image's filesystem belongs to the host) and the user's
  * upper and work directories, which no user can reach by path. */
 static int send_go(const struct init_args *a, int chan_fd, int procfd, pid_t user,
-		   unsigned long userns_ino, struct cell_err *e)
+		   unsigned long userns_ino, int *layers_lock, struct cell_err *e)
 {
-	struct image_fds f = { -1, -1 };
+	struct image_fds f = { -1, -1, -1 };
 	_cleanup_close_ int userns = -1;
 	unsigned long owner = a->uid, group = a->gid;
 	char path[64];
@@ -254,7 +258,17 @@ static int send_go(const struct init_args *a, int chan_fd, int procfd, pid_t use
 	int r;
 
 	if (!*a->image) {
-		if (msg_send(chan_fd, MSG_GO, 0, 0, NULL) < 0)
+		/* The host's /etc without what is mounted below it (which a less
+		 * privileged mount namespace may not leave behind): the lower
+		 * layer of the cell's /etc. Root's path, no user can change it. */
+		struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+						     MOUNT_ATTR_NODEV };
+		_cleanup_close_ int etc =
+			open_tree(AT_FDCWD, "/etc", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+
+		if (etc < 0 || mount_setattr(etc, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
+			return cell_err_sys(e, "cloning the host's /etc");
+		if (msg_send_fds(chan_fd, MSG_GO, &etc, 1) < 0)
 			return cell_err_sys(e, "telling the user side to go on");
 		return 0;
 	}
@@ -268,9 +282,11 @@ static int send_go(const struct init_args *a, int chan_fd, int procfd, pid_t use
 	/* The upper belongs to the cell's root (or the user, with no root). */
 	idmap_text_host_of(a->uid_map, 0, &owner);
 	idmap_text_host_of(a->gid_map, 0, &group);
-	if (image_prepare(a->image, a->user, userns, a->overlay == OVERLAY_PERSISTENT, (uid_t)owner,
-			  (gid_t)group, &f, e) < 0)
+	if (image_prepare(a->image, a->user, userns, a->overlay == OVERLAY_PERSISTENT, a->upper_max,
+			  (uid_t)owner, (gid_t)group, &f, e) < 0)
 		return -1;
+	/* Held until this process exits, after the last of the cell. */
+	*layers_lock = steal_fd(&f.lock);
 	r = msg_send_fds(chan_fd, MSG_GO, (int[]){ f.lower, f.layers },
 			 a->overlay == OVERLAY_PERSISTENT ? 2 : 1);
 	image_fds_close(&f);
@@ -321,7 +337,7 @@ static int build(struct monitor *mon, struct cell_handle *h, pid_t *user, struct
 		    0 ||
 	    cgroup_move(&mon->cg, *user, e) < 0)
 		return -1;
-	if (send_go(a, mine, procfd, *user, userns_ino, e) < 0)
+	if (send_go(a, mine, procfd, *user, userns_ino, &mon->layers_lock, e) < 0)
 		return -1;
 	/* 'P' (user side) and 'R' (PID 1) may come in either order. */
 	for (bool ready = false; !ready || !pid1;) {

@@ -23,6 +23,7 @@ struct monitor {
 	int procfd;		 /* a verified /proc */
 	pid_t parent;		 /* the login program: the first session */
 	int parentfd;		 /* its pidfd */
+	int layers_lock;	 /* image_fds.lock: the persistent upper is ours */
 };
 
 enum monitor_end {

@@ -18,14 +18,17 @@
 
 #define RESOLVE_INSIDE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
 
-static const char *const system_dirs[] = { "usr",   "bin",   "sbin",   "lib",
-					   "lib32", "lib64", "libx32", "etc" };
+static const char *const system_dirs[] = { "usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32" };
 /* Mounted over by the cell; with system_dirs, where a home cannot be. */
-static const char *const cell_dirs[] = { "tmp", "var/tmp", "run", "dev", "proc" };
-/* Every user's subordinate ranges, and cell.conf with the PAM policy. */
-static const char *const masked_files[] = { "etc/subuid", "etc/subuid-", "etc/subgid",
-					    "etc/subgid-" };
-static const char *const masked_dirs[] = { "etc/security" };
+static const char *const cell_dirs[] = { "etc", "tmp", "var/tmp", "run", "dev", "proc" };
+/* Not in a cell's /etc at all (rootfs = host): password hashes, the lists
+ * of other users (passwd's and group's backups too), every user's
+ * subordinate ranges, and the PAM policy with cell.conf. */
+static const char *const etc_absent[] = { "shadow",  "shadow-", "gshadow", "gshadow-",
+					  "passwd-", "group-",	"subuid",  "subuid-",
+					  "subgid",  "subgid-", "security" };
+/* The cell's own, generated (build_accounts). */
+static const char *const etc_own[] = { "passwd", "group" };
 static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
 /* What ordinary tools read from the host beyond system_dirs, measured with
  * strace: apt list and apt-cache (/var/lib/apt, /var/lib/dpkg), dpkg -l
@@ -376,10 +379,11 @@ static void put_field(FILE *f, const char *v)
 		fputc(*v == ':' || *v == '\n' ? ' ' : *v, f);
 }
 
-/* The host's system accounts (passwd) or groups with their member lists
- * cleared (group: they name people), from the bound /etc, then the user's
- * own line unless a system entry has that id (identity = root: root). */
-static int write_accounts(int rootfd, int outdir, const struct rootfs_spec *s, bool groups,
+/* The system accounts (passwd) or groups with their member lists cleared
+ * (group: they name people) of the tree at srcfd (the host's / or the
+ * image's root), then the user's own line unless a system entry has that
+ * id (identity = root: root). Written to outdir, a scratch tmpfs. */
+static int write_accounts(int srcfd, int outdir, const struct rootfs_spec *s, bool groups,
 			  struct cell_err *e)
 {
 	const char *name = groups ? "group" : "passwd";
@@ -387,34 +391,28 @@ static int write_accounts(int rootfd, int outdir, const struct rootfs_spec *s, b
 	bool have = false;
 	long own = groups ? (long)s->gid : (long)s->uid;
 	int in_fd, out_fd;
-	FILE *in, *out;
+	FILE *in = NULL, *out;
 
 	snprintf(rel, sizeof(rel), "etc/%s", name);
-	in_fd = open_inside(rootfd, rel, O_RDONLY, e);
-	if (in_fd < 0 && e->code == ENOENT) {
-		/* An image without one: the user alone, on a file made for the bind. */
-		in_fd = mkdir_inside(rootfd, "etc", e) < 0
-				? -1
-				: open_inside(rootfd, rel, O_RDONLY | O_CREAT | O_EXCL, e);
-	}
-	if (in_fd < 0)
+	in_fd = open_inside(srcfd, rel, O_RDONLY, e);
+	/* A tree without one (an image of busybox): the user alone. */
+	if (in_fd < 0 && e->code != ENOENT)
 		return -1;
+	if (in_fd >= 0 && !(in = fdopen(in_fd, "re"))) {
+		close(in_fd);
+		return cell_err_sys(e, "reading /etc/%s", name);
+	}
 	out_fd = openat(outdir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	in = fdopen(in_fd, "re");
 	out = out_fd >= 0 ? fdopen(out_fd, "we") : NULL;
-	if (!in || !out) {
+	if (!out) {
 		cell_err_sys(e, "writing the cell's /etc/%s", name);
 		if (in)
 			fclose(in);
-		else
-			close(in_fd);
-		if (out)
-			fclose(out);
-		else if (out_fd >= 0)
+		if (out_fd >= 0)
 			close(out_fd);
 		return -1;
 	}
-	while (fgets(line, sizeof(line), in)) {
+	while (in && fgets(line, sizeof(line), in)) {
 		long id = line_id(line);
 		char *last;
 
@@ -437,7 +435,8 @@ static int write_accounts(int rootfd, int outdir, const struct rootfs_spec *s, b
 			fputc('\n', out);
 		}
 	}
-	fclose(in);
+	if (in)
+		fclose(in);
 	if (fchmod(out_fd, 0644) < 0 || fflush(out) != 0 || ferror(out)) {
 		fclose(out);
 		return cell_err_sys(e, "writing the cell's /etc/%s", name);
@@ -446,48 +445,281 @@ static int write_accounts(int rootfd, int outdir, const struct rootfs_spec *s, b
 	return 0;
 }
 
-/* Generated in a small tmpfs, then bound read-only over the
- * host's: getent passwd, ls -l and id inside name no other person, and an
- * account from a directory (LDAP, sssd) is known inside, where the host's
- * /etc/passwd lacks it and its daemon's socket is out of reach. */
-static int build_accounts(int rootfd, const struct rootfs_spec *s, struct cell_err *e)
+/* A scratch tmpfs attached for a moment at /NAME of the new root (Linux
+ * before 6.15 clones no file out of a detached mount, and overlayfs takes
+ * its layers by path); scratch_drop detaches it and removes the point. */
+static int scratch_new(int rootfd, const char *name, struct cell_err *e)
 {
 	static const char *const opts[] = { "size", "1m", "mode", "0755", NULL };
-	static const char *const files[] = { "passwd", "group" };
 	const unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
-	_cleanup_close_ int mfd = -1, dir = -1;
+	_cleanup_close_ int mfd = -1;
+
+	if (mkdirat(rootfd, name, 0700) < 0)
+		return cell_err_sys(e, "mkdir /%s in the cell", name);
+	mfd = fs_new("tmpfs", opts, attrs, e);
+	if (mfd < 0 || attach(mfd, rootfd, name, e) < 0)
+		return -1;
+	return open_inside(rootfd, name, O_PATH | O_DIRECTORY, e);
+}
+
+static int scratch_drop(int rootfd, const char *name, int dir, struct cell_err *e)
+{
 	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", dir);
+	if (umount2(path, MNT_DETACH) < 0)
+		return cell_err_sys(e, "detaching /%s in the cell", name);
+	if (unlinkat(rootfd, name, AT_REMOVEDIR) < 0)
+		return cell_err_sys(e, "removing /%s in the cell", name);
+	return 0;
+}
+
+/* rootfs = image: generated, then bound read-only over the image's own
+ * (made first if the image has none): getent passwd, ls -l and id inside
+ * name no other person, and an account from a directory (LDAP, sssd) is
+ * known inside, where /etc/passwd lacks it and its daemon's socket is out
+ * of reach. */
+static int build_accounts(int rootfd, const struct rootfs_spec *s, struct cell_err *e)
+{
+	const unsigned attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+			       MOUNT_ATTR_NOEXEC;
+	_cleanup_close_ int dir = -1;
 
 	if (!s->user)
 		return 0;
-	/* Attached for a moment (Linux before 6.15 clones no file out of a
-	 * detached mount), at a name of the new root nothing else uses. */
-	if (mkdirat(rootfd, ".accounts", 0700) < 0)
-		return cell_err_sys(e, "mkdir /.accounts in the cell");
-	mfd = fs_new("tmpfs", opts, attrs, e);
-	if (mfd < 0 || attach(mfd, rootfd, ".accounts", e) < 0)
-		return -1;
-	dir = open_inside(rootfd, ".accounts", O_PATH | O_DIRECTORY, e);
+	dir = scratch_new(rootfd, ".accounts", e);
 	if (dir < 0 || write_accounts(rootfd, dir, s, false, e) < 0 ||
 	    write_accounts(rootfd, dir, s, true, e) < 0)
 		return -1;
-	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-		char from[32], rel[16];
-		_cleanup_close_ int fd = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(etc_own); i++) {
+		_cleanup_close_ int src = -1, dst = -1;
+		char rel[16];
 
-		snprintf(from, sizeof(from), ".accounts/%s", files[i]);
-		snprintf(rel, sizeof(rel), "etc/%s", files[i]);
-		fd = open_inside(rootfd, from, O_PATH, e);
-		if (fd < 0 || bind_fd(fd, rootfd, rel, attrs | MOUNT_ATTR_RDONLY, false, e) < 0)
+		/* A mount point where the image has none (never opening, and so
+		 * never copying up, one it has). */
+		snprintf(rel, sizeof(rel), "etc/%s", etc_own[i]);
+		if (mkdir_inside(rootfd, "etc", e) < 0)
+			return -1;
+		dst = open_inside(rootfd, rel, O_WRONLY | O_CREAT | O_EXCL, e);
+		if (dst < 0 && e->code != EEXIST)
+			return -1;
+		src = open_inside(dir, etc_own[i], O_PATH, e);
+		if (src < 0 || bind_fd(src, rootfd, rel, attrs, false, e) < 0)
 			return -1;
 	}
-	/* The binds stay; the scratch mount and its mount point go. */
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", dir);
-	if (umount2(path, MNT_DETACH) < 0)
-		return cell_err_sys(e, "detaching /.accounts in the cell");
-	if (unlinkat(rootfd, ".accounts", AT_REMOVEDIR) < 0)
-		return cell_err_sys(e, "removing /.accounts in the cell");
+	return scratch_drop(rootfd, ".accounts", dir, e);
+}
+
+/* ---- rootfs = host: the host's /etc, as a cell sees it ---- */
+
+static bool in_list(const char *const *list, size_t n, const char *rel)
+{
+	size_t len = strcspn(rel, "/");
+
+	for (size_t i = 0; i < n; i++)
+		if (strlen(list[i]) == len && strncmp(list[i], rel, len) == 0)
+			return true;
+	return false;
+}
+
+/* Whether a path below /etc (relative to it) is the host's to show. */
+static bool etc_shown(const char *rel)
+{
+	return !in_list(etc_absent, ARRAY_SIZE(etc_absent), rel) &&
+	       !in_list(etc_own, ARRAY_SIZE(etc_own), rel);
+}
+
+/* mountinfo's octal escapes (\040 for a space) undone in place. */
+static void unescape_octal(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*w++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*w++ = *s;
+		}
+	}
+	*w = '\0';
+}
+
+#define ETC_SUBMOUNTS_MAX 64
+
+/* The host's mounts below /etc (a container's /etc/resolv.conf, say), the
+ * outermost only (a recursive bind brings what lies below them): paths
+ * relative to /etc, strdup'd into out. Returns how many, or -1. */
+static int etc_submounts(char **out, struct cell_err *e)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL;
+	size_t cap = 0;
+	int n = 0;
+
+	if (!f)
+		return cell_err_sys(e, "reading /proc/self/mountinfo");
+	while (getline(&line, &cap, f) > 0) {
+		char *p = line, *end;
+		bool inside = false;
+
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... */
+		for (int i = 0; i < 4 && p; i++)
+			p = (p = strchr(p, ' ')) ? p + 1 : NULL;
+		if (!p || !(end = strchr(p, ' ')))
+			continue;
+		*end = '\0';
+		unescape_octal(p);
+		if (strncmp(p, "/etc/", 5) != 0 || !p[5])
+			continue;
+		p += 5;
+		for (int i = 0; i < n && !inside; i++) {
+			size_t l = strlen(out[i]);
+
+			inside = strncmp(p, out[i], l) == 0 && (p[l] == '/' || p[l] == '\0');
+		}
+		if (inside)
+			continue;
+		/* An outer one found later replaces what lies below it. */
+		for (int i = 0; i < n; i++) {
+			size_t l = strlen(p);
+
+			if (strncmp(out[i], p, l) == 0 && out[i][l] == '/') {
+				free(out[i]);
+				out[i--] = out[--n];
+			}
+		}
+		if (n == ETC_SUBMOUNTS_MAX) {
+			cell_err_set(e, E2BIG,
+				     "more than %d mounts below the host's /etc: rootfs = host "
+				     "cannot show them all",
+				     ETC_SUBMOUNTS_MAX);
+			n = -1;
+			break;
+		}
+		if (!(out[n] = strdup(p))) {
+			cell_err_sys(e, "reading /proc/self/mountinfo");
+			n = -1;
+			break;
+		}
+		n++;
+	}
+	free(line);
+	fclose(f);
+	return n;
+}
+
+/* What the top layer holds at rel: a whiteout, an empty directory or file
+ * (a mount point for a host submount the host's /etc may lack below it). */
+static int etc_top_entry(int top, const char *rel, mode_t type, struct cell_err *e)
+{
+	char parent[PATH_MAX];
+	const char *slash = strrchr(rel, '/');
+	int fd;
+
+	if (slash) {
+		if ((size_t)(slash - rel) >= sizeof(parent))
+			return cell_err_set(e, ENAMETOOLONG, "path too long: /etc/%s", rel);
+		memcpy(parent, rel, (size_t)(slash - rel));
+		parent[slash - rel] = '\0';
+		if (mkdir_inside(top, parent, e) < 0)
+			return -1;
+	}
+	if (S_ISCHR(type)) { /* overlayfs' whiteout: 0/0, allowed in a user namespace */
+		if (mknodat(top, rel, S_IFCHR | 0600, 0) < 0 && errno != EEXIST)
+			return cell_err_sys(e, "hiding /etc/%s in the cell", rel);
+		return 0;
+	}
+	if (S_ISDIR(type))
+		return mkdir_inside(top, rel, e);
+	fd = openat(top, rel, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 && errno != EISDIR)
+		return cell_err_sys(e, "a mount point for /etc/%s in the cell", rel);
+	if (fd >= 0)
+		close(fd);
 	return 0;
+}
+
+/* The host's /etc under a read-only overlayfs whose top layer (a scratch
+ * tmpfs) holds the cell's passwd and group, a whiteout for each of
+ * etc_absent and for every config file pam_cell read below /etc: those are
+ * absent, not merely unreadable, and nothing is copied. Host mounts below
+ * /etc are bound on top, read-only. */
+static int build_etc(int rootfd, const struct rootfs_spec *s, int host_etc, struct cell_err *e)
+{
+	const unsigned attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+	static const char *const ovl_opts[] = { "lowerdir", "/tmp/.etc:/tmp/.host-etc", "userxattr",
+						NULL, NULL };
+	_cleanup_close_ int host = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int top = -1, ovl = -1, lower = -1;
+	char *subs[ETC_SUBMOUNTS_MAX];
+	int nsubs, rc = -1;
+
+	if (host < 0)
+		return cell_err_sys(e, "opening the host's /");
+	nsubs = etc_submounts(subs, e);
+	if (nsubs < 0)
+		return -1;
+	/* overlayfs takes its layers by path: attached for a moment. */
+	if (mkdirat(rootfd, ".host-etc", 0700) < 0) {
+		cell_err_sys(e, "mkdir /.host-etc in the cell");
+		goto out;
+	}
+	if (attach(host_etc, rootfd, ".host-etc", e) < 0 ||
+	    (lower = open_inside(rootfd, ".host-etc", O_PATH | O_DIRECTORY, e)) < 0)
+		goto out;
+	top = scratch_new(rootfd, ".etc", e);
+	if (top < 0 || (s->user && (write_accounts(host, top, s, false, e) < 0 ||
+				    write_accounts(host, top, s, true, e) < 0)))
+		goto out;
+	for (size_t i = 0; i < ARRAY_SIZE(etc_absent); i++)
+		if (etc_top_entry(top, etc_absent[i], S_IFCHR, e) < 0)
+			goto out;
+	for (const char *p = s->hide ? s->hide : ""; *p;) {
+		size_t len = strcspn(p, "\n");
+		char rel[PATH_MAX];
+
+		if (len > 5 && len < sizeof(rel) && strncmp(p, "/etc/", 5) == 0) {
+			memcpy(rel, p + 5, len - 5);
+			rel[len - 5] = '\0';
+			if (etc_shown(rel) && etc_top_entry(top, rel, S_IFCHR, e) < 0)
+				goto out;
+		}
+		p += len + (p[len] == '\n');
+	}
+	for (int i = 0; i < nsubs; i++) {
+		char host_path[PATH_MAX];
+		struct stat st;
+
+		snprintf(host_path, sizeof(host_path), "/etc/%s", subs[i]);
+		if (etc_shown(subs[i]) && stat(host_path, &st) == 0 &&
+		    etc_top_entry(top, subs[i], st.st_mode & S_IFMT, e) < 0)
+			goto out;
+	}
+	ovl = fs_new("overlay", ovl_opts, attrs, e);
+	if (ovl < 0 || mkdir_inside(rootfd, "etc", e) < 0 || attach(ovl, rootfd, "etc", e) < 0 ||
+	    scratch_drop(rootfd, ".etc", top, e) < 0 ||
+	    scratch_drop(rootfd, ".host-etc", lower, e) < 0)
+		goto out;
+	for (int i = 0; i < nsubs; i++) {
+		char host_path[PATH_MAX], rel[PATH_MAX];
+		_cleanup_close_ int src = -1;
+
+		snprintf(host_path, sizeof(host_path), "/etc/%s", subs[i]);
+		snprintf(rel, sizeof(rel), "etc/%s", subs[i]);
+		/* Below root's /etc: resolving it by name is safe. */
+		src = open(host_path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (!etc_shown(subs[i]) || src < 0)
+			continue;
+		if (bind_fd(src, rootfd, rel, attrs, true, e) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	for (int i = 0; i < nsubs; i++)
+		free(subs[i]);
+	return rc;
 }
 
 /* ---- binds from the config ---- */
@@ -568,34 +800,17 @@ static int apply_binds(int rootfd, const char *binds, struct cell_err *e)
 	return 0;
 }
 
-/* Unreadable: the host's /dev/null bound over a file on a nodev mount (an
- * open fails with EACCES); an empty read-only tmpfs over a directory. The
- * cell's processes hold no capability to unmount either. */
+/* The config files pam_cell read outside /etc (build_etc makes those
+ * below it absent): the host's /dev/null bound over each, on a nodev mount
+ * (an open fails with EACCES). The cell holds no capability to unmount it. */
 static int mask_host_files(int rootfd, const char *hide, struct cell_err *e)
 {
-	static const char *const empty_opts[] = { "size", "4k", "mode", "0755", NULL };
 	const unsigned attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
 			       MOUNT_ATTR_NOEXEC;
 	_cleanup_close_ int null = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
 
 	if (null < 0)
 		return cell_err_sys(e, "opening /dev/null");
-	for (size_t i = 0; i < ARRAY_SIZE(masked_files); i++) {
-		if (!exists_inside(rootfd, masked_files[i]))
-			continue;
-		if (bind_fd(null, rootfd, masked_files[i], attrs, false, e) < 0)
-			return -1;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(masked_dirs); i++) {
-		_cleanup_close_ int mfd = -1;
-
-		if (!exists_inside(rootfd, masked_dirs[i]))
-			continue;
-		mfd = fs_new("tmpfs", empty_opts, attrs, e);
-		if (mfd < 0 || attach(mfd, rootfd, masked_dirs[i], e) < 0)
-			return -1;
-	}
-	/* The config files pam_cell read, wherever the admin keeps them. */
 	for (const char *p = hide ? hide : ""; *p;) {
 		size_t len = strcspn(p, "\n");
 		char rel[PATH_MAX];
@@ -683,7 +898,7 @@ static void run_size_of(const struct rootfs_spec *s, char *buf, size_t size)
 	snprintf(buf, size, "%llu", s->tmpfs_size < (16ULL << 20) ? s->tmpfs_size : 16ULL << 20);
 }
 
-int rootfs_build_host(const struct rootfs_spec *s, struct cell_err *e)
+int rootfs_build_host(const struct rootfs_spec *s, int host_etc, struct cell_err *e)
 {
 	static const char *const root_opts[] = { "size", "1m", "mode", "0755", NULL };
 	_cleanup_close_ int mfd = -1, rootfd = -1;
@@ -696,9 +911,9 @@ int rootfs_build_host(const struct rootfs_spec *s, struct cell_err *e)
 	mfd = fs_new("tmpfs", root_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
 	if (mfd < 0 || (rootfd = attach_on_tmp(mfd, e)) < 0)
 		return -1;
-	if (bind_system_dirs(rootfd, e) < 0 || mask_host_files(rootfd, s->hide, e) < 0 ||
-	    bind_host_extra(rootfd, e) < 0 || build_var(rootfd, run_size, e) < 0 ||
-	    build_accounts(rootfd, s, e) < 0 || build_common(rootfd, s, run_size, e) < 0)
+	if (bind_system_dirs(rootfd, e) < 0 || build_etc(rootfd, s, host_etc, e) < 0 ||
+	    mask_host_files(rootfd, s->hide, e) < 0 || bind_host_extra(rootfd, e) < 0 ||
+	    build_var(rootfd, run_size, e) < 0 || build_common(rootfd, s, run_size, e) < 0)
 		return -1;
 	return pivot(rootfd, true, e);
 }
@@ -716,7 +931,10 @@ int rootfs_build_image(const struct rootfs_spec *s, const struct rootfs_image *i
 
 	run_size_of(s, run_size, sizeof(run_size));
 	/* A persistent upper is on disk; the others are this tmpfs. */
-	snprintf(stage_size, sizeof(stage_size), "%llu", persistent ? 1ULL << 20 : img->upper_max);
+	snprintf(stage_size, sizeof(stage_size), "%llu",
+		 persistent	  ? 1ULL << 20
+		 : img->upper_max ? img->upper_max
+				  : s->tmpfs_size); /* upper_max = none: as big as /tmp */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return cell_err_sys(e, "making the mount tree private");
 	stage_mfd = fs_new("tmpfs", stage_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);

@@ -25,16 +25,19 @@ struct rootfs_spec {
  * The 'host' profile, built allow-list style in the caller's new mount
  * namespace (the caller holds CAP_SYS_ADMIN in the cell's user namespace
  * only): a fresh tmpfs root; read-only nosuid nodev binds of the host's
- * /usr /bin /sbin /lib* /etc (symlinks recreated); the user's home
- * read-write nosuid nodev; fresh /tmp /var/tmp /run /dev/shm; /dev with
- * null zero full random urandom tty and a new devpts of at most pty_max
- * ptys; a fresh /proc; what the host keeps about other users masked
- * (/etc/subuid, /etc/subgid and their backups unreadable, /etc/security an
- * empty directory: it holds cell.conf and the PAM policy files; every file
- * of s->hide that the cell would see unreadable too); then
- * pivot_root, the old root detached, the root made read-only.
+ * /usr /bin /sbin /lib* (symlinks recreated); /etc a read-only overlayfs
+ * over host_etc (the monitor's non-recursive clone of the host's /etc: a
+ * less privileged mount namespace may not clone one, its submounts are
+ * locked) with the cell's own passwd and group, and absent what the host
+ * keeps about other users (shadow, gshadow, passwd- and group-, subuid,
+ * subgid) and /etc/security (cell.conf, the PAM policy), the host's mounts
+ * below /etc bound on top; the user's home read-write nosuid nodev; fresh
+ * /tmp /var/tmp /run /dev/shm; /dev with null zero full random urandom tty
+ * and a new devpts of at most pty_max ptys; a fresh /proc; every file of
+ * s->hide below /etc absent, elsewhere unreadable; then pivot_root, the
+ * old root detached, the root made read-only.
  */
-int rootfs_build_host(const struct rootfs_spec *s, struct cell_err *e);
+int rootfs_build_host(const struct rootfs_spec *s, int host_etc, struct cell_err *e);
 
 /* rootfs = image:NAME: what the monitor prepared (image.h). */
 struct rootfs_image {

@@ -11,6 +11,7 @@ CREATED_USERS=()
 CREATED_PAM=()
 CREATED_GROUPS=()
 CREATED_PATHS=()	# made outside $W (removed by cleanup)
+CREATED_MOUNTS=()	# host mounts a test made (unmounted by cleanup, before the paths)
 STARTED_PIDS=()
 MADE_SSHD_DIR=""
 MADE_DEVLOG=""
@@ -259,6 +260,7 @@ cleanup() {
 	done
 	for u in "${CREATED_GROUPS[@]}"; do groupdel "$u" 2>/dev/null; done
 	for f in "${CREATED_PAM[@]}"; do rm -f "$f"; done
+	for f in "${CREATED_MOUNTS[@]}"; do umount -l -- "$f" 2>/dev/null; done
 	# rm -rf removes a symlink itself, never what it points to.
 	for f in "${CREATED_PATHS[@]}"; do [ -n "$f" ] && [ "$f" != / ] && rm -rf -- "$f"; done
 	# Cell cgroups: none may be left; the parents only if we made them.

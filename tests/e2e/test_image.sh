@@ -65,10 +65,14 @@ chown "$U" "/home/$U/cellhello.deb"
 HEAD="cellsh = $CELLSH
 cell_init = $W/bin/cell-init
 exempt = root"
+# U's upper is a filesystem of its own (upper_max); V's a directory on the
+# host's (upper_max = none), which the race below works on.
 USERS="[user $U]
 profile = img
+upper_max = 64M
 [user $V]
 profile = img
+upper_max = none
 [user $K]
 profile = img"
 conf() { # conf [PROFILE KEYS...]: the image profile with these keys
@@ -93,9 +97,44 @@ has "... and chown to another in-cell id works" "chowned" "$out"
 out=$(ssh_to "$U" 'cellhello; dpkg -l cellhello 2>&1 | grep -c "^ii"' 2>&1)
 eq "the package is still there at the next login" "hello-from-package
 1" "$out"
-up=$STATE/users/$U/$IMG/upper
-eq "... in the user's upper on disk, owned by the user (the cell's root)" "$uid" "$(stat -c %u "$up/usr/bin/cellhello" 2>&1)"
-eq "... in-cell uid 1234 lands on the subordinate range" "$(( $(subuid_start "$U") + 1233 ))" "$(stat -c %u "$up/usr/local/bin/made" 2>&1)"
+# U's upper, seen from the host: its layers filesystem mounted read-only
+# for a moment, while no cell of U runs.
+layers=$STATE/users/$U/$IMG/layers.ext4
+up=$W/peek/upper
+peek() { # peek CMD...: run CMD with U's layers at $W/peek
+	mkdir -p "$W/peek"
+	wait_for 5 cell_gone "$U"
+	mount -o ro,noload,loop "$layers" "$W/peek" || return 1
+	CREATED_MOUNTS+=("$W/peek")
+	"$@"
+	umount "$W/peek"
+}
+eq "the upper layer is a filesystem in a file: root's 0600, upper_max bytes" "0 600 $((64 << 20))" "$(stat -c '%u %a %s' "$layers" 2>&1)"
+eq "... in the user's upper, owned by the user (the cell's root)" "$uid" "$(peek stat -c %u "$up/usr/bin/cellhello" 2>&1)"
+eq "... in-cell uid 1234 lands on the subordinate range" "$(( $(subuid_start "$U") + 1233 ))" "$(peek stat -c %u "$up/usr/local/bin/made" 2>&1)"
+check "... and no loop device is left on it after logout" sh -c "[ -z \"\$(losetup -j '$layers')\" ]"
+
+# ---- upper_max: a full upper is ENOSPC inside, nothing on the host ----
+host_free=$(df -k --output=avail "$STATE" | tail -1)
+out=$(ssh_to "$U" 'dd if=/dev/zero of=/usr/big bs=1M count=100 2>&1 | grep -o "No space left on device" | head -1; rm -f /usr/big; cellhello' 2>&1)
+has "a full persistent upper gives ENOSPC inside" "No space left on device" "$out"
+has "... the cell goes on (the package is still there)" "hello-from-package" "$out"
+check "... the file on the host holds at most upper_max ($(du -k "$layers" | cut -f1) KiB used)" test "$(du -k "$layers" | cut -f1)" -le $((64 * 1024))
+check "... and the host's filesystem did not fill (free: $host_free KiB before)" test "$(df -k --output=avail "$STATE" | tail -1)" -gt $((host_free - 70 * 1024))
+
+# ---- one cell at a time on an upper: overlayfs must not share one ----
+ssh_to "$U" 'echo FIRST; sleep 6' >"$W/first.out" 2>&1 &
+FIRST=$!
+STARTED_PIDS+=($FIRST)
+wait_for 10 live_cell "$U" >/dev/null
+: >"$LOG"
+out=$(ssh_to "$U" 'echo SECOND-RAN' 2>&1)
+lacks "a second cell of the same user over the same persistent upper: refused" "SECOND-RAN" "$out"
+wait_for 5 grep -qF "is in use by another cell" "$LOG"
+has "... the log says why and what to do" "in use by another cell (a login still open, or one ending): overlayfs cannot share an upper between cells; set 'share = user'" "$(cat "$LOG")"
+wait "$FIRST"
+has "... the first cell was not disturbed" "FIRST" "$(cat "$W/first.out")"
+eq "... and once it ended, a login works again" "hello-from-package" "$(ssh_to "$U" 'cellhello' 2>&1)"
 out=$(ssh_to "$V" 'cellhello 2>&1; ls /usr/bin/cellhello 2>&1; echo V-RAN' 2>&1)
 has "a second user of the same image runs their own cell" "V-RAN" "$out"
 lacks "... and does not see the first one's package" "hello-from-package" "$out"
@@ -112,22 +151,22 @@ has "... nor write /proc/sysrq-trigger" "NO-SYSRQ" "$out"
 has "... nor a host sysctl" "NO-SYSCTL" "$out"
 check "... (no such link on the host)" sh -c '! ip link show celldummy >/dev/null 2>&1'
 has "a setuid bit, even by the cell's root, is refused (seccomp: EPERM)" "chmod: /usr/local/bin/suid: Operation not permitted" "$out"
-eq "... the file on disk is the user's, without it" "$uid 0" "$(stat -c '%u %#a' "$up/usr/local/bin/suid" 2>&1 | sed 's/ 0*[0-7]\{3\}$/ 0/')"
-out=$(setpriv --reuid="$(id -u "$V")" --regid="$(id -g "$V")" --clear-groups stat "$up/usr/local/bin/suid" 2>&1)
+eq "... the file on disk is the user's, without it" "$uid 0" "$(peek stat -c '%u %#a' "$up/usr/local/bin/suid" 2>&1 | sed 's/ 0*[0-7]\{3\}$/ 0/')"
+out=$(setpriv --reuid="$(id -u "$V")" --regid="$(id -g "$V")" --clear-groups stat "$layers" 2>&1)
 has "... and no other host user can even reach it (users/ is root's 0700)" "Permission denied" "$out"
 out=$(setpriv --reuid="$uid" --regid="$(id -g "$U")" --clear-groups ls "$STATE/users/$U" 2>&1)
 has "... nor the user themselves outside a cell" "Permission denied" "$out"
 eq "users/USER is root's 0700, users/USER/NAME root's 0711" "0 700 0 711" "$(stat -c '%u %a' "$STATE/users/$U" "$STATE/users/$U/$IMG" | tr '\n' ' ' | sed 's/ $//')"
 
 # ---- volatile and none ----
-conf "identity = root" "overlay = volatile" "upper_max = 4M"
-out=$(ssh_to "$V" 'echo gone >/usr/bin/volatile-file && cat /usr/bin/volatile-file;
-	dd if=/dev/zero of=/usr/big bs=1M count=8 2>&1 | grep -o "No space left on device" | head -1' 2>&1)
+conf "identity = root" "overlay = volatile" "upper_max = 16M"
+out=$(ssh_to "$K" 'echo gone >/usr/bin/volatile-file && cat /usr/bin/volatile-file;
+	dd if=/dev/zero of=/usr/big bs=1M count=24 2>&1 | grep -o "No space left on device" | head -1' 2>&1)
 has "overlay = volatile: the image is writable" "gone" "$out"
 has "... up to upper_max, then ENOSPC inside" "No space left on device" "$out"
-out=$(ssh_to "$V" 'ls /usr/bin/volatile-file 2>&1' 2>&1)
+out=$(ssh_to "$K" 'ls /usr/bin/volatile-file 2>&1' 2>&1)
 has "... and nothing of it is there at the next login" "No such file" "$out"
-check "... nor on disk" test ! -e "$STATE/users/$V/$IMG/upper/usr/bin/volatile-file"
+check "... nor on disk" test ! -e "$STATE/users/$K/$IMG"
 conf "identity = root" "overlay = none"
 out=$(ssh_to "$V" 'touch /usr/x 2>&1; touch ~/in-home && echo HOME-OK; cellhello 2>&1; id -u' 2>&1)
 has "overlay = none: the image is read-only" "Read-only file system" "$out"
@@ -176,6 +215,7 @@ has "... with the fix" "cellctl user reset $U $IMG" "$(cat "$LOG")"
 conf "identity = root"
 out=$("${CTL[@]}" user du 2>&1)
 has "user du: the user's upper and its size" "$U" "$out"
+eq "user du --json: U's limit is upper_max, V's none" "$((64 << 20)) 0" "$("${CTL[@]}" user du --json | python3 -c 'import json,sys; d={i["user"]:i["limit"] for i in json.load(sys.stdin)}; print(d.get(sys.argv[1]), d.get(sys.argv[2]))' "$U" "$V" 2>&1)"
 eq "user du --json: the files the user added" "True" "$("${CTL[@]}" user du "$U" --json | python3 -c 'import json,sys; print(any(i["image"]==sys.argv[1] and i["files"]>=3 for i in json.load(sys.stdin)))' "$IMG" 2>&1)"
 ssh_to "$U" 'sleep 20' >/dev/null 2>&1 &
 LIVE=$!
@@ -232,6 +272,7 @@ while True:
 RACER=$!
 STARTED_PIDS+=($RACER)
 sleep 0.3
+: >"$LOG"
 got_tmpfs=0 got_host=0 refused_n=0
 for i in $(seq 1 20); do
 	out=$(ssh_to "$V" 'stat -f -c %T /tmp; ls /tmp/etc/passwd 2>/dev/null && echo HOST-ROOT' 2>&1)
@@ -243,6 +284,7 @@ for i in $(seq 1 20); do
 done
 kill "$RACER"; wait "$RACER" 2>/dev/null
 say "# race on the upper: $got_tmpfs logins with their tmpfs, $refused_n refused, $got_host on the host's /"
+lacks "... no login was refused for an upper still held by the previous one" "is in use by another cell" "$(cat "$LOG")"
 eq "a renameat2 loop on the upper's /tmp never gives a login the host's /" 0 "$got_host"
 eq "... every login got its tmpfs or was refused" 20 "$((got_tmpfs + refused_n))"
 check "... (some logins ran)" test "$got_tmpfs" -gt 0

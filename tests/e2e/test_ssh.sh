@@ -11,6 +11,14 @@ exempt = root $EXEMPT
 [defaults]
 hostname = celltest-box
 [user ct$$u*]"
+# Host mounts below /etc (a container's /etc/resolv.conf, an autofs'd
+# directory) show in a cell's /etc: a tmpfs on a directory, a file bound
+# over a file.
+SUBD=/etc/celltest-$$.d SUBF=/etc/celltest-$$.conf
+mkdir "$SUBD" && echo on-the-host >"$SUBF" && CREATED_PATHS+=("$SUBD" "$SUBF")
+mount -t tmpfs -o size=64k tmpfs "$SUBD" && CREATED_MOUNTS+=("$SUBD")
+echo in-a-submount >"$SUBD/file"; echo bound-over >"$W/subf"
+mount --bind "$W/subf" "$SUBF" && CREATED_MOUNTS+=("$SUBF")
 MOUNTS_BEFORE=$(host_mounts)
 HOST_NAME=$(hostname)
 start_sshd "AcceptEnv LC_* BASH_ENV LD_PRELOAD ENV X_*" || exit 1
@@ -52,9 +60,20 @@ ssh_to "$U" 'echo written-inside > ~/probe' >/dev/null 2>&1
 eq "a file written to ~ lands in the real home" "written-inside" "$(cat "/home/$U/probe" 2>&1)"
 eq "... owned by the user's real uid" "$uid" "$(stat -c %u "/home/$U/probe" 2>&1)"
 out=$(ssh_to "$U" 'cat /etc/shadow; echo "rc=$?"' 2>&1)
-has "/etc/shadow is unreadable" "Permission denied" "$out"
+has "/etc/shadow is absent, not merely unreadable" "No such file or directory" "$out"
 has "... and cat fails" "rc=1" "$out"
 lacks "... and no hash leaks" "root:" "$out"
+out=$(ssh_to "$U" 'for f in shadow shadow- gshadow gshadow- passwd- group- subuid subuid- subgid subgid- security; do
+	[ -e /etc/$f ] || [ -L /etc/$f ] && echo "present=$f"; done; ls -A /etc | wc -l' 2>&1)
+lacks "... so are gshadow, the backups of passwd and group (which name every user), subuid, subgid, security" "present=" "$out"
+check "(control: the rest of /etc is there: $(tail -1 <<<"$out") entries)" test "$(tail -1 <<<"$out")" -gt 20
+check "(control: the host has those: passwd- and gshadow exist)" test -e /etc/passwd- -a -e /etc/gshadow
+eq "cat /etc/passwd- fails: no account name of another user reaches the cell" "rc=1" \
+	"$(ssh_to "$U" 'cat /etc/passwd- /etc/group- >/dev/null 2>&1; echo rc=$?' 2>&1)"
+out=$(ssh_to "$U" "cat $SUBD/file $SUBF; echo x >>$SUBD/file; echo w=\$?" 2>&1)
+has "a host mount below /etc (tmpfs on a directory) shows in the cell" "in-a-submount" "$out"
+has "... and a file bound over a file of /etc" "bound-over" "$out"
+has "... read-only" "w=1" "$out"
 
 # ---- rootfs = host, complete: what apt, dpkg, man and last read (measured
 # with strace), read-only; nothing of other users, no /var/lib as a whole ----

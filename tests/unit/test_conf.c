@@ -64,7 +64,8 @@ static void test_valid_full(void **state)
 				    "subid_count = 1000\n"
 				    "tmpfs_size = 16M\n"
 				    "path = /usr/bin:/bin\n"
-				    "rootfs = host\n");
+				    "rootfs = host\n"
+				    "upper_max = none\n");
 
 	assert_int_equal(c->nerrors, 0);
 	assert_string_equal(c->cellsh, "/opt/cell/bin/cellsh");
@@ -75,6 +76,8 @@ static void test_valid_full(void **state)
 	assert_int_equal(c->nsections, 2);
 	assert_int_equal(c->sections[1].profile.subid_count, 1000);
 	assert_int_equal(c->sections[1].profile.tmpfs_size, 16ULL << 20);
+	/* none: a persistent upper without a size limit */
+	assert_int_equal(c->sections[1].profile.upper_max, 0);
 	done(c);
 }
 
@@ -119,7 +122,11 @@ static void test_errors_each(void **state)
 	one_error("[user a]\noverlay = yes\n",
 		  "t.conf:2: overlay: 'yes' must be 'persistent' (the user's changes kept across logins), 'volatile' (kept until logout) or 'none' (the image read-only)");
 	one_error("[user a]\nupper_max = 10k\n",
-		  "t.conf:2: upper_max: '10k' must be a size of at least 1M, such as 512M or 2G");
+		  "t.conf:2: upper_max: '10k' must be a size of at least 16M, such as 512M or 2G, or "
+		  "'none'");
+	one_error("[user a]\nupper_max = 8M\n",
+		  "t.conf:2: upper_max: '8M' must be a size of at least 16M, such as 512M or 2G, or "
+		  "'none'");
 	one_error("[user a]\nexempt = bob\n",
 		  "t.conf:2: 'exempt' is a global key: move it above the first [section]");
 	one_error("identity = root\n",

@@ -252,8 +252,11 @@ out=$(login "$D" 'id -u; grep CapEff /proc/self/status; echo kept >/usr/bin/cell
 eq "8. identity = root over an image: uid 0" "0" "$(sed -n 1p <<<"$out")"
 has "8. ... with the capabilities of the cell's user namespace" "CapEff:	000001ffffffffff" "$out"
 eq "8. a write to the image's /usr, kept at the next login" "kept" "$(login "$D" 'cat /usr/bin/celltest-persist' 2>&1)"
-eq "8. ... in the user's upper, owned by the user" "$(vm_root "id -u $D")" \
-	"$(vm_root "stat -c %u /var/lib/cell/users/$D/bb/upper/usr/bin/celltest-persist" 2>&1)"
+L=/var/lib/cell/users/$D/bb/layers.ext4
+eq "8. ... in the user's own upper filesystem: a file of upper_max bytes, root's 0600" "0 600 $((256 << 20))" \
+	"$(vm_root "stat -c '%u %a %s' $L" 2>&1)"
+eq "8. ... where the file is the user's (the cell's root)" "$(vm_root "id -u $D")" \
+	"$(vm_root "mkdir -p /mnt/peek && mount -o ro,noload,loop $L /mnt/peek && stat -c %u /mnt/peek/upper/usr/bin/celltest-persist; umount /mnt/peek" 2>&1)"
 check "8. ... and the image unchanged" vm_root "test ! -e /var/lib/cell/images/bb/usr/bin/celltest-persist"
 check_gone "8. the image cell ends at logout, nothing left" "$D" "image"
 exit 0
