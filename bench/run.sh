@@ -74,6 +74,12 @@ for d in usr bin lib lib64; do umount "$UROOT/$d" 2>/dev/null; done
 echo "== login" >&2
 SSHC=(ssh "${SSH_BASE[@]}" -p "$PORT" "$U@127.0.0.1" true)
 time_cmd ssh_cell "${SSHC[@]}"
+# On a terminal cellsh gives the shell a pty of the cell's own and relays:
+# a login's start, and 20 MB of output through it.
+SSHT=(ssh "${SSH_BASE[@]}" -tt -p "$PORT" "$U@127.0.0.1")
+OUT20='head -c 20000000 /dev/zero | tr "\0" x'
+time_cmd tty_cell "${SSHT[@]}" true
+time_cmd tty20_cell "${SSHT[@]}" "$OUT20"
 SU_CELL=$(PAM_ROOT_SESSION)
 SU_PLAIN=$(PAM_ROOT_SESSION | grep -v pam_cell)
 time_cmd su_cell with_pam su "$SU_CELL" su "$U" -c true
@@ -82,6 +88,8 @@ install_pam sshd-celltest "account required pam_unix.so
 session optional pam_umask.so umask=0077
 session required pam_unix.so"
 time_cmd ssh_plain "${SSHC[@]}"
+time_cmd tty_plain "${SSHT[@]}" true
+time_cmd tty20_plain "${SSHT[@]}" "$OUT20"
 time_cmd su_plain with_pam su "$SU_PLAIN" su "$U" -c true
 usermod -s "$CELLSH" "$U"
 
@@ -210,7 +218,10 @@ u=${MED[unshare]:-0}
 	echo "| \`ssh user@127.0.0.1 true\` | ${MED[ssh_plain]:-} | ${MED[ssh_cell]:-} | $(awk -v a="${MED[ssh_cell]:-0}" -v b="${MED[ssh_plain]:-0}" 'BEGIN { if (b > 0) printf "%+.1f ms (%+.1f%%)", a - b, (a - b) / b * 100 }') |"
 	echo "| \`su USER -c true\` | ${MED[su_plain]:-} | ${MED[su_cell]:-} | $(awk -v a="${MED[su_cell]:-0}" -v b="${MED[su_plain]:-0}" 'BEGIN { if (b > 0) printf "%+.1f ms", a - b }') |"
 	echo
-	echo "With pam_cell the login shell is cellsh, which runs bash inside; without, bash directly."
+	echo "| \`ssh -tt user@127.0.0.1 true\` (a pty) | ${MED[tty_plain]:-} | ${MED[tty_cell]:-} | $(awk -v a="${MED[tty_cell]:-0}" -v b="${MED[tty_plain]:-0}" 'BEGIN { if (b > 0) printf "%+.1f ms (%+.1f%%)", a - b, (a - b) / b * 100 }') |"
+	echo "| \`ssh -tt\`, 20 MB of output | ${MED[tty20_plain]:-} | ${MED[tty20_cell]:-} | $(awk -v a="${MED[tty20_cell]:-0}" -v b="${MED[tty20_plain]:-0}" 'BEGIN { if (b > 0) printf "%+.1f ms (%.2fx)", a - b, a / b }') |"
+	echo
+	echo "With pam_cell the login shell is cellsh, which runs bash inside; without, bash directly. On a pty, cellsh gives the shell a terminal of the cell's own devpts and relays it (the last two rows are that relay's cost)."
 	echo
 	echo "## Scale: concurrent idle cells"
 	echo

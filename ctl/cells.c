@@ -284,15 +284,24 @@ int cmd_list(struct ctl *c, int argc, char **argv)
 	if (c->json)
 		fputs("[", stdout);
 	else
-		printf("%-32s %-12s %-8s %-8s %-15s %8s %5s %-10s %-16s %4s %5s %7s %8s\n", "CELL",
-		       "USER", "SERVICE", "TTY", "FROM", "PID1", "AGE", "PROFILE", "SECTION",
-		       "SESS", "PROCS", "MEM", "CPU");
+		printf("%-32s %-12s %-8s %-8s %-15s %8s %5s %-10s %-16s %4s %5s %7s %8s %6s\n",
+		       "CELL", "USER", "SERVICE", "TTY", "FROM", "PID1", "AGE", "PROFILE",
+		       "SECTION", "SESS", "PROCS", "MEM", "CPU", "LINGER");
 	for (size_t i = 0; i < n; i++) {
 		const struct cell_record *r = &v[i];
 		struct usage u;
-		char mem[32], a[32], cpu[32];
+		char mem[32], a[32], cpu[32], lg[32] = "-";
+		long long until = 0, left = 0;
+		bool lingering = registry_linger_get(r->id, &until) == 0;
 
 		cell_usage(r, &u);
+		if (lingering) {
+			left = until < 0 ? -1 : until > now ? until - now : 0;
+			if (left < 0)
+				snprintf(lg, sizeof(lg), "yes");
+			else
+				age(lg, sizeof(lg), left);
+		}
 		if (c->json) {
 			printf("%s\n {\"id\": ", i ? "," : "");
 			json_str(stdout, r->id);
@@ -312,8 +321,13 @@ int cmd_list(struct ctl *c, int argc, char **argv)
 			printf(", \"rootfs\": ");
 			json_str(stdout, r->rootfs);
 			printf(", \"shared\": %s, \"sessions\": %ld, \"processes\": %ld, "
-			       "\"memory_bytes\": %lld, \"cpu_usec\": %lld}",
-			       r->shared ? "true" : "false", u.sessions, u.procs, u.mem, u.cpu_us);
+			       "\"memory_bytes\": %lld, \"cpu_usec\": %lld, \"lingering\": %s",
+			       r->shared ? "true" : "false", u.sessions, u.procs, u.mem, u.cpu_us,
+			       lingering ? "true" : "false");
+			/* seconds left; -1: until cellctl stop */
+			if (lingering)
+				printf(", \"linger_left_s\": %lld", left);
+			printf("}");
 			continue;
 		}
 		human(mem, sizeof(mem), u.mem);
@@ -322,10 +336,10 @@ int cmd_list(struct ctl *c, int argc, char **argv)
 			snprintf(cpu, sizeof(cpu), "-");
 		else
 			snprintf(cpu, sizeof(cpu), "%.1fs", (double)u.cpu_us / 1e6);
-		printf("%-32s %-12s %-8s %-8s %-15s %8d %5s %-10s %-16s %4ld %5ld %7s %8s\n", r->id,
-		       r->user, r->service, *r->tty ? r->tty : "-", *r->rhost ? r->rhost : "-",
-		       (int)r->pid, a, *r->profile ? r->profile : "-", r->section, u.sessions,
-		       u.procs, mem, cpu);
+		printf("%-32s %-12s %-8s %-8s %-15s %8d %5s %-10s %-16s %4ld %5ld %7s %8s %6s\n",
+		       r->id, r->user, r->service, *r->tty ? r->tty : "-",
+		       *r->rhost ? r->rhost : "-", (int)r->pid, a, *r->profile ? r->profile : "-",
+		       r->section, u.sessions, u.procs, mem, cpu, lg);
 	}
 	if (c->json)
 		puts(n ? "\n]" : "]");

@@ -35,18 +35,11 @@
 #include "env.h"
 #include "harden.h"
 #include "join.h"
+#include "pty.h"
 #include "sandbox.h"
 #include "util.h"
 
 extern char **environ;
-
-static volatile sig_atomic_t winch;
-
-static void on_winch(int sig)
-{
-	(void)sig;
-	winch = 1;
-}
 
 /* A record names one cell; a user may have several. */
 static struct cell_record pick(const char *what)
@@ -90,7 +83,7 @@ static void join_cgroup(const struct cell_record *r)
 }
 
 static void __attribute__((noreturn))
-child(const struct cell_record *r, bool root, int slave, char **cmd)
+child(const struct cell_record *r, bool root, struct cell_pty *pty, char **cmd)
 {
 	const char *base = strrchr(r->shell, '/') ? strrchr(r->shell, '/') + 1 : r->shell;
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
@@ -100,15 +93,14 @@ child(const struct cell_record *r, bool root, int slave, char **cmd)
 	struct cell_err e = { 0 };
 	char arg0[300], **env, *shell[2];
 
+	sigset_t none;
+
+	sigemptyset(&none);
 	for (int sig = 1; sig < NSIG; sig++)
 		sigaction(sig, &dfl, NULL);
-	if (slave >= 0) {
-		if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0 || dup2(slave, 0) < 0 ||
-		    dup2(slave, 1) < 0 || dup2(slave, 2) < 0)
-			ctl_die(EXIT_PROBLEM, "the cell's terminal: %s", strerror(errno));
-		if (slave > 2)
-			close(slave);
-	}
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (pty && pty_attach(pty, &e) < 0)
+		ctl_die(EXIT_PROBLEM, "%s", e.msg);
 	/* We are host root, unmapped in the cell: take the in-cell ids with the
 	 * cell's CAP_SETUID/CAP_SETGID, then drop every capability and prove
 	 * the ids final (harden_become_user with the same ids). */
@@ -137,8 +129,14 @@ child(const struct cell_record *r, bool root, int slave, char **cmd)
 		ctl_die(EXIT_PROBLEM, "chdir: %s", strerror(errno));
 	if (sb_rlimits_parse(r->rlimits, rl) < 0 || sb_rlimits_apply(rl, &e) < 0)
 		ctl_die(EXIT_PROBLEM, "cell %s: its rlimits: %s", r->id, e.msg);
-	env = env_build(environ, root ? "root" : r->user, root ? "/" : r->home, r->shell, r->path,
-			r->id);
+	/* The admin's own environment stays out: the allow-list mode. */
+	env = env_build(environ,
+			&(struct env_own){ .user = root ? "root" : r->user,
+					   .home = root ? "/" : r->home,
+					   .shell = r->shell,
+					   .path = r->path,
+					   .cell_id = r->id },
+			NULL);
 	if (!env)
 		ctl_die(EXIT_PROBLEM, "out of memory");
 	if (!cmd) {
@@ -156,59 +154,6 @@ child(const struct cell_record *r, bool root, int slave, char **cmd)
 		strerror(errno));
 }
 
-/* Copy between the admin's terminal and the cell's until the child ends. */
-static void relay(int master, pid_t pid, int *status)
-{
-	struct termios saved, raw;
-	bool term = tcgetattr(0, &saved) == 0, in_open = true;
-	char buf[4096];
-
-	if (term) {
-		raw = saved;
-		cfmakeraw(&raw);
-		tcsetattr(0, TCSANOW, &raw);
-	}
-	winch = 1;
-	signal(SIGWINCH, on_winch);
-	for (;;) {
-		struct pollfd p[2] = { { .fd = master, .events = POLLIN },
-				       { .fd = in_open ? 0 : -1, .events = POLLIN } };
-		ssize_t n;
-
-		if (winch) {
-			struct winsize ws;
-
-			winch = 0;
-			if (ioctl(0, TIOCGWINSZ, &ws) == 0)
-				ioctl(master, TIOCSWINSZ, &ws);
-		}
-		if (waitpid(pid, status, WNOHANG) == pid)
-			break;
-		if (poll(p, 2, 200) < 0)
-			continue;
-		if (p[0].revents & POLLIN) {
-			n = read(master, buf, sizeof(buf));
-			if (n > 0)
-				write_all(1, buf, (size_t)n);
-		} else if (p[0].revents & (POLLHUP | POLLERR)) {
-			usleep(10000); /* the child has closed it: reap below */
-		}
-		if (p[1].revents & (POLLIN | POLLHUP)) {
-			n = read(0, buf, sizeof(buf));
-			if (n > 0)
-				write_all(master, buf, (size_t)n);
-			else
-				in_open = false;
-		}
-	}
-	/* What the child wrote last. */
-	fcntl(master, F_SETFL, O_NONBLOCK);
-	for (ssize_t n; (n = read(master, buf, sizeof(buf))) > 0;)
-		write_all(1, buf, (size_t)n);
-	if (term)
-		tcsetattr(0, TCSANOW, &saved);
-}
-
 int cmd_enter(struct ctl *c, int argc, char **argv)
 {
 	const char *what = NULL;
@@ -217,7 +162,8 @@ int cmd_enter(struct ctl *c, int argc, char **argv)
 	struct cell_record r;
 	struct cell_join j;
 	bool root = false, tty;
-	int master = -1, slave = -1, status = 0;
+	struct cell_pty pty = { -1, -1, "" };
+	int status = 0;
 	gid_t groups[256];
 	int ngroups = (int)ARRAY_SIZE(groups);
 	pid_t pid;
@@ -256,22 +202,16 @@ int cmd_enter(struct ctl *c, int argc, char **argv)
 	if (cell_enter(&j, &e) < 0)
 		ctl_die(EXIT_PROBLEM, "%s", e.msg);
 	tty = isatty(0);
-	if (tty) {
-		/* The cell's own devpts: we are in its mount namespace now. The
-		 * peer comes from the master itself (TIOCGPTPEER), never by a
-		 * name the cell could have replaced in its /dev/pts. */
-		master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-		if (master < 0 || unlockpt(master) < 0 ||
-		    (slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
-			ctl_die(EXIT_PROBLEM, "a terminal in cell %s: %s", r.id, strerror(errno));
-	}
+	/* The cell's own devpts: we are in its mount namespace now. */
+	if (tty && pty_open(&pty, &e) < 0)
+		ctl_die(EXIT_PROBLEM, "cell %s: %s", r.id, e.msg);
+	if (tty)
+		pty_block_signals();
 	pid = fork();
 	if (pid < 0)
 		ctl_die(EXIT_PROBLEM, "fork: %s", strerror(errno));
 	if (pid == 0)
-		child(&r, root, slave, cmd);
-	if (slave >= 0)
-		close(slave);
+		child(&r, root, tty ? &pty : NULL, cmd);
 	cell_join_close(&j);
 	if (harden_drop_caps(&e) < 0) {
 		kill(pid, SIGKILL);
@@ -280,7 +220,7 @@ int cmd_enter(struct ctl *c, int argc, char **argv)
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
 	if (tty)
-		relay(master, pid, &status);
+		pty_relay(&pty, pid, false, &status);
 	else
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;

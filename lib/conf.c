@@ -33,6 +33,7 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include "env.h"
 #include "idmap.h"
 #include "util.h"
 
@@ -363,6 +364,56 @@ static const char *parse_seccomp_deny(const struct profile_key *k, void *dst, co
 	return store(k, dst, v, sb_seccomp_check_deny(v));
 }
 
+/* env_keep, env_deny: space-separated name globs. */
+static const char *parse_env_names(const struct profile_key *k, void *dst, const char *v)
+{
+	static char why[200];
+	char buf[512], *save = NULL;
+
+	if (str_copy(buf, sizeof(buf), v) < 0)
+		return "is too long";
+	for (char *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+		if (!env_rule_name_ok(t)) {
+			snprintf(
+				why, sizeof(why),
+				"holds '%.64s', not a variable name or glob (letters, digits, _, * "
+				"and ?)",
+				t);
+			return why;
+		}
+		if (!strpbrk(t, "*?") && env_denied(t)) {
+			snprintf(why, sizeof(why),
+				 "holds %.64s, which never enters a cell: it makes the loader or a "
+				 "shell run or read what the user chose",
+				 t);
+			return why;
+		}
+	}
+	return store(k, dst, v, NULL);
+}
+
+/* env_set: space-separated NAME=VALUE, values without spaces. */
+static const char *parse_env_set(const struct profile_key *k, void *dst, const char *v)
+{
+	static char why[300];
+	char buf[1100], *save = NULL;
+
+	if (str_copy(buf, sizeof(buf), v) < 0)
+		return "is too long";
+	for (char *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+		if (!env_set_entry_ok(t)) {
+			snprintf(
+				why, sizeof(why),
+				"holds '%.80s': each must be NAME=VALUE, NAME neither a loader or shell "
+				"variable (LD_*, BASH_ENV, ...) nor one the cell sets (HOME, USER, "
+				"LOGNAME, SHELL, PATH: use 'path =', CELL_ID)",
+				t);
+			return why;
+		}
+	}
+	return store(k, dst, v, NULL);
+}
+
 /* "bind" is repeatable and records where each line is: do_bind() parses it. */
 static const char *parse_bind_unused(const struct profile_key *k, void *dst, const char *v)
 {
@@ -423,6 +474,42 @@ static const char *parse_share(const struct profile_key *k, void *dst, const cha
 	return NULL;
 }
 
+/* linger = no | yes | DURATION (90, 90s, 30m, 12h, 7d) */
+static const char *parse_linger(const struct profile_key *k, void *dst, const char *v)
+{
+	unsigned long *secs = dst, n = 0, unit = 1;
+	const char *end = v;
+	char *e;
+
+	(void)k;
+	if (strcmp(v, "no") == 0) {
+		*secs = 0;
+		return NULL;
+	}
+	if (strcmp(v, "yes") == 0) {
+		*secs = CELL_LINGER_FOREVER;
+		return NULL;
+	}
+	errno = 0;
+	if (*v >= '0' && *v <= '9') {
+		n = strtoul(v, &e, 10);
+		end = e;
+	}
+	if (*end && end[1] == '\0')
+		unit = *end == 's'   ? 1
+		       : *end == 'm' ? 60
+		       : *end == 'h' ? 3600
+		       : *end == 'd' ? 86400
+				     : 0;
+	else if (*end)
+		unit = 0;
+	if (end == v || errno || !unit || n == 0 || n > 366UL * 86400 / unit)
+		return "must be 'no', 'yes' (until cellctl stop) or a duration up to a year "
+		       "(90s, 30m, 12h, 7d)";
+	*secs = n * unit;
+	return NULL;
+}
+
 static const char *parse_pids_max(const struct profile_key *k, void *dst, const char *v)
 {
 	unsigned long *n = dst;
@@ -434,6 +521,20 @@ static const char *parse_pids_max(const struct profile_key *k, void *dst, const 
 	}
 	if (parse_ulong(v, n) < 0 || *n < 8 || *n > 4194304)
 		return "must be a number from 8 to 4194304, or 'none'";
+	return NULL;
+}
+
+static const char *parse_max_cells(const struct profile_key *k, void *dst, const char *v)
+{
+	unsigned long *n = dst;
+
+	(void)k;
+	if (strcmp(v, "none") == 0) {
+		*n = 0;
+		return NULL;
+	}
+	if (parse_ulong(v, n) < 0 || *n < 1 || *n > 100000)
+		return "must be a number from 1 to 100000, or 'none'";
 	return NULL;
 }
 
@@ -511,12 +612,17 @@ static const struct profile_key profile_keys[] = {
 	KEY(overlay, parse_overlay),
 	KEY(upper_max, parse_upper_max),
 	{ "share", parse_share, FIELD(share_user), false },
+	KEY(linger, parse_linger),
 	KEY(pids_max, parse_pids_max),
+	KEY(max_cells, parse_max_cells),
 	KEY(memory_max, parse_memory_max),
 	KEY(cpu_weight, parse_cpu_weight),
 	TEXT_KEY(seccomp_allow, parse_seccomp_allow),
 	TEXT_KEY(seccomp_deny, parse_seccomp_deny),
 	{ "bind", parse_bind_unused, FIELD(binds), true },
+	TEXT_KEY(env_keep, parse_env_names),
+	TEXT_KEY(env_deny, parse_env_names),
+	TEXT_KEY(env_set, parse_env_set),
 	KEY(pty_max, parse_pty_max),
 	RLIMIT_KEY(nofile, 0), RLIMIT_KEY(nproc, 1), RLIMIT_KEY(core, 2),
 	RLIMIT_KEY(fsize, 3), RLIMIT_KEY(as, 4), RLIMIT_KEY(stack, 5),

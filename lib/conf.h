@@ -43,6 +43,8 @@ struct cell_memory_max {
 
 /* What a cell looks like: built-in defaults, then [defaults], then a match.
  * Each key is one row of profile_keys[] in conf.c. */
+#define CELL_LINGER_FOREVER (~0UL)
+
 struct cell_profile {
 	unsigned long long set; /* bit i: key i of the table set here */
 	enum cell_identity identity;
@@ -56,7 +58,10 @@ struct cell_profile {
 	enum cell_overlay overlay;     /* image only */
 	unsigned long long upper_max;  /* image, volatile/none: the upper tmpfs' size */
 	bool share_user;	       /* share = user: one cell for all sessions */
+	unsigned long linger;	       /* share = user: seconds the cell outlives its last
+			       * session; 0 no; CELL_LINGER_FOREVER yes */
 	unsigned long pids_max;	       /* cgroup pids.max, 0: none */
+	unsigned long max_cells;       /* live cells per user, 0: no cap */
 	struct cell_memory_max memory_max;
 	unsigned long cpu_weight; /* 1..10000, 100 = an equal share */
 	unsigned long pty_max;	  /* ptys of the cell's devpts */
@@ -66,6 +71,11 @@ struct cell_profile {
 	/* "bind = SRC:DST[:ro|rw]", repeatable: one "SRC:DST:MODE\tfile:line"
 	 * line each, %u and %h not yet expanded. */
 	char binds[2048];
+	/* The login's environment in the cell (env.h): name globs, and
+	 * NAME=VALUE entries, space-separated. */
+	char env_keep[256];
+	char env_deny[256];
+	char env_set[1024];
 };
 
 /* memory_max in bytes for this machine (memory_pct resolved), 0 for none. */

@@ -62,6 +62,7 @@ static const struct arg args[] = {
 	ARG("image", T_IMAGE, image),
 	ARG("overlay", T_ULONG, overlay),
 	ARG("upper_max", T_U64, upper_max), /* 0: none */
+	ARG("linger", T_U64, linger),
 };
 
 _Static_assert(ARRAY_SIZE(args) <= 32, "one bit of 'seen' per argument");

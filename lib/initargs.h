@@ -32,6 +32,7 @@ struct init_args {
 	unsigned long pty_max;	  /* ptys of the cell's devpts */
 	struct cell_limits limits;
 	bool shared;
+	unsigned long long linger; /* seconds, 0 or CELL_LINGER_FOREVER (conf.h) */
 	const char *uid_map, *gid_map;
 	const char *hide;	      /* '\n'-separated absolute paths, maybe none */
 	const char *image;	      /* rootfs = image:NAME: NAME, or "" for host */

@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <poll.h>
 #include <sched.h>
@@ -45,9 +46,11 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "conf.h"
 #include "create.h"
 #include "harden.h"
 #include "idmap.h"
@@ -518,6 +521,8 @@ static enum monitor_end watch(struct monitor *m)
 	const struct init_args *a = &m->args;
 	static struct sessions s;
 	struct cell_err e;
+	bool lingering = false;
+	long long until_ms = 0; /* lingering: CLOCK_MONOTONIC, LLONG_MAX forever */
 
 	s.p[SLOT_LIFE] = (struct pollfd){ .fd = CELL_LIFE_FD, .events = POLLIN };
 	s.p[SLOT_PID1] = (struct pollfd){ .fd = m->cell.pidfd, .events = POLLIN };
@@ -527,11 +532,21 @@ static enum monitor_end watch(struct monitor *m)
 	s.pid[FIRST_SESSION] = m->parent;
 	s.n = FIRST_SESSION + 1;
 	for (;;) {
-		if (poll(s.p, (nfds_t)s.n, -1) < 0) {
+		int timeout = -1, r;
+
+		if (lingering && until_ms != LLONG_MAX) {
+			long long left = until_ms - now_ms();
+
+			timeout = left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+		}
+		r = poll(s.p, (nfds_t)s.n, timeout);
+		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
+		if (r == 0) /* lingering, and the time is up: see below */
+			goto no_session;
 		if (s.p[SLOT_PID1].revents)
 			return MONITOR_PID1_EXITED;
 		if (s.p[SLOT_SIGNAL].revents) {
@@ -548,20 +563,43 @@ static enum monitor_end watch(struct monitor *m)
 			if (s.p[i].revents)
 				session_drop(&s, i); /* that login program exited */
 		/* After the sessions: a flood of connections cannot hide that the
-		 * last session went. One per round. */
-		if (s.n > FIRST_SESSION && (s.p[SLOT_JOIN].revents & POLLIN))
+		 * last session went. One per round. (Lingering: a login joining.) */
+		if ((s.n > FIRST_SESSION || lingering) && (s.p[SLOT_JOIN].revents & POLLIN))
 			serve_join(a, m->procfd, &m->cg, m->joinfd);
-		if (s.n > FIRST_SESSION)
+		if (s.n > FIRST_SESSION) {
+			if (lingering) { /* a login came back in time */
+				lingering = false;
+				registry_linger_clear(a->id);
+			}
 			continue;
+		}
 		if (!a->shared)
 			break;
+	no_session:
+		if (lingering && now_ms() < until_ms)
+			continue;
 		/* Under the user's lock no session can join meanwhile: if none
-		 * did, the cell is over. */
+		 * did, the cell is over (or, with linger, lingers first). */
 		{
 			int lock = registry_lock_user((uid_t)a->uid, LOCK_TIMEOUT_MS, &e);
 
 			read_events(&s, m->procfd);
+			if (s.n == FIRST_SESSION && !lingering && a->linger) {
+				bool forever = a->linger == CELL_LINGER_FOREVER;
+
+				lingering = true;
+				until_ms = forever ? LLONG_MAX
+						   : now_ms() + (long long)a->linger * 1000;
+				registry_linger_set(
+					a->id,
+					forever ? -1 : (long long)time(NULL) + (long long)a->linger,
+					&e);
+				if (lock >= 0)
+					close(lock);
+				continue;
+			}
 			if (s.n == FIRST_SESSION) {
+				registry_linger_clear(a->id);
 				registry_shared_clear((uid_t)a->uid, a->id);
 				registry_remove(a->id, &e);
 				registry_life_remove(a->id);
@@ -646,6 +684,7 @@ int monitor_teardown(struct monitor *m)
 	registry_join_remove(m->args.id);
 	/* Idempotent: pam_cell may have removed it already. */
 	registry_remove(m->args.id, &e);
+	registry_linger_clear(m->args.id);
 	if (m->args.shared)
 		end_shared(&m->args);
 	return drop_cgroup(m, CGROUP_EMPTY_TIMEOUT_MS);

@@ -79,6 +79,7 @@ static const struct field fields[] = {
 	STR(tty), STR(rhost), STR(section), STR(profile), NUM(identity), NUM(inside_uid), NUM(inside_gid), STR(home), STR(shell),
 	STR(path), STR(hostname), NUM(created), NUM(shared), STR(rlimits),
 	STR(seccomp_allow), STR(seccomp_deny), STR(profile_digest), STR(rootfs),
+	STR(env_keep), STR(env_deny), STR(env_set),
 	NS(NS_USER, "user"), NS(NS_MNT, "mnt"), NS(NS_PID, "pid"), NS(NS_UTS, "uts"),
 	NS(NS_IPC, "ipc"), NS(NS_CGROUP, "cgroup"),
 };
@@ -335,11 +336,40 @@ int registry_sweep(void)
 		}
 		if (!cell_id_valid(de->d_name) || registry_read(de->d_name, &r, &e) < 0)
 			continue;
-		if (!record_alive(&r) && unlinkat(dfd, de->d_name, 0) == 0)
+		if (!record_alive(&r) && unlinkat(dfd, de->d_name, 0) == 0) {
+			registry_linger_clear(de->d_name);
 			removed++;
+		}
 	}
 	closedir(d);
 	return removed;
+}
+
+size_t registry_count_user(uid_t uid)
+{
+	_cleanup_close_ int dfd = -1;
+	struct cell_record r;
+	struct cell_err e;
+	struct dirent *de;
+	size_t n = 0;
+	int lfd;
+	DIR *d;
+
+	dfd = open_run_dir(false, &e);
+	if (dfd < 0)
+		return 0;
+	lfd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lfd < 0 || !(d = fdopendir(lfd))) {
+		if (lfd >= 0)
+			close(lfd);
+		return 0;
+	}
+	while ((de = readdir(d)))
+		if (cell_id_valid(de->d_name) && registry_read(de->d_name, &r, &e) == 0 &&
+		    r.uid == uid && record_alive(&r))
+			n++;
+	closedir(d);
+	return n;
 }
 
 /* ---- shared cells (share = user) ----
@@ -490,6 +520,66 @@ void registry_life_remove(const char *id)
 		return;
 	life_name(name, sizeof(name), id);
 	unlinkat(dfd, name, 0);
+}
+
+static void linger_name(char *buf, size_t size, const char *id)
+{
+	snprintf(buf, size, "%s.linger", id);
+}
+
+int registry_linger_set(const char *id, long long until, struct cell_err *e)
+{
+	_cleanup_close_ int dfd = -1, fd = -1;
+	char name[48], text[32];
+	int n;
+
+	if (!cell_id_valid(id))
+		return cell_err_set(e, EINVAL, "'%s' is not a cell id", id);
+	dfd = open_run_dir(true, e);
+	if (dfd < 0)
+		return cell_err_prefix(e, "registry: ");
+	linger_name(name, sizeof(name), id);
+	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
+		return cell_err_sys(e, "removing %s/%s", CELL_RUN_DIR, name);
+	n = snprintf(text, sizeof(text), "%lld\n", until);
+	fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || fchmod(fd, 0644) < 0 || write_all(fd, text, (size_t)n) < 0)
+		return cell_err_sys(e, "writing %s/%s", CELL_RUN_DIR, name);
+	return 0;
+}
+
+void registry_linger_clear(const char *id)
+{
+	_cleanup_close_ int dfd = -1;
+	struct cell_err e;
+	char name[48];
+
+	if (!cell_id_valid(id) || (dfd = open_run_dir(false, &e)) < 0)
+		return;
+	linger_name(name, sizeof(name), id);
+	unlinkat(dfd, name, 0);
+}
+
+int registry_linger_get(const char *id, long long *until)
+{
+	_cleanup_close_ int dfd = -1, fd = -1;
+	struct cell_err e;
+	char name[48], buf[32];
+	struct stat st;
+	ssize_t n;
+
+	if (!cell_id_valid(id) || (dfd = open_run_dir(false, &e)) < 0)
+		return -1;
+	linger_name(name, sizeof(name), id);
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0)
+		return -1;
+	n = read_all(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	*until = strtoll(buf, NULL, 10);
+	return 0;
 }
 
 /* ---- the join socket ----

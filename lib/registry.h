@@ -15,7 +15,7 @@
 #endif
 #define CELL_ID_LEN 32
 
-#define CELL_RECORD_VERSION 3
+#define CELL_RECORD_VERSION 4
 #define CELL_DIGEST_LEN	    16 /* hex digits of cell_profile_digest */
 
 /*
@@ -48,8 +48,9 @@ struct cell_record {
 	char rlimits[256]; /* sb_rlimits_format */
 	char seccomp_allow[256];
 	char seccomp_deny[512];
-	char profile_digest[CELL_DIGEST_LEN + 1]; /* of the resolved profile */
-	char rootfs[80];			  /* "host" or "image:NAME" */
+	char profile_digest[CELL_DIGEST_LEN + 1];	  /* of the resolved profile */
+	char rootfs[80];				  /* "host" or "image:NAME" */
+	char env_keep[256], env_deny[256], env_set[1024]; /* the profile's (env.h) */
 };
 
 /* The record as text and back (pure: the unit tests and fuzzers use them).
@@ -74,6 +75,9 @@ int registry_remove(const char *id, struct cell_err *e);
  * could close its session). Root only. Returns how many were removed. */
 int registry_sweep(void);
 
+/* How many live cells the registry holds for uid (every record is read). */
+size_t registry_count_user(uid_t uid);
+
 /* Shared cells (share = user); see registry.c. Root only. */
 int registry_lock_user(uid_t uid, int timeout_ms, struct cell_err *e); /* fd */
 int registry_shared_get(uid_t uid, char id[CELL_ID_LEN + 1]);
@@ -82,6 +86,14 @@ void registry_shared_clear(uid_t uid, const char *id);
 int registry_life_create(const char *id, int *reader, int *writer, struct cell_err *e);
 int registry_life_join(const char *id, struct cell_err *e); /* write end fd */
 void registry_life_remove(const char *id);
+
+/* ID.linger (root's 0644): a shared cell with no session left, lingering
+ * until the CLOCK_REALTIME second it holds, or -1: until cellctl stop.
+ * Written and removed by the cell's monitor; get returns -1 when the cell
+ * is not lingering. */
+int registry_linger_set(const char *id, long long until, struct cell_err *e);
+void registry_linger_clear(const char *id);
+int registry_linger_get(const char *id, long long *until);
 
 /* The join socket CELL_RUN_DIR/ID.join (registry.c): the monitor listens
  * (root, before it drops its capabilities), cellsh connects. */

@@ -164,6 +164,9 @@ static int fill_record(const struct session_who *w, const struct cell_profile *p
 		{ r->seccomp_deny, sizeof(r->seccomp_deny), p->seccomp_deny, "seccomp_deny" },
 		{ r->profile_digest, sizeof(r->profile_digest), digest, "digest" },
 		{ r->rootfs, sizeof(r->rootfs), p->rootfs, "rootfs" },
+		{ r->env_keep, sizeof(r->env_keep), p->env_keep, "env_keep" },
+		{ r->env_deny, sizeof(r->env_deny), p->env_deny, "env_deny" },
+		{ r->env_set, sizeof(r->env_set), p->env_set, "env_set" },
 	};
 
 	r->pid = h->pid;
@@ -225,6 +228,7 @@ static void fill_init_args(struct init_args *args, const char *id, const struct 
 			    .memory_max = conf_memory_max(p),
 			    .cpu_weight = p->cpu_weight },
 		.shared = p->share_user,
+		.linger = p->share_user ? p->linger : 0,
 		.uid_map = uidmap,
 		.gid_map = gidmap,
 		.hide = c->files ? c->files : "",
@@ -307,17 +311,31 @@ int session_open(const struct cell_conf *c, const struct cell_profile *p,
 	s->pidfd = s->life = -1;
 	s->shared = p->share_user;
 	conf_profile_digest(p, digest);
-	if (s->shared) {
+	if (s->shared || p->max_cells) {
 		/* Held until the session is set up: no other login of this user
-		 * can join, create or end their shared cell meanwhile. */
+		 * can join, create or end their shared cell, or count their
+		 * cells, meanwhile. */
 		lock = registry_lock_user(w->acct->uid, LOCK_TIMEOUT_MS, e);
 		if (lock < 0)
 			return -1;
+	}
+	if (s->shared) {
 		joined = join_shared(w, digest, s, e);
 		if (joined < 0)
 			return -1;
 	}
 	s->joined = joined == 1;
+	if (!s->joined && p->max_cells) {
+		size_t live = registry_count_user(w->acct->uid);
+
+		if (live >= p->max_cells)
+			return cell_err_set(
+				e, EUSERS,
+				"user %s already has %zu live cell(s), as many as "
+				"'max_cells = %lu' allows: end one (cellctl list; cellctl "
+				"stop) or raise max_cells",
+				w->acct->name, live, p->max_cells);
+	}
 	/* The login program stays where it is (on a systemd host, in its
 	 * logind session scope): cellsh asks the monitor to move the shell
 	 * into the cell's cgroup (monitor.c). */

@@ -140,6 +140,19 @@ static int scrub_pam_env(pam_handle_t *pamh, char *removed, size_t size)
  * the PAM result: PAM_IGNORE, or a refusal). No PAM result is negative. */
 #define CONFINED (-1)
 
+/* The PAM services of job schedulers: they run a job with /bin/sh (the
+ * crontab's SHELL), never the login shell, so a session cannot put the job
+ * in a cell: it would run on the host. */
+static bool scheduler(const char *service)
+{
+	static const char *const names[] = { "cron", "crond", "atd", "anacron" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strcmp(service, names[i]) == 0)
+			return true;
+	return false;
+}
+
 /* Who logs in and what cell.conf says of them (decide.c), logged. */
 static int decide(pam_handle_t *pamh, int flags, const struct args *a, struct login *l,
 		  struct cell_conf *c)
@@ -157,6 +170,16 @@ static int decide(pam_handle_t *pamh, int flags, const struct args *a, struct lo
 			      "a confined user gets no service manager of their own on the host "
 			      "(confined by %s)",
 			      d->why);
+	/* Confined, or cellsh as the shell (confined through other services):
+	 * the job would run outside any cell. */
+	if (scheduler(l->service) &&
+	    (d->verdict == LOGIN_CONFINE ||
+	     (d->verdict == LOGIN_IGNORE && d->have_acct && strcmp(d->acct.shell, c->cellsh) == 0)))
+		return refuse(pamh, flags, l,
+			      "scheduled jobs of confined users are refused: %s runs a job with "
+			      "/bin/sh on the host, outside any cell (%s; cell.conf(5), SCHEDULED "
+			      "JOBS)",
+			      l->service, d->why);
 	switch (d->verdict) {
 	case LOGIN_REFUSE:
 		for (size_t i = 0; i < c->nerrors && i < CONF_MAX_ERRORS; i++)
@@ -172,6 +195,24 @@ static int decide(pam_handle_t *pamh, int flags, const struct args *a, struct lo
 			   l->user, l->service, d->why);
 		return PAM_IGNORE;
 	case LOGIN_IGNORE:
+		if (d->have_acct && strcmp(d->acct.shell, c->cellsh) == 0) {
+			/* cellsh will find no cell and give no shell: say why now,
+			 * and hand cellsh the cause to show (CELL_WHY: only text the
+			 * user reads; setting it themselves changes nothing). */
+			char env[2400];
+
+			pam_syslog(
+				pamh, LOG_NOTICE,
+				"no cell for user=%s service=%s, whose login shell is cellsh: %s "
+				"[cell " CELL_VERSION "]",
+				l->user, l->service, d->why);
+			snprintf(
+				env, sizeof(env),
+				"CELL_WHY=no section of %.256s confines %.256s through '%.64s' (%.1600s)",
+				a->conf, l->user, l->service, d->why);
+			pam_putenv(pamh, env);
+			return PAM_IGNORE;
+		}
 		/* Logged at debug priority: most syslog setups drop it on busy hosts. */
 		pam_syslog(pamh, LOG_DEBUG,
 			   "not confined user=%s service=%s: %s [cell " CELL_VERSION "]", l->user,

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,12 +25,14 @@
 #include "env.h"
 #include "harden.h"
 #include "join.h"
+#include "pty.h"
 #include "sandbox.h"
 #include "util.h"
 
 #define EXIT_NO_CELL 126
 
 static pid_t child_pid;
+static struct cell_pty pty = { -1, -1, "" }; /* on a terminal: the cell's own */
 
 static void __attribute__((noreturn)) die(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
@@ -52,6 +55,14 @@ static void forward(int sig)
 		kill(child_pid, sig);
 }
 
+/* In the cell's mount namespace: does path exist there? */
+static bool visible(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
 /* In the forked child, already inside every namespace. */
 static void __attribute__((noreturn))
 run_shell(const struct cell_join *j, int argc, char **argv, int cmd_index, bool login)
@@ -62,10 +73,19 @@ run_shell(const struct cell_join *j, int argc, char **argv, int cmd_index, bool 
 	char arg0[300], **args, **env;
 	struct sb_rlimit rl[SB_NRLIMITS];
 	struct cell_err e = { 0 };
+	char pty_name[sizeof(pty.name)];
 	int n = 0;
 
+	snprintf(pty_name, sizeof(pty_name), "%s", pty.name);
+
+	sigset_t none;
+
+	sigemptyset(&none);
 	for (int sig = 1; sig < NSIG; sig++)
 		sigaction(sig, &dfl, NULL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (pty.master >= 0 && pty_attach(&pty, &e) < 0)
+		die("%s", e.msg);
 	/* setns gave us every capability in the cell: drop them, then take the
 	 * in-cell ids (the ones we already have) and prove they are final. */
 	if (cell_root_keeps_caps(r)) {
@@ -99,7 +119,17 @@ run_shell(const struct cell_join *j, int argc, char **argv, int cmd_index, bool 
 			args[n++] = argv[i]; /* verbatim */
 	}
 	args[n] = NULL;
-	env = env_build(environ, r->user, r->home, r->shell, r->path, r->id);
+	env = env_build(environ,
+			&(struct env_own){ .user = r->user,
+					   .home = r->home,
+					   .shell = r->shell,
+					   .path = r->path,
+					   .cell_id = r->id,
+					   .tty = pty_name[0] ? pty_name : NULL },
+			&(struct env_rules){ .keep = r->env_keep,
+					     .deny = r->env_deny,
+					     .set = r->env_set,
+					     .visible = visible });
 	if (!env)
 		die("out of memory");
 	/* Last: after it, only the exec. */
@@ -143,6 +173,11 @@ int main(int argc, char **argv)
 	}
 
 	id = getenv("CELL_ID");
+	if ((!id || !*id) && getenv("CELL_WHY"))
+		die("this session has no cell: %.600s. cellsh is the login shell of confined "
+		    "users and gives no shell outside a cell: ask the admin to confine this "
+		    "user (cell.conf(5)), or to give them an ordinary shell with chsh",
+		    getenv("CELL_WHY"));
 	if (!id || !*id)
 		die("this session has no cell (CELL_ID is not set). cellsh is the login "
 		    "shell of users confined by pam_cell.so: log in through a PAM service "
@@ -158,6 +193,13 @@ int main(int argc, char **argv)
 		die("refusing to run outside the cell's cgroup: %s", e.msg);
 	if (cell_enter(&j, &e) < 0)
 		die("%s", e.msg);
+	/* On a terminal, the shell gets one of the cell's devpts (ttyname()
+	 * works inside, the outer pty is never an fd in the cell) and we relay. */
+	if (isatty(0)) {
+		if (pty_open(&pty, &e) < 0)
+			die("%s", e.msg);
+		pty_block_signals();
+	}
 
 	child_pid = fork();
 	if (child_pid < 0)
@@ -176,6 +218,10 @@ int main(int argc, char **argv)
 	signal(SIGTSTP, SIG_IGN);
 	signal(SIGTTIN, SIG_IGN);
 	signal(SIGTTOU, SIG_IGN);
+	if (pty.master >= 0) {
+		pty_relay(&pty, child_pid, true, &status);
+		return relay_status(status);
+	}
 	signal(SIGHUP, forward);
 	signal(SIGTERM, forward);
 	signal(SIGCONT, forward);

@@ -203,9 +203,14 @@ start_sshd() { # start_sshd [extra sshd_config text]
 	ln -s /usr/sbin/sshd "$W/sshd-celltest"
 	# pam_umask 077 first, as many sites have it: the cell must not depend
 	# on the login program's umask.
+	# pam_env with a site file of the test's own (as /etc/environment
+	# would be): its variables must reach a confined shell.
+	printf 'CELLTEST_SITE=from-pam-env\nhttp_proxy=http://proxy.celltest:3128\n' >"$W/environment"
+	: >"$W/pam_env.conf"
 	install_pam sshd-celltest "account required pam_unix.so
 session optional pam_umask.so umask=0077
 session required pam_unix.so
+session required pam_env.so conffile=$W/pam_env.conf envfile=$W/environment
 session required $W/pam_cell.so conf=$CONF"
 	if [ -n "$MADE_DEVLOG" ]; then
 		"$W/sshd-celltest" -D -e -f "$W/sshd_config" 2>>"$W/sshd.log" &

@@ -79,6 +79,19 @@ rm -f "$CONF"
 refused "missing config" "$U" "$CONF: cannot open: No such file or directory"
 write_conf "$GOOD"
 
+# A cellsh user whom no section confines through this service: the real
+# cause, to the user and at notice level in the log, and no shell.
+write_conf "$GOOD
+services = login"
+: >"$LOG"
+out=$(ssh_to "$U" 'echo SHELL-RAN' 2>&1)
+lacks "cellsh, but no section confines the user through sshd: no shell" "SHELL-RAN" "$out"
+has "... the user is told the real cause" "this session has no cell: no section of $CONF confines $U through 'sshd-celltest' (service 'sshd-celltest' not in 'services = login'" "$out"
+wait_for 3 grep -q "no cell for user=$U" "$LOG"
+check "... and the log says it at notice level (<85>: authpriv.notice)" \
+	grep -q "^<85>.*no cell for user=$U service=sshd-celltest, whose login shell is cellsh" "$LOG"
+write_conf "$GOOD"
+
 # ---- cellsh on its own ----
 uid=$(id -u "$U"); gid=$(id -g "$U")
 as_user() { local u=$1; shift; setpriv --reuid="$(id -u "$u")" --regid="$(id -g "$u")" --init-groups "$@"; }

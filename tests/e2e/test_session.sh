@@ -167,6 +167,11 @@ else not_ok "... the monitor finishes the cleanup" "$(leftovers "$U")"; fi
 # ---- terminals and signals ----
 out=$(expect -f "$TOP/tests/e2e/term.exp" -- "$PORT" "$W/id" "$U" 2>&1)
 has "a window-size change reaches the shell (stty size)" "GOT-SIZE=33x111" "$out"
+got_tty=$(grep -o 'GOT-TTY=[^ ]*' <<<"$out" | sed 's/GOT-TTY=//' | tr -d '\r')
+check "tty names the session's terminal in the cell ($got_tty), not 'not a tty'" \
+	sh -c "echo '$got_tty' | grep -qE '^/dev/pts/[0-9]+$'"
+has "... which exists inside the cell (ttyname() resolves it)" "OK=yes" "$out"
+has "... and SSH_TTY names it too" "SSHTTY=$got_tty" "$out"
 has "Ctrl-C interrupts the foreground command (status 130) and the session goes on" "GOT-RC=130" "$out"
 has "Ctrl-Z stops the foreground job" "GOT-STOPPED" "$out"
 has "jobs lists it" "GOT-JOBS" "$out"

@@ -10,6 +10,8 @@ cell_init = $W/bin/cell-init
 exempt = root $EXEMPT
 [defaults]
 hostname = celltest-box
+env_deny = X_DENIED*
+env_set = EDITOR=celltest-ed MAILDIR=%h/Mail
 [user ct$$u*]"
 # Host mounts below /etc (a container's /etc/resolv.conf, an autofs'd
 # directory) show in a cell's /etc: a tmpfs on a directory, a file bound
@@ -21,7 +23,7 @@ echo in-a-submount >"$SUBD/file"; echo bound-over >"$W/subf"
 mount --bind "$W/subf" "$SUBF" && CREATED_MOUNTS+=("$SUBF")
 MOUNTS_BEFORE=$(host_mounts)
 HOST_NAME=$(hostname)
-start_sshd "AcceptEnv LC_* BASH_ENV LD_PRELOAD ENV X_*" || exit 1
+start_sshd "AcceptEnv LC_* BASH_ENV LD_PRELOAD ENV X_* EDITOR" || exit 1
 
 uid=$(id -u "$U"); gid=$(id -g "$U"); s=$(subuid_start "$U")
 
@@ -132,13 +134,25 @@ check "after logout no process of the user remains (background sleep gone)" wait
 check "after logout the registry is as before" wait_for 5 sh -c "[ \"\$(ls /run/cell 2>/dev/null | sort)\" = \"$REG_BEFORE\" ]"
 eq "after logout the host mount table is as before" "$MOUNTS_BEFORE" "$(host_mounts)"
 
-# ---- a clean environment ----
-SSH_EXTRA=(-o "SetEnv=LC_CELLTEST=passed BASH_ENV=/tmp/evil LD_PRELOAD=/tmp/evil.so ENV=/tmp/evil LC_BAD-NAME=x")
+# ---- the login's environment, less what must not cross ----
+SSH_EXTRA=(-o "SetEnv=LC_CELLTEST=passed BASH_ENV=/tmp/evil LD_PRELOAD=/tmp/evil.so ENV=/tmp/evil LC_BAD-NAME=x X_SENT=sent X_DENIED_1=x X_HOSTONLY=/root/.profile X_THERE=/usr/bin EDITOR=client-ed")
 out=$(ssh_to "$U" 'env' 2>&1)
 SSH_EXTRA=()
-has "an allow-listed LC_* variable reaches the shell" "LC_CELLTEST=passed" "$out"
+has "an LC_* variable sent by ssh (AcceptEnv) reaches the shell" "LC_CELLTEST=passed" "$out"
+has "... and any other AcceptEnv lets in" "X_SENT=sent" "$out"
 for v in BASH_ENV LD_PRELOAD ENV= LC_BAD-NAME; do lacks "$v from the client does not reach the shell" "$v" "$out"; done
 has "PATH is the profile's" "PATH=/usr/local/bin:/usr/bin:/bin" "$out"
+has "a variable pam_env set (a site file, as /etc/environment) reaches the shell" "CELLTEST_SITE=from-pam-env" "$out"
+has "... a site http_proxy too" "http_proxy=http://proxy.celltest:3128" "$out"
+has "SSH_CONNECTION reaches the shell" "SSH_CONNECTION=127.0.0.1 " "$out"
+has "SSH_CLIENT too" "SSH_CLIENT=127.0.0.1 " "$out"
+lacks "env_deny drops what it names" "X_DENIED_1" "$out"
+lacks "a value naming a host path the cell cannot see is dropped" "X_HOSTONLY" "$out"
+has "(control: one naming a path the cell has passes)" "X_THERE=/usr/bin" "$out"
+has "env_set sets, replacing the login's" "EDITOR=celltest-ed" "$out"
+lacks "... (the client's is gone)" "client-ed" "$out"
+eq "env_set expands %h" "MAILDIR=/home/$U/Mail" "$(grep ^MAILDIR= <<<"$out")"
+lacks "SSH_TTY (the host's pty) is not passed" "SSH_TTY" "$(SSH_EXTRA=(-tt) ssh_to "$U" 'env' 2>&1)"
 
 # ---- a record left by a killed login program is swept at the next login ----
 wait_for 10 no_registry	# the records of the sessions above are gone

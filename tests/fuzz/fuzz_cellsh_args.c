@@ -29,7 +29,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cellsh_parse_args(size ? argc : 0, argv, &a, err, sizeof(err)) == 0 &&
 	    a.cmd_index && a.cmd_index >= argc)
 		abort();	/* -c accepted without a command */
-	env_build(argv, "u", "/home/u", "/bin/bash", "/usr/bin:/bin", "0123");
+	env_build(argv,
+		  &(struct env_own){ .user = "u", .home = "/home/u", .shell = "/bin/bash",
+				     .path = "/usr/bin:/bin", .cell_id = "0123" },
+		  &(struct env_rules){ .keep = "LANG", .deny = "X_*", .set = "A=%u B=%h" });
 	free(buf);
 	return 0;
 }

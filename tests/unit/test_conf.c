@@ -88,8 +88,8 @@ static void test_errors_each(void **state)
 	one_error("[user a]\nfoo = 1\n",
 		  "t.conf:2: unknown key 'foo' (valid keys: include, exempt, cellsh, cell_init, "
 		  "subid_min; in a section: identity, shell, hostname, path, subid_count, "
-		  "tmpfs_size, services, rootfs, overlay, upper_max, share, pids_max, memory_max, cpu_weight, "
-		  "seccomp_allow, seccomp_deny, bind, pty_max, rlimit_nofile, rlimit_nproc, rlimit_core, "
+		  "tmpfs_size, services, rootfs, overlay, upper_max, share, linger, pids_max, max_cells, memory_max, cpu_weight, "
+		  "seccomp_allow, seccomp_deny, bind, env_keep, env_deny, env_set, pty_max, rlimit_nofile, rlimit_nproc, rlimit_core, "
 		  "rlimit_fsize, rlimit_as, rlimit_stack, rlimit_memlock, rlimit_cpu; in [user] or "
 		  "[group]: profile)");
 	one_error("[users a]\n", "t.conf:1: unknown section '[users]': use [defaults], [user NAME], [group NAME] or [profile NAME]");
@@ -124,6 +124,17 @@ static void test_errors_each(void **state)
 	one_error("[user a]\nupper_max = 10k\n",
 		  "t.conf:2: upper_max: '10k' must be a size of at least 16M, such as 512M or 2G, or "
 		  "'none'");
+	one_error("[user a]\nenv_keep = LD_PRELOAD\n",
+		  "t.conf:2: env_keep: 'LD_PRELOAD' holds LD_PRELOAD, which never enters a cell: it "
+		  "makes the loader or a shell run or read what the user chose");
+	one_error("[user a]\nenv_deny = A-B\n",
+		  "t.conf:2: env_deny: 'A-B' holds 'A-B', not a variable name or glob (letters, "
+		  "digits, _, * and ?)");
+	one_error("[user a]\nenv_set = PATH=/x\n",
+		  "t.conf:2: env_set: 'PATH=/x' holds 'PATH=/x': each must be NAME=VALUE, NAME "
+		  "neither a loader or shell "
+		  "variable (LD_*, BASH_ENV, ...) nor one the cell sets (HOME, USER, LOGNAME, "
+		  "SHELL, PATH: use 'path =', CELL_ID)");
 	one_error("[user a]\nupper_max = 8M\n",
 		  "t.conf:2: upper_max: '8M' must be a size of at least 16M, such as 512M or 2G, or "
 		  "'none'");

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "env.h"
+#include "util.h"
 #include "initargs.h"
 #include "proto.h"
 #include "registry.h"
@@ -188,10 +189,12 @@ static void test_record(void **state)
 	r->created = 1700000000;
 	strcpy(r->profile_digest, "00112233aabbccdd");
 	strcpy(r->rootfs, "image:deb12");
+	strcpy(r->env_keep, "SSH_AUTH_SOCK LC_*");
+	strcpy(r->env_set, "EDITOR=vi MAILDIR=%h/Mail");
 	for (int i = 0; i < NS_COUNT; i++)
 		r->ns[i] = 4026531835UL + (unsigned long)i;
 	assert_int_equal(registry_format(r, buf, sizeof(buf), &e), 0);
-	assert_int_equal(strncmp(buf, "version=3\n", 10), 0);
+	assert_int_equal(strncmp(buf, "version=4\n", 10), 0);
 	assert_int_equal(registry_parse(buf, back, &e), 0);
 	assert_memory_equal(r, back, sizeof(*r));
 
@@ -215,12 +218,12 @@ static void test_record(void **state)
 	memmove(p, p + 6, strlen(p + 6) + 1);
 	assert_int_equal(registry_parse(buf, back, &e), -1);
 	assert_string_equal(e.msg, "registry record lacks gid");
-	assert_int_equal(registry_parse("version=2\n", back, &e), -1);
-	assert_non_null(strstr(e.msg, "registry record of another version (this is version 3)"));
+	assert_int_equal(registry_parse("version=3\n", back, &e), -1);
+	assert_non_null(strstr(e.msg, "registry record of another version (this is version 4)"));
 	assert_int_equal(registry_parse("version=1\nid=0123456789abcdef0123456789abcdef\n", back, &e),
 			 -1);
 	assert_non_null(strstr(e.msg, "another version"));
-	assert_int_equal(registry_parse("version=3\nuid=4294967296\n", back, &e), -1);
+	assert_int_equal(registry_parse("version=4\nuid=4294967296\n", back, &e), -1);
 	free(r);
 	free(back);
 }
@@ -275,11 +278,96 @@ static void test_env(void **state)
 	memset(longhome, 'h', sizeof(longhome) - 1);
 	longhome[0] = '/';
 	longhome[sizeof(longhome) - 1] = '\0';
-	env = env_build(outer, "u", longhome, "/bin/sh", "/bin", "id");
+	env = env_build(outer,
+			&(struct env_own){ .user = "u", .home = longhome, .shell = "/bin/sh",
+					   .path = "/bin", .cell_id = "id" },
+			NULL);
 	assert_non_null(env);
 	assert_int_equal(strlen(env[0]), strlen("HOME=") + sizeof(longhome) - 1);
 	for (char **v = env; *v; v++)
 		assert_null(strstr(*v, "LD_PRELOAD"));
+}
+
+static bool only_tmp_visible(const char *path)
+{
+	return strncmp(path, "/tmp", 4) == 0;
+}
+
+static const char *find(char **env, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; *env; env++)
+		if (strncmp(*env, name, n) == 0 && (*env)[n] == '=')
+			return *env + n + 1;
+	return NULL;
+}
+
+/* The pass-through mode (cellsh): the login's environment minus the rules. */
+static void test_env_rules(void **state)
+{
+	(void)state;
+	static char v[][80] = { "http_proxy=http://proxy:3128", "LD_PRELOAD=/tmp/x.so",
+				"SSH_AUTH_SOCK=/tmp/ssh-x/agent.1", "X_ONE=1",
+				"KEEP_ME=/nowhere/file", "GONE=/nowhere/file", "SSH_CONNECTION=1 2 3 4",
+				"HOME=/evil", "EDITOR=vi", "BASH_ENV=/tmp/rc", "BAD=a\nb",
+				"XDG_RUNTIME_DIR=/run/user/1000", "LANG=C.UTF-8", "9X=1" };
+	char *outer[ARRAY_SIZE(v) + 1];
+	const struct env_own own = { .user = "alice", .home = "/home/alice", .shell = "/bin/sh",
+				     .path = "/bin", .cell_id = "id" };
+	struct env_rules rules = { .keep = "SSH_AUTH_SOCK KEEP_*",
+				   .deny = "X_*",
+				   .set = "EDITOR=nano MAILDIR=%h/Mail WHO=%u",
+				   .visible = only_tmp_visible };
+	char **env;
+
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++)
+		outer[i] = v[i];
+	outer[ARRAY_SIZE(v)] = NULL;
+	env = env_build(outer, &own, &rules);
+	assert_non_null(env);
+	assert_string_equal(find(env, "http_proxy"), "http://proxy:3128"); /* pam_env's */
+	assert_string_equal(find(env, "SSH_CONNECTION"), "1 2 3 4");
+	assert_string_equal(find(env, "LANG"), "C.UTF-8");
+	assert_null(find(env, "LD_PRELOAD"));			      /* never */
+	assert_null(find(env, "BASH_ENV"));
+	assert_string_equal(find(env, "SSH_AUTH_SOCK"), "/tmp/ssh-x/agent.1"); /* kept */
+	assert_null(find(env, "X_ONE"));					/* env_deny */
+	assert_string_equal(find(env, "KEEP_ME"), "/nowhere/file"); /* kept: no path check */
+	assert_null(find(env, "GONE"));			    /* a host path the cell lacks */
+	assert_null(find(env, "XDG_RUNTIME_DIR"));	    /* soft-denied */
+	assert_string_equal(find(env, "HOME"), "/home/alice"); /* the cell's own */
+	assert_string_equal(find(env, "EDITOR"), "nano");      /* env_set replaces */
+	assert_string_equal(find(env, "MAILDIR"), "/home/alice/Mail");
+	assert_string_equal(find(env, "WHO"), "alice");
+	assert_null(find(env, "BAD"));
+	assert_null(find(env, "9X"));
+	for (char **e = env; *e; e++) /* each name once */
+		for (char **f = e + 1; *f; f++)
+			assert_false(strcspn(*e, "=") == strcspn(*f, "=") &&
+				     strncmp(*e, *f, strcspn(*e, "=")) == 0);
+	/* on the cell's own terminal, SSH_TTY names it */
+	{
+		static char tty[] = "SSH_TTY=/dev/pts/9";
+		char *o2[] = { tty, NULL };
+		struct env_own own2 = own;
+
+		own2.tty = "/dev/pts/3";
+		assert_string_equal(find(env_build(o2, &own2, &rules), "SSH_TTY"), "/dev/pts/3");
+		assert_null(find(env_build(o2, &own, &rules), "SSH_TTY")); /* the host's: not */
+		env = env_build(outer, &own, &rules);
+	}
+	/* the allow-list mode (cellctl enter): an admin's proxy stays out */
+	env = env_build(outer, &own, NULL);
+	assert_null(find(env, "http_proxy"));
+	assert_string_equal(find(env, "LANG"), "C.UTF-8");
+	/* cell.conf's checks */
+	assert_true(env_rule_name_ok("LC_*"));
+	assert_false(env_rule_name_ok("A-B"));
+	assert_true(env_set_entry_ok("EDITOR=vi"));
+	assert_false(env_set_entry_ok("LD_PRELOAD=/x"));
+	assert_false(env_set_entry_ok("PATH=/x"));
+	assert_false(env_set_entry_ok("NOVALUE"));
 }
 
 int main(void)
@@ -290,6 +378,7 @@ int main(void)
 		cmocka_unit_test(test_record),
 		cmocka_unit_test(test_life_notes),
 		cmocka_unit_test(test_env),
+		cmocka_unit_test(test_env_rules),
 	};
 
 	return cmocka_run_group_tests_name("initargs", tests, NULL, NULL);

@@ -195,6 +195,30 @@ static void test_user_manager(void **state)
 	assert_int_equal(open_as("systemd-user", "admin", err, sizeof(err)), PAM_IGNORED);
 }
 
+/* cron and atd run a job with /bin/sh, not the login shell: a confined
+ * user's job would run on the host, so its session is refused, whether the
+ * user is confined through cron or only has cellsh as the shell. */
+static void test_scheduler(void **state)
+{
+	char err[PAM_MAX_MSG_SIZE];
+
+	(void)state;
+	if (!need_root())
+		return;
+	config("exempt = root admin\n[user alice]\n");
+	assert_int_equal(open_as("cron", "alice", err, sizeof(err)), PAM_SESSION_ERR);
+	assert_non_null(strstr(err, "scheduled jobs of confined users are refused: cron runs a "
+				    "job with /bin/sh on the host, outside any cell"));
+	assert_int_equal(open_as("atd", "alice", err, sizeof(err)), PAM_SESSION_ERR);
+	/* not confined through cron, but cellsh is the shell: still refused */
+	config("exempt = root admin\n[user alice]\nservices = sshd\n");
+	assert_int_equal(open_as("cron", "alice", err, sizeof(err)), PAM_SESSION_ERR);
+	assert_non_null(strstr(err, "service 'cron' not in 'services = sshd'"));
+	/* others' jobs run as before */
+	assert_int_equal(open_as("cron", "carol", err, sizeof(err)), PAM_IGNORED);
+	assert_int_equal(open_as("cron", "admin", err, sizeof(err)), PAM_IGNORED);
+}
+
 static int setup(void **state)
 {
 	char passwd[1024], *group;
@@ -233,6 +257,8 @@ static int setup(void **state)
 	service("celltest", passwd);
 	service("celltest-bad", "conf=/nonexistent bogus");
 	service("systemd-user", passwd);
+	service("cron", passwd);
+	service("atd", passwd);
 	return 0;
 }
 
@@ -253,6 +279,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_decisions),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_user_manager),
+		cmocka_unit_test(test_scheduler),
 	};
 
 	(void)argc;
