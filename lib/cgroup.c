@@ -120,9 +120,21 @@ static bool wanted(int c, const struct cell_limits *lim)
 	}
 }
 
-/* Directory <mount>/cell/<id> of controller c, or -1. */
-static int open_cell_dir(const struct cgroup_layout *l, int c, const char *id, bool create,
-			 struct cell_err *e)
+/* v2: a controller reaches a child only through subtree_control. */
+static int enable_below(int dir, const struct cgroup_layout *l, int c, struct cell_err *e)
+{
+	char ctl[32];
+
+	if (!l->v2[c])
+		return 0;
+	snprintf(ctl, sizeof(ctl), "+%s", cg_names[c]);
+	return write_at(dir, "cgroup.subtree_control", ctl, e);
+}
+
+/* <mount>/cell, or with a user directory <mount>/cell/<user>, of
+ * controller c (made, with c enabled below it, if create), or -1. */
+static int open_parent(const struct cgroup_layout *l, int c, const char *user, bool create,
+		       struct cell_err *e)
 {
 	_cleanup_close_ int root = -1, parent = -1;
 
@@ -131,28 +143,20 @@ static int open_cell_dir(const struct cgroup_layout *l, int c, const char *id, b
 		return -1;
 	if (create && mkdirat(root, CELL_CGROUP_PARENT, 0755) < 0 && errno != EEXIST)
 		return cell_err_sys(e, "creating %s/%s", l->mount[c], CELL_CGROUP_PARENT);
-	if (create && l->v2[c]) {
-		char ctl[32];
-
-		/* v2: a controller reaches a child only through subtree_control. */
-		snprintf(ctl, sizeof(ctl), "+%s", cg_names[c]);
-		if (write_at(root, "cgroup.subtree_control", ctl, e) < 0)
-			return -1;
-	}
-	parent = open_cg_dir(root, CELL_CGROUP_PARENT, e);
-	if (parent < 0)
+	if (create && enable_below(root, l, c, e) < 0)
 		return -1;
-	if (create && l->v2[c]) {
-		char ctl[32];
-
-		snprintf(ctl, sizeof(ctl), "+%s", cg_names[c]);
-		if (write_at(parent, "cgroup.subtree_control", ctl, e) < 0)
-			return -1;
-	}
-	if (create && mkdirat(parent, id, 0755) < 0 && errno != EEXIST)
+	parent = open_cg_dir(root, CELL_CGROUP_PARENT, e);
+	if (parent < 0 || (create && enable_below(parent, l, c, e) < 0))
+		return -1;
+	if (!user)
+		return steal_fd(&parent);
+	if (create && mkdirat(parent, user, 0755) < 0 && errno != EEXIST)
 		return cell_err_sys(e, "creating cgroup %s/%s/%s", l->mount[c], CELL_CGROUP_PARENT,
-				    id);
-	return open_cg_dir(parent, id, e);
+				    user);
+	root = open_cg_dir(parent, user, e); /* reused: the user's directory */
+	if (root < 0 || (create && enable_below(root, l, c, e) < 0))
+		return -1;
+	return steal_fd(&root);
 }
 
 static int set_limit(int dir, int c, bool v2, const struct cell_limits *lim, struct cell_err *e)
@@ -190,13 +194,22 @@ static int set_limit(int dir, int c, bool v2, const struct cell_limits *lim, str
 	}
 }
 
-int cgroup_create(const struct cgroup_layout *l, const char *id, const struct cell_limits *lim,
-		  struct cell_err *e)
+/* Is any of the user's limits set? Then the cells go in a parent of theirs. */
+static bool any_limit(const struct cell_limits *u)
 {
-	for (int c = 0; c < CG_COUNT; c++) {
-		_cleanup_close_ int dir = -1;
+	return u && (u->pids_max || u->memory_max || u->cpu_weight);
+}
 
-		if (!wanted(c, lim))
+int cgroup_create(const struct cgroup_layout *l, const char *user, const struct cell_limits *ulim,
+		  const char *id, const struct cell_limits *lim, struct cell_err *e)
+{
+	if (!any_limit(ulim))
+		user = NULL;
+	for (int c = 0; c < CG_COUNT; c++) {
+		_cleanup_close_ int parent = -1, dir = -1;
+		bool user_wants = user && (c == CG_CPU ? ulim->cpu_weight > 0 : wanted(c, ulim));
+
+		if (!wanted(c, lim) && !user_wants)
 			continue;
 		if (!l->mount[c][0] && c == CG_CPU)
 			return cell_err_set(e, ENOENT,
@@ -209,25 +222,45 @@ int cgroup_create(const struct cgroup_layout *l, const char *id, const struct ce
 					    "hierarchy (v1 or v2) offers the %s controller: "
 					    "mount it, or unset the limit in cell.conf",
 					    cg_names[c], cg_names[c]);
-		dir = open_cell_dir(l, c, id, true, e);
-		if (dir < 0 || set_limit(dir, c, l->v2[c], lim, e) < 0)
+		/* A user's last cell may remove the user's directory between our
+		 * mkdir of it and of ours: then again. */
+		for (int tries = 0; tries < 3; tries++) {
+			if (parent >= 0)
+				close(parent);
+			parent = open_parent(l, c, user, true, e);
+			if (parent < 0)
+				return -1;
+			if (mkdirat(parent, id, 0755) == 0 || errno == EEXIST)
+				break;
+			if (errno != ENOENT || tries == 2)
+				return cell_err_sys(e, "creating cgroup %s/%s/%s%s%s", l->mount[c],
+						    CELL_CGROUP_PARENT, user ? user : "",
+						    user ? "/" : "", id);
+		}
+		dir = open_cg_dir(parent, id, e);
+		if (dir < 0 || (wanted(c, lim) && set_limit(dir, c, l->v2[c], lim, e) < 0))
+			return -1;
+		/* The user's limits: the same for each of their cells, rewritten. */
+		if (user_wants && set_limit(parent, c, l->v2[c], ulim, e) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-int cgroup_destroy(const struct cgroup_layout *l, const char *id, int timeout_ms)
+int cgroup_destroy(const struct cgroup_layout *l, const char *user, const struct cell_limits *ulim,
+		   const char *id, int timeout_ms)
 {
 	struct timespec pause = { 0, 20 * 1000 * 1000 };
 	int left = 0;
 
+	if (!any_limit(ulim))
+		user = NULL;
 	for (int c = 0; c < CG_COUNT; c++) {
-		_cleanup_close_ int root = -1, parent = -1;
+		_cleanup_close_ int parent = -1, top = -1;
 		struct cell_err ignored;
 		int waited = 0;
 
-		if (!l->mount[c][0] || (root = open_cg_dir(AT_FDCWD, l->mount[c], &ignored)) < 0 ||
-		    (parent = open_cg_dir(root, CELL_CGROUP_PARENT, &ignored)) < 0)
+		if (!l->mount[c][0] || (parent = open_parent(l, c, user, false, &ignored)) < 0)
 			continue;
 		/* rmdir fails with EBUSY while a process is still in it. */
 		while (unlinkat(parent, id, AT_REMOVEDIR) < 0) {
@@ -240,6 +273,9 @@ int cgroup_destroy(const struct cgroup_layout *l, const char *id, int timeout_ms
 			nanosleep(&pause, NULL);
 			waited += 20;
 		}
+		/* The user's directory goes with their last cell (EBUSY else). */
+		if (user && (top = open_parent(l, c, NULL, false, &ignored)) >= 0)
+			unlinkat(top, user, AT_REMOVEDIR);
 	}
 	return left;
 }
@@ -272,14 +308,18 @@ static int add_procs(struct cell_cgroup *cg, const char **seen, const char *moun
 	return 0;
 }
 
-int cgroup_open_direct(const struct cgroup_layout *l, const char *id, struct cell_cgroup *cg,
+int cgroup_open_direct(const struct cgroup_layout *l, const char *user,
+		       const struct cell_limits *ulim, const char *id, struct cell_cgroup *cg,
 		       struct cell_err *e)
 {
 	const char *seen[CG_MAX_HIER] = { NULL };
-	char rel[64];
+	char rel[128];
 
 	cg->n = 0;
-	snprintf(rel, sizeof(rel), "%s/%s", CELL_CGROUP_PARENT, id);
+	if (any_limit(ulim) && user)
+		snprintf(rel, sizeof(rel), "%s/%s/%s", CELL_CGROUP_PARENT, user, id);
+	else
+		snprintf(rel, sizeof(rel), "%s/%s", CELL_CGROUP_PARENT, id);
 	for (int c = 0; c < CG_COUNT; c++) {
 		struct stat st;
 		char path[256];

@@ -29,9 +29,11 @@ struct cgroup_layout {
 
 int cgroup_layout(struct cgroup_layout *l, struct cell_err *e);
 
-/* Create <hierarchy>/cell/<id> for every controller and set the limits. */
-int cgroup_create(const struct cgroup_layout *l, const char *id, const struct cell_limits *lim,
-		  struct cell_err *e);
+/* Create <hierarchy>/cell/<id> for every controller and set the limits;
+ * with any of the user's limits set (ulim), <hierarchy>/cell/<user>/<id>,
+ * the user's limits on <user> (all of that user's cells under it). */
+int cgroup_create(const struct cgroup_layout *l, const char *user, const struct cell_limits *ulim,
+		  const char *id, const struct cell_limits *lim, struct cell_err *e);
 
 /*
  * The cell's cgroup in every hierarchy it has, as cgroup.procs files opened
@@ -45,8 +47,9 @@ struct cell_cgroup {
 	int n;
 };
 
-/* <hierarchy>/cell/<id>, made by cgroup_create. */
-int cgroup_open_direct(const struct cgroup_layout *l, const char *id, struct cell_cgroup *cg,
+/* The directory cgroup_create made (the same user and ulim). */
+int cgroup_open_direct(const struct cgroup_layout *l, const char *user,
+		       const struct cell_limits *ulim, const char *id, struct cell_cgroup *cg,
 		       struct cell_err *e);
 /* The calling process's own cgroup, which must be systemd's unit (a scope
  * that holds it) in the unified hierarchy. */
@@ -56,8 +59,10 @@ int cgroup_open_unit(const struct cgroup_layout *l, const char *unit, struct cel
 int cgroup_move(const struct cell_cgroup *cg, pid_t pid, struct cell_err *e);
 void cgroup_close(struct cell_cgroup *cg);
 
-/* Remove the cell's cgroups, waiting up to timeout_ms for them to empty.
- * Returns the number of directories that could not be removed. */
-int cgroup_destroy(const struct cgroup_layout *l, const char *id, int timeout_ms);
+/* Remove the cell's cgroups, waiting up to timeout_ms for them to empty,
+ * and the user's directory if it was the last in it. Returns the number of
+ * directories that could not be removed. */
+int cgroup_destroy(const struct cgroup_layout *l, const char *user, const struct cell_limits *ulim,
+		   const char *id, int timeout_ms);
 
 #endif

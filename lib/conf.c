@@ -104,15 +104,25 @@ static void profile_builtin(struct cell_profile *p)
 	p->rlimits[SB_RLIMIT_CORE].set = true; /* core = 0: no core files of cell processes */
 }
 
-unsigned long long conf_memory_max(const struct cell_profile *p)
+static unsigned long long memory_bytes(const struct cell_memory_max *m)
 {
 	struct sysinfo si;
 
-	if (p->memory_max.bytes || !p->memory_max.pct)
-		return p->memory_max.bytes;
+	if (m->bytes || !m->pct)
+		return m->bytes;
 	if (sysinfo(&si) < 0)
 		return 0;
-	return (unsigned long long)si.totalram * si.mem_unit / 100 * p->memory_max.pct;
+	return (unsigned long long)si.totalram * si.mem_unit / 100 * m->pct;
+}
+
+unsigned long long conf_memory_max(const struct cell_profile *p)
+{
+	return memory_bytes(&p->memory_max);
+}
+
+unsigned long long conf_user_memory_max(const struct cell_profile *p)
+{
+	return memory_bytes(&p->user_memory_max);
 }
 
 void conf_init(struct cell_conf *c)
@@ -617,6 +627,9 @@ static const struct profile_key profile_keys[] = {
 	KEY(max_cells, parse_max_cells),
 	KEY(memory_max, parse_memory_max),
 	KEY(cpu_weight, parse_cpu_weight),
+	KEY(user_pids_max, parse_pids_max),
+	KEY(user_memory_max, parse_memory_max),
+	KEY(user_cpu_weight, parse_cpu_weight),
 	TEXT_KEY(seccomp_allow, parse_seccomp_allow),
 	TEXT_KEY(seccomp_deny, parse_seccomp_deny),
 	{ "bind", parse_bind_unused, FIELD(binds), true },

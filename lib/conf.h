@@ -62,6 +62,10 @@ struct cell_profile {
 			       * session; 0 no; CELL_LINGER_FOREVER yes */
 	unsigned long pids_max;	       /* cgroup pids.max, 0: none */
 	unsigned long max_cells;       /* live cells per user, 0: no cap */
+	/* The parent cgroup of all the user's cells: 0 (none) where unset. */
+	unsigned long user_pids_max;
+	struct cell_memory_max user_memory_max;
+	unsigned long user_cpu_weight;
 	struct cell_memory_max memory_max;
 	unsigned long cpu_weight; /* 1..10000, 100 = an equal share */
 	unsigned long pty_max;	  /* ptys of the cell's devpts */
@@ -80,6 +84,8 @@ struct cell_profile {
 
 /* memory_max in bytes for this machine (memory_pct resolved), 0 for none. */
 unsigned long long conf_memory_max(const struct cell_profile *p);
+/* The same for user_memory_max. */
+unsigned long long conf_user_memory_max(const struct cell_profile *p);
 
 enum section_kind { SECTION_DEFAULTS, SECTION_USER, SECTION_GROUP, SECTION_PROFILE };
 

@@ -63,6 +63,9 @@ static const struct arg args[] = {
 	ARG("overlay", T_ULONG, overlay),
 	ARG("upper_max", T_U64, upper_max), /* 0: none */
 	ARG("linger", T_U64, linger),
+	ARG("user_pids_max", T_ULONG, user_limits.pids_max),
+	ARG("user_memory_max", T_U64, user_limits.memory_max),
+	ARG("user_cpu_weight", T_ULONG, user_limits.cpu_weight),
 };
 
 _Static_assert(ARRAY_SIZE(args) <= 32, "one bit of 'seen' per argument");

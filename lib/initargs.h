@@ -31,6 +31,7 @@ struct init_args {
 	unsigned long long tmpfs; /* bytes for /tmp, /var/tmp, /dev/shm */
 	unsigned long pty_max;	  /* ptys of the cell's devpts */
 	struct cell_limits limits;
+	struct cell_limits user_limits; /* the user's parent cgroup; all 0: none */
 	bool shared;
 	unsigned long long linger; /* seconds, 0 or CELL_LINGER_FOREVER (conf.h) */
 	const char *uid_map, *gid_map;

@@ -233,15 +233,18 @@ static int make_cgroup(const struct monitor *m, struct cell_cgroup *cg, struct c
 	char unit[64];
 
 	if (!m->systemd) {
-		if (cgroup_create(&m->layout, a->id, &a->limits, e) < 0)
+		if (cgroup_create(&m->layout, m->user_dir, &a->user_limits, a->id, &a->limits, e) <
+		    0)
 			return -1;
-		return cgroup_open_direct(&m->layout, a->id, cg, e);
+		return cgroup_open_direct(&m->layout, m->user_dir, &a->user_limits, a->id, cg, e);
 	}
 	snprintf(unit, sizeof(unit), "cell-%s.scope", a->id);
-	if (systemd_scope_start(
-		    &(struct scope_spec){
-			    .id = a->id, .user = a->user, .uid = a->uid, .limits = &a->limits },
-		    e) < 0)
+	if (systemd_scope_start(&(struct scope_spec){ .id = a->id,
+						      .user = a->user,
+						      .uid = a->uid,
+						      .limits = &a->limits,
+						      .user_limits = &a->user_limits },
+				e) < 0)
 		return -1;
 	return cgroup_open_unit(&m->layout, unit, cg, e);
 }
@@ -621,6 +624,8 @@ static enum monitor_end watch(struct monitor *m)
 int monitor_build(struct monitor *m, struct cell_err *e)
 {
 	m->cell.pidfd = m->joinfd = m->sigfd = -1;
+	/* The parent cgroup of all the user's cells (with user limits). */
+	snprintf(m->user_dir, sizeof(m->user_dir), "u%lu", m->args.uid);
 	m->cg.n = 0;
 	m->user = 0;
 	m->systemd = systemd_booted();
@@ -652,7 +657,8 @@ static int drop_cgroup(struct monitor *m, int timeout_ms)
 	cgroup_close(&m->cg);
 	if (m->systemd)
 		return 0;
-	return cgroup_destroy(&m->layout, m->args.id, timeout_ms);
+	return cgroup_destroy(&m->layout, m->user_dir, &m->args.user_limits, m->args.id,
+			      timeout_ms);
 }
 
 void monitor_abort(struct monitor *m)

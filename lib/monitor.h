@@ -24,6 +24,7 @@ struct monitor {
 	pid_t parent;		 /* the login program: the first session */
 	int parentfd;		 /* its pidfd */
 	int layers_lock;	 /* image_fds.lock: the persistent upper is ours */
+	char user_dir[24];	 /* cgroup.c: "u<uid>", the user's parent cgroup */
 };
 
 enum monitor_end {

@@ -510,7 +510,8 @@ int registry_life_join(const char *id, struct cell_err *e)
 	return steal_fd(&w);
 }
 
-void registry_life_remove(const char *id)
+/* Remove ID.SUFFIX from the registry, if it is there. */
+static void remove_id_file(const char *id, const char *suffix)
 {
 	_cleanup_close_ int dfd = -1;
 	struct cell_err e;
@@ -518,8 +519,13 @@ void registry_life_remove(const char *id)
 
 	if (!cell_id_valid(id) || (dfd = open_run_dir(false, &e)) < 0)
 		return;
-	life_name(name, sizeof(name), id);
+	snprintf(name, sizeof(name), "%s.%s", id, suffix);
 	unlinkat(dfd, name, 0);
+}
+
+void registry_life_remove(const char *id)
+{
+	remove_id_file(id, "life");
 }
 
 static void linger_name(char *buf, size_t size, const char *id)
@@ -550,14 +556,7 @@ int registry_linger_set(const char *id, long long until, struct cell_err *e)
 
 void registry_linger_clear(const char *id)
 {
-	_cleanup_close_ int dfd = -1;
-	struct cell_err e;
-	char name[48];
-
-	if (!cell_id_valid(id) || (dfd = open_run_dir(false, &e)) < 0)
-		return;
-	linger_name(name, sizeof(name), id);
-	unlinkat(dfd, name, 0);
+	remove_id_file(id, "linger");
 }
 
 int registry_linger_get(const char *id, long long *until)
@@ -644,14 +643,7 @@ int registry_join_connect(const char *id, struct cell_err *e)
 
 void registry_join_remove(const char *id)
 {
-	_cleanup_close_ int dfd = -1;
-	struct cell_err e;
-	char name[48];
-
-	if (!cell_id_valid(id) || (dfd = open_run_dir(false, &e)) < 0)
-		return;
-	snprintf(name, sizeof(name), "%s.join", id);
-	unlinkat(dfd, name, 0);
+	remove_id_file(id, "join");
 }
 
 bool cell_root_keeps_caps(const struct cell_record *r)

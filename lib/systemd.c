@@ -156,6 +156,43 @@ static int append_props(sd_bus_message *m, const struct scope_spec *s)
 	return r;
 }
 
+static int set_slice_limits(sd_bus *bus, const struct scope_spec *s, struct cell_err *e)
+{
+	const struct cell_limits *u = s->user_limits;
+	sd_bus_error err = SD_BUS_ERROR_NULL;
+	sd_bus_message *m = NULL, *reply = NULL;
+	char slice[64];
+	int r;
+
+	snprintf(slice, sizeof(slice), "user-%lu.slice", s->uid);
+	r = sd.new_call(bus, &m, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+			"org.freedesktop.systemd1.Manager", "SetUnitProperties");
+	if (r >= 0)
+		r = sd.append(m, "sb", slice, 1);
+	if (r >= 0)
+		r = sd.open(m, 'a', "(sv)");
+	if (r >= 0 && u->cpu_weight)
+		r = sd.append(m, "(sv)", "CPUWeight", "t", (uint64_t)u->cpu_weight);
+	if (r >= 0 && u->pids_max)
+		r = sd.append(m, "(sv)", "TasksMax", "t", (uint64_t)u->pids_max);
+	if (r >= 0 && u->memory_max)
+		r = sd.append(m, "(sv)(sv)", "MemoryMax", "t", (uint64_t)u->memory_max,
+			      "MemorySwapMax", "t", (uint64_t)0);
+	if (r >= 0)
+		r = sd.close(m);
+	if (r >= 0)
+		r = sd.call(bus, m, JOB_TIMEOUT_USEC, &err, &reply);
+	if (r < 0)
+		cell_err_set(e, -r, "systemd refused the user's limits on %s: %s", slice,
+			     err.message ? err.message : strerror(-r));
+	sd.error_free(&err);
+	if (reply)
+		sd.unref(reply);
+	if (m)
+		sd.unref(m);
+	return r < 0 ? -1 : 0;
+}
+
 int systemd_scope_start(const struct scope_spec *s, struct cell_err *e)
 {
 	sd_bus_error err = SD_BUS_ERROR_NULL;
@@ -177,6 +214,15 @@ int systemd_scope_start(const struct scope_spec *s, struct cell_err *e)
 		cell_err_set(e, -r, "connecting to systemd (%s): %s", SYSTEMD_PRIVATE,
 			     strerror(-r));
 		goto out;
+	}
+	/* The user's limits: on their slice, which holds all their cells (and
+	 * their login programs' session scopes), runtime only. */
+	if (s->user_limits && (s->user_limits->pids_max || s->user_limits->memory_max ||
+			       s->user_limits->cpu_weight)) {
+		if (set_slice_limits(bus, s, e) < 0) {
+			r = -1;
+			goto out;
+		}
 	}
 	/* Before the call: the job may finish before the reply is read. */
 	r = sd.match_signal(bus, NULL, NULL, "/org/freedesktop/systemd1",

@@ -15,6 +15,7 @@ struct scope_spec {
 	const char *user;  /* for the unit's description */
 	unsigned long uid; /* the scope goes in user-<uid>.slice */
 	const struct cell_limits *limits;
+	const struct cell_limits *user_limits; /* set on user-<uid>.slice, 0s: none */
 };
 
 /* Ask systemd for cell-<id>.scope with Delegate=yes and the limits, holding

@@ -86,8 +86,10 @@ new_group() { # new_group VAR: a unique group
 
 # What a cell may leave behind: registry files, cell cgroups, cell-init.
 registry_ids() { ls /run/cell 2>/dev/null | grep -E "^[0-9a-f]{32}$" | sort; }
+# A cell's cgroup, or a user's parent of their cells (user_* limits).
 cell_cgroups() {
-	find /sys/fs/cgroup -maxdepth 3 -type d -regextype egrep -regex '.*/cell/[0-9a-f]{32}' 2>/dev/null
+	find /sys/fs/cgroup -maxdepth 4 -type d -regextype egrep \
+		-regex '.*/cell/([0-9a-f]{32}|u[0-9]+|u[0-9]+/[0-9a-f]{32})' 2>/dev/null
 }
 user_procs() { pgrep -u "$1" 2>/dev/null | tr '\n' ' '; }
 no_registry() { [ -z "$(registry_ids)" ]; }

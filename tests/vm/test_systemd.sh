@@ -72,6 +72,9 @@ memory_max = 96M
 cpu_weight = 40
 [user $C]
 share = user
+user_pids_max = 300
+user_memory_max = 200M
+user_cpu_weight = 30
 [user $D]
 rootfs = image:bb
 shell = /bin/sh
@@ -240,6 +243,10 @@ eq "7. the second session joins the first one's cell" "$id9" "$id10"
 procs=$(vm_root "cat /sys/fs/cgroup/user.slice/user-\$(id -u $C).slice/cell-$id9.scope/cgroup.procs | xargs ps -o args= -p")
 has "7. ... and its shell is in the same scope" "sleep 301" "$procs"
 has "7. ... beside the first one's" "sleep 300" "$procs"
+sprops=$(vm_root "systemctl show user-\$(id -u $C).slice -p TasksMax,MemoryMax,CPUWeight")
+has "7. user_pids_max = 300 is the user's slice's TasksMax (all their cells)" "TasksMax=300" "$sprops"
+has "7. ... user_memory_max = 200M its MemoryMax" "MemoryMax=209715200" "$sprops"
+has "7. ... user_cpu_weight = 30 its CPUWeight" "CPUWeight=30" "$sprops"
 kill "$c9"
 sleep 3
 has "7. the first session's logout leaves the shared cell to the second" "ActiveState=active" \
