@@ -143,7 +143,7 @@ echo "== scale" >&2
 SCALE_ROWS=""
 UID_U=$(id -u "$U")
 # (cell-init's argument parser splits "key=value" in place: /proc shows "key value".)
-cells_procs() { pgrep -f "^cell-init id.[0-9a-f]+ uid.$UID_U " ; }
+cells_procs() { pgrep -f "^cell-init id.[0-9a-f]+ user.[^ ]+ uid.$UID_U " ; }
 # Live cell-init processes (zombies wait for their login program to reap them).
 live_inits() { ps -C cell-init -o stat= | grep -qv Z; }
 wait_for 60 sh -c '! ps -C cell-init -o stat= | grep -qv Z'	# earlier cells have ended
@@ -217,7 +217,6 @@ u=${MED[unshare]:-0}
 	echo "|---|---|---|---|"
 	echo "| \`ssh user@127.0.0.1 true\` | ${MED[ssh_plain]:-} | ${MED[ssh_cell]:-} | $(awk -v a="${MED[ssh_cell]:-0}" -v b="${MED[ssh_plain]:-0}" 'BEGIN { if (b > 0) printf "%+.1f ms (%+.1f%%)", a - b, (a - b) / b * 100 }') |"
 	echo "| \`su USER -c true\` | ${MED[su_plain]:-} | ${MED[su_cell]:-} | $(awk -v a="${MED[su_cell]:-0}" -v b="${MED[su_plain]:-0}" 'BEGIN { if (b > 0) printf "%+.1f ms", a - b }') |"
-	echo
 	echo "| \`ssh -tt user@127.0.0.1 true\` (a pty) | ${MED[tty_plain]:-} | ${MED[tty_cell]:-} | $(awk -v a="${MED[tty_cell]:-0}" -v b="${MED[tty_plain]:-0}" 'BEGIN { if (b > 0) printf "%+.1f ms (%+.1f%%)", a - b, (a - b) / b * 100 }') |"
 	echo "| \`ssh -tt\`, 20 MB of output | ${MED[tty20_plain]:-} | ${MED[tty20_cell]:-} | $(awk -v a="${MED[tty20_cell]:-0}" -v b="${MED[tty20_plain]:-0}" 'BEGIN { if (b > 0) printf "%+.1f ms (%.2fx)", a - b, a / b }') |"
 	echo
