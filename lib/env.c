@@ -265,7 +265,7 @@ char **env_build(char *const *outer, const struct env_own *own, const struct env
 		if (name_in(rules->deny, *outer, len))
 			continue;
 		/* ssh -t: SSH_TTY names the cell's own terminal, not the host's. */
-		if (own->tty && len == 7 && strncmp(*outer, "SSH_TTY", 7) == 0) {
+		if (own->tty && len == 7 && strncmp(*outer, "SSH_TTY", 7) == 0 && nmade < ENV_MAX) {
 			if (asprintf(&made[nmade], "SSH_TTY=%s", own->tty) < 0)
 				return NULL;
 			env[n++] = made[nmade++];
@@ -291,7 +291,8 @@ char **env_build(char *const *outer, const struct env_own *own, const struct env
 		if (strlen(rules->set) >= sizeof(buf))
 			return NULL;
 		strcpy(buf, rules->set);
-		for (char *t = strtok_r(buf, " ", &save); t && n < ENV_MAX;
+		/* nmade too: an entry that replaces one adds to made, not to env. */
+		for (char *t = strtok_r(buf, " ", &save); t && n < ENV_MAX && nmade < ENV_MAX;
 		     t = strtok_r(NULL, " ", &save)) {
 			size_t len = strcspn(t, "=");
 			char *v;

@@ -357,6 +357,19 @@ static void test_env_rules(void **state)
 		assert_null(find(env_build(o2, &own, &rules), "SSH_TTY")); /* the host's: not */
 		env = env_build(outer, &own, &rules);
 	}
+	/* more env_set entries than slots (each replacing the last): no overflow */
+	{
+		static char many[1096];
+		struct env_rules r2 = rules;
+
+		for (size_t o = 0; o + 4 < sizeof(many); o += 4)
+			memcpy(many + o, "A=1 ", 4);
+		r2.set = many;
+		env = env_build(outer, &own, &r2);
+		assert_non_null(env);
+		assert_string_equal(find(env, "A"), "1");
+		env = env_build(outer, &own, &rules);
+	}
 	/* the allow-list mode (cellctl enter): an admin's proxy stays out */
 	env = env_build(outer, &own, NULL);
 	assert_null(find(env, "http_proxy"));
