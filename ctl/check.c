@@ -163,8 +163,20 @@ static void check_pam(void)
 			    "at the end of /etc/pam.d/sshd (and login, su), or run "
 			    "pam-auth-update and select cell");
 	for (size_t i = 0; i < ARRAY_SIZE(logins); i++) {
+		bool scheduler = strcmp(logins[i], "cron") == 0 || strcmp(logins[i], "atd") == 0;
+
 		snprintf(path, sizeof(path), "/etc/pam.d/%s", logins[i]);
-		if (access(path, F_OK) == 0 && !stack_loads(logins[i], &w))
+		if (access(path, F_OK) < 0 || stack_loads(logins[i], &w))
+			continue;
+		/* cron and atd never start the login shell: without pam_cell to
+		 * refuse them, a confined user's jobs run on the host. */
+		if (scheduler)
+			say("FAIL",
+			    "/etc/pam.d/%s does not load pam_cell: %s would run a confined user's "
+			    "jobs with /bin/sh on the host; add 'session required pam_cell.so' at "
+			    "its end (pam_cell refuses those jobs, cell.conf(5) SCHEDULED JOBS)",
+			    logins[i], logins[i]);
+		else
 			say("note",
 			    "/etc/pam.d/%s does not load pam_cell: confined users get nothing "
 			    "through %s (cellsh refuses without a cell), never a host shell",

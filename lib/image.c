@@ -223,7 +223,7 @@ static int run_mkfs(int fd, struct cell_err *e)
 		return cell_err_sys(e, "fork for mkfs.ext4");
 	if (pid == 0) {
 		char *argv[ARRAY_SIZE(args) + 1] = { NULL }, *envp[ARRAY_SIZE(env) + 1] = { NULL };
-		int null = open("/dev/null", O_RDWR);
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC); /* dup2 keeps 0-2 */
 		int high = fcntl(fd, F_DUPFD, 10);
 
 		/* execve's arrays are not const: copies, in this child only. */
@@ -314,8 +314,9 @@ static int loop_of(int file, char *dev, size_t size)
 		snprintf(path, sizeof(path), "/sys/block/%s/loop/backing_file", de->d_name);
 		if (access(path, F_OK) < 0)
 			continue; /* not bound */
+		/* Read-only: asking a device what backs it changes nothing. */
 		snprintf(dev, size, "/dev/%s", de->d_name);
-		fd = open(dev, O_RDWR | O_CLOEXEC);
+		fd = open(dev, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			continue;
 		if (ioctl(fd, LOOP_GET_STATUS64, &info) == 0 && info.lo_device == st.st_dev &&

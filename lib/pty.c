@@ -28,7 +28,12 @@ int pty_open(struct cell_pty *p, struct cell_err *e)
 	if (p->master < 0 || unlockpt(p->master) < 0 ||
 	    (p->slave = ioctl(p->master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0 ||
 	    ioctl(p->master, TIOCGPTN, &n) < 0) {
-		cell_err_sys(e, "a terminal in the cell");
+		if (errno == ENOSPC)
+			cell_err_sys(e,
+				     "a terminal in the cell: its pty_max ptys are in use (raise "
+				     "pty_max in cell.conf, or end a session)");
+		else
+			cell_err_sys(e, "a terminal in the cell");
 		if (p->master >= 0)
 			close(p->master);
 		p->master = -1;

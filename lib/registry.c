@@ -309,6 +309,17 @@ static bool join_stale(const char *name, char id[CELL_ID_LEN + 1])
 	       errno == ECONNREFUSED;
 }
 
+/* The registry directory to list (dfd: open_run_dir's), or NULL. */
+static DIR *list_run_dir(int dfd)
+{
+	int lfd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = lfd < 0 ? NULL : fdopendir(lfd);
+
+	if (!d && lfd >= 0)
+		close(lfd);
+	return d;
+}
+
 int registry_sweep(void)
 {
 	_cleanup_close_ int dfd = -1;
@@ -316,17 +327,11 @@ int registry_sweep(void)
 	struct cell_err e;
 	struct dirent *de;
 	DIR *d;
-	int removed = 0, lfd;
+	int removed = 0;
 
 	dfd = open_run_dir(false, &e);
-	if (dfd < 0)
+	if (dfd < 0 || !(d = list_run_dir(dfd)))
 		return 0;
-	lfd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (lfd < 0 || !(d = fdopendir(lfd))) {
-		if (lfd >= 0)
-			close(lfd);
-		return 0;
-	}
 	while ((de = readdir(d))) {
 		char id[CELL_ID_LEN + 1];
 
@@ -345,27 +350,23 @@ int registry_sweep(void)
 	return removed;
 }
 
-size_t registry_count_user(uid_t uid)
+long registry_count_user(uid_t uid, struct cell_err *e)
 {
 	_cleanup_close_ int dfd = -1;
 	struct cell_record r;
-	struct cell_err e;
+	struct cell_err ignored;
 	struct dirent *de;
-	size_t n = 0;
-	int lfd;
+	long n = 0;
 	DIR *d;
 
-	dfd = open_run_dir(false, &e);
+	/* Made if missing: a registry that cannot be read cannot say no. */
+	dfd = open_run_dir(true, e);
 	if (dfd < 0)
-		return 0;
-	lfd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (lfd < 0 || !(d = fdopendir(lfd))) {
-		if (lfd >= 0)
-			close(lfd);
-		return 0;
-	}
+		return cell_err_prefix(e, "counting the user's cells: ");
+	if (!(d = list_run_dir(dfd)))
+		return cell_err_sys(e, "counting the user's cells: listing %s", CELL_RUN_DIR);
 	while ((de = readdir(d)))
-		if (cell_id_valid(de->d_name) && registry_read(de->d_name, &r, &e) == 0 &&
+		if (cell_id_valid(de->d_name) && registry_read(de->d_name, &r, &ignored) == 0 &&
 		    r.uid == uid && record_alive(&r))
 			n++;
 	closedir(d);

@@ -75,8 +75,9 @@ int registry_remove(const char *id, struct cell_err *e);
  * could close its session). Root only. Returns how many were removed. */
 int registry_sweep(void);
 
-/* How many live cells the registry holds for uid (every record is read). */
-size_t registry_count_user(uid_t uid);
+/* How many live cells the registry holds for uid (every record is read),
+ * or -1 when the registry cannot be read. */
+long registry_count_user(uid_t uid, struct cell_err *e);
 
 /* Shared cells (share = user); see registry.c. Root only. */
 int registry_lock_user(uid_t uid, int timeout_ms, struct cell_err *e); /* fd */

@@ -593,7 +593,8 @@ static int etc_submounts(char **out, struct cell_err *e)
 		if (n == ETC_SUBMOUNTS_MAX) {
 			cell_err_set(e, E2BIG,
 				     "more than %d mounts below the host's /etc: rootfs = host "
-				     "cannot show them all",
+				     "cannot show them all; give these users rootfs = image:NAME, "
+				     "or mount a directory once instead of its files one by one",
 				     ETC_SUBMOUNTS_MAX);
 			n = -1;
 			break;
@@ -688,13 +689,21 @@ static int build_etc(int rootfd, const struct rootfs_spec *s, int host_etc, stru
 		}
 		p += len + (p[len] == '\n');
 	}
+	/* The lower layer shows what lies under each host submount (the
+	 * monitor cloned /etc as root): a placeholder covers it here, the
+	 * submount itself goes on top below, or the login is refused. */
 	for (int i = 0; i < nsubs; i++) {
 		char host_path[PATH_MAX];
 		struct stat st;
 
 		snprintf(host_path, sizeof(host_path), "/etc/%s", subs[i]);
-		if (etc_shown(subs[i]) && stat(host_path, &st) == 0 &&
-		    etc_top_entry(top, subs[i], st.st_mode & S_IFMT, e) < 0)
+		if (!etc_shown(subs[i]))
+			continue;
+		if (stat(host_path, &st) < 0) {
+			cell_err_sys(e, "the host's mount on %s", host_path);
+			goto out;
+		}
+		if (etc_top_entry(top, subs[i], st.st_mode & S_IFMT, e) < 0)
 			goto out;
 	}
 	ovl = fs_new("overlay", ovl_opts, attrs, e);
@@ -708,10 +717,14 @@ static int build_etc(int rootfd, const struct rootfs_spec *s, int host_etc, stru
 
 		snprintf(host_path, sizeof(host_path), "/etc/%s", subs[i]);
 		snprintf(rel, sizeof(rel), "etc/%s", subs[i]);
+		if (!etc_shown(subs[i]))
+			continue;
 		/* Below root's /etc: resolving it by name is safe. */
 		src = open(host_path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (!etc_shown(subs[i]) || src < 0)
-			continue;
+		if (src < 0) {
+			cell_err_sys(e, "opening the host's mount on %s", host_path);
+			goto out;
+		}
 		if (bind_fd(src, rootfd, rel, attrs, true, e) < 0)
 			goto out;
 	}

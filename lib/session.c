@@ -329,12 +329,14 @@ int session_open(const struct cell_conf *c, const struct cell_profile *p,
 	}
 	s->joined = joined == 1;
 	if (!s->joined && p->max_cells) {
-		size_t live = registry_count_user(w->acct->uid);
+		long live = registry_count_user(w->acct->uid, e);
 
-		if (live >= p->max_cells)
+		if (live < 0)
+			return -1;
+		if ((unsigned long)live >= p->max_cells)
 			return cell_err_set(
 				e, EUSERS,
-				"user %s already has %zu live cell(s), as many as "
+				"user %s already has %ld live cell(s), as many as "
 				"'max_cells = %lu' allows: end one (cellctl list; cellctl "
 				"stop) or raise max_cells",
 				w->acct->name, live, p->max_cells);

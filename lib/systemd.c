@@ -215,15 +215,6 @@ int systemd_scope_start(const struct scope_spec *s, struct cell_err *e)
 			     strerror(-r));
 		goto out;
 	}
-	/* The user's limits: on their slice, which holds all their cells (and
-	 * their login programs' session scopes), runtime only. */
-	if (s->user_limits && (s->user_limits->pids_max || s->user_limits->memory_max ||
-			       s->user_limits->cpu_weight)) {
-		if (set_slice_limits(bus, s, e) < 0) {
-			r = -1;
-			goto out;
-		}
-	}
 	/* Before the call: the job may finish before the reply is read. */
 	r = sd.match_signal(bus, NULL, NULL, "/org/freedesktop/systemd1",
 			    "org.freedesktop.systemd1.Manager", "JobRemoved", on_job_removed, &w);
@@ -272,7 +263,15 @@ int systemd_scope_start(const struct scope_spec *s, struct cell_err *e)
 	if (strcmp(w.result, "done") != 0) {
 		cell_err_set(e, EIO, "systemd could not start %s (job result: %s)", unit, w.result);
 		r = -1;
+		goto out;
 	}
+	/* The user's limits: on their slice, which holds all their cells (and
+	 * their login programs' session scopes), runtime only. After the scope:
+	 * starting it loads the slice, which a login without logind may lack;
+	 * the cell is not built yet, so nothing of it ran unlimited. */
+	if (s->user_limits &&
+	    (s->user_limits->pids_max || s->user_limits->memory_max || s->user_limits->cpu_weight))
+		r = set_slice_limits(bus, s, e);
 out:
 	sd.error_free(&err);
 	if (reply)

@@ -252,6 +252,18 @@ run_pty() {
 	expect -f "$TOP/tests/e2e/pty.exp" -- "$PORT" "$W/id" "$u" "$@" 2>&1
 }
 
+# give_deb USER MESSAGE: a package "cellhello" (/usr/bin/cellhello prints
+# MESSAGE) built on the host, in the user's home as cellhello.deb.
+give_deb() {
+	local pkg=$W/pkg-$1 home
+	home=$(getent passwd "$1" | cut -d: -f6)
+	install -d "$pkg/DEBIAN" "$pkg/usr/bin"
+	printf 'Package: cellhello\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@t>\nDescription: t\n' >"$pkg/DEBIAN/control"
+	printf '#!/bin/sh\necho %s\n' "$2" >"$pkg/usr/bin/cellhello"
+	chmod 0755 "$pkg/usr/bin/cellhello"
+	dpkg-deb -Zgzip --build "$pkg" "$home/cellhello.deb" >/dev/null && chown "$1" "$home/cellhello.deb"
+}
+
 host_mounts() { awk '{ print $5, $9, $10 }' /proc/self/mountinfo | sort; }
 
 cleanup() {

@@ -39,13 +39,7 @@ has "image import of a Debian 12 tarball: refused, it has setuid files (su, pass
 has "... imported when the admin says so (and for its /dev nodes)" "image $IMG: " "$("${CTL[@]}" image import "$IMG" "$TAR" --allow-setuid --allow-devices 2>&1)"
 status_before=$(sha256sum <"$STATE/images/$IMG/var/lib/dpkg/status") || exit 1
 
-pkg=$W/pkg
-install -d "$pkg/DEBIAN" "$pkg/usr/bin"
-printf 'Package: cellhello\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@t>\nDescription: t\n' >"$pkg/DEBIAN/control"
-printf '#!/bin/sh\necho hello-from-apt\n' >"$pkg/usr/bin/cellhello"
-chmod 0755 "$pkg/usr/bin/cellhello"
-dpkg-deb -Zgzip --build "$pkg" "/home/$U/cellhello.deb" >/dev/null
-chown "$U" "/home/$U/cellhello.deb"
+give_deb "$U" hello-from-apt || exit 1
 
 write_conf "cellsh = $CELLSH
 cell_init = $W/bin/cell-init

@@ -33,6 +33,18 @@ out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$W/bin/cellctl" list 2
 has "cellctl as a user: refused, saying root is needed" "list needs root" "$out"
 eq "... exit 1" 1 "$rc"
 
+# The machine's cron (installed for the tests) loads no pam_cell: check
+# must say so, since a confined user's jobs would run on the host. The rest
+# is checked where cron's stack loads it (a private mount namespace).
+printf 'session required %s/pam_cell.so\n' "$W" >"$W/pam-cron"
+cron_ok() { # cron_ok COMMAND...: /etc/pam.d/cron loads pam_cell for COMMAND
+	if [ -e /etc/pam.d/cron ]; then
+		unshare -m --propagation private sh -c 'mount --bind "$1" /etc/pam.d/cron && shift && exec "$@"' \
+			sh "$W/pam-cron" "$@"
+	else
+		"$@"
+	fi
+}
 # ---- check: a broken line is caught before any login ----
 mkdir -p "$W/cell.d"
 printf '[user %s]\nmemory_max = lots\n' "$A" >"$W/cell.d/typo.conf"
@@ -42,7 +54,7 @@ eq "... exit 1" 1 "$rc"
 has "... and the rest is checked all the same: PAM" "PAM services that build cells: sshd-celltest" "$out"
 has "... the kernel's idmapped mounts" "idmapped mount" "$out"
 rm "$W/cell.d/typo.conf"
-out=$("${CTL[@]}" check --user "$B" --sshd-config "$W/sshd_config" 2>&1); rc=$?
+out=$(cron_ok "${CTL[@]}" check --user "$B" --sshd-config "$W/sshd_config" 2>&1); rc=$?
 has "check: an unconfined user is said so" "$B is not confined" "$out"
 eq "... exit 3 (not confined)" 3 "$rc"
 
@@ -80,7 +92,14 @@ has "enable with another profile: the drop-in now names it" "now uses [profile s
 eq "... exit 0" 0 "$rc"
 eq "... one profile line in the drop-in" "profile = small" "$(grep ^profile "$W/cell.d/user-$A.conf")"
 eq "... one subordinate range still" 1 "$(grep -c "^$A:" /etc/subuid)"
-out=$("${CTL[@]}" check --user "$A" --sshd-config "$W/sshd_config" 2>&1); rc=$?
+if [ -e /etc/pam.d/cron ] && ! grep -rqs pam_cell /etc/pam.d/cron /etc/pam.d/common-session-noninteractive; then
+	has "check: cron's stack without pam_cell is a FAIL, with the fix" \
+		"FAIL  /etc/pam.d/cron does not load pam_cell: cron would run a confined user's jobs with /bin/sh on the host" \
+		"$("${CTL[@]}" check 2>&1)"
+else
+	skip "check: cron's stack without pam_cell" "no /etc/pam.d/cron here, or it loads pam_cell already"
+fi
+out=$(cron_ok "${CTL[@]}" check --user "$A" --sshd-config "$W/sshd_config" 2>&1); rc=$?
 has "check --user: confined by its section" "$A is confined by [user $A]" "$out"
 has "... with its profile" "with [profile small]" "$out"
 has "... and where pam_cell's log lines go" "ok    log: " "$out"

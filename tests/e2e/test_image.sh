@@ -54,13 +54,7 @@ img_before=$(digest "$STATE/images/$IMG")
 usr_before=$(ls -la /usr/bin | sha256sum)
 
 # A package made on the host, handed to the user in their home.
-pkg=$W/pkg
-install -d "$pkg/DEBIAN" "$pkg/usr/bin"
-printf 'Package: cellhello\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@t>\nDescription: t\n' >"$pkg/DEBIAN/control"
-printf '#!/bin/sh\necho hello-from-package\n' >"$pkg/usr/bin/cellhello"
-chmod 0755 "$pkg/usr/bin/cellhello"
-dpkg-deb -Zgzip --build "$pkg" "/home/$U/cellhello.deb" >/dev/null
-chown "$U" "/home/$U/cellhello.deb"
+give_deb "$U" hello-from-package || exit 1
 
 HEAD="cellsh = $CELLSH
 cell_init = $W/bin/cell-init

@@ -39,8 +39,12 @@ out=$(ssh_to "$U" 'echo CELL=$CELL_ID; tmux send-keys -t work "echo again:\$MARK
 eq "the next login joins the lingering cell" "CELL=$first" "$(sed -n 1p <<<"$out")"
 has "tmux attach finds the same shell (its variable set before the disconnect)" "again:from-the-first-login" "$out"
 eq "... and the nohup job is still running" "1" "$(tail -1 <<<"$out")"
-eq "a session back in time stops the lingering" "False" \
-	"$(ssh_to "$U" 'sleep 2' >/dev/null 2>&1 & sleep 1; "${CTL[@]}" list --json | python3 -c 'import json,sys; print(any(c["lingering"] for c in json.load(sys.stdin) if c["id"]==sys.argv[1]))' "$first" 2>&1; wait)"
+ssh_to "$U" 'sleep 2' >/dev/null 2>&1 &
+back=$!
+sleep 1
+eq "a session back in time stops the lingering (the cell is listed, not lingering)" "listed lingering=False" \
+	"$("${CTL[@]}" list --json | python3 -c 'import json,sys; print(*["listed lingering=%s" % c["lingering"] for c in json.load(sys.stdin) if c["id"]==sys.argv[1]])' "$first" 2>&1)"
+wait "$back"
 
 # ---- the limit: the cell ends, nothing is left ----
 t0=$(date +%s)

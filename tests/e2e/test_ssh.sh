@@ -152,7 +152,11 @@ has "(control: one naming a path the cell has passes)" "X_THERE=/usr/bin" "$out"
 has "env_set sets, replacing the login's" "EDITOR=celltest-ed" "$out"
 lacks "... (the client's is gone)" "client-ed" "$out"
 eq "env_set expands %h" "MAILDIR=/home/$U/Mail" "$(grep ^MAILDIR= <<<"$out")"
-lacks "SSH_TTY (the host's pty) is not passed" "SSH_TTY" "$(SSH_EXTRA=(-tt) ssh_to "$U" 'env' 2>&1)"
+SSH_EXTRA=(-tt)
+out=$(ssh_to "$U" 'echo "TTY=$(tty) SSH_TTY=$SSH_TTY"' 2>&1 | tr -d '\r')
+SSH_EXTRA=()
+check "ssh -tt: SSH_TTY names the cell's own terminal, the one tty names ($out)" \
+	sh -c "echo '$out' | grep -qE '^TTY=(/dev/pts/[0-9]+) SSH_TTY=\\1\$'"
 
 # ---- a record left by a killed login program is swept at the next login ----
 wait_for 10 no_registry	# the records of the sessions above are gone
