@@ -32,7 +32,8 @@ B := build
 LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
 
-PROGS := $(B)/pam_cell.so $(B)/cellsh $(B)/cell-init $(B)/cell-manager-gate $(B)/cellctl
+PROGS := $(B)/pam_cell.so $(B)/cellsh $(B)/cell-init $(B)/cell-manager-gate $(B)/cellctl \
+         $(B)/cell-procfs
 
 all: $(PROGS)
 
@@ -58,6 +59,10 @@ $(B)/cellsh: $(B)/shell/cellsh.o $(B)/shell/args.o $(B)/libcell.a
 $(B)/cell-init: $(B)/init/cell-init.o $(B)/libcell.a
 	$(CC) -pie $(LDHARDEN) -o $@ $^ -lcap -lseccomp
 
+# The proc views' server: no libcap, no libseccomp, no PAM.
+$(B)/cell-procfs: $(B)/procfs/cell-procfs.o $(B)/libcell.a
+	$(CC) -pie $(LDHARDEN) -o $@ $^ -lm
+
 $(B)/cell-manager-gate: $(B)/systemd/cell-manager-gate.o $(B)/libcell.a
 	$(CC) -pie $(LDHARDEN) -o $@ $^ -lcap -lseccomp
 
@@ -71,7 +76,7 @@ $(B)/lib:
 # ---- tests ----
 # Pure unit tests, and the PAM-level one (pam_wrapper, preloaded).
 UNIT_PURE := $(B)/tests/test_conf $(B)/tests/test_idmap $(B)/tests/test_registry \
-             $(B)/tests/test_initargs
+             $(B)/tests/test_initargs $(B)/tests/test_procview
 UNIT := $(UNIT_PURE) $(B)/tests/test_pam
 TEST_TOOLS := $(B)/tests/logsink $(B)/tests/dlopen_check $(B)/tests/attack \
               $(B)/tests/nss/libnss_celltest.so.2
@@ -79,7 +84,7 @@ TEST_TOOLS := $(B)/tests/logsink $(B)/tests/dlopen_check $(B)/tests/attack \
 $(B)/tests/test_%: tests/unit/test_%.c $(B)/libcell.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -DSRCDIR='"$(CURDIR)"' -Wno-missing-prototypes -Wno-missing-declarations \
-	      $(LDHARDEN) -o $@ $< $(B)/libcell.a -lcmocka -lcap -lsubid -lseccomp
+	      $(LDHARDEN) -o $@ $< $(B)/libcell.a -lcmocka -lcap -lsubid -lseccomp -lm
 
 $(B)/tests/%: tests/tools/%.c $(B)/libcell.a
 	@mkdir -p $(dir $@)
@@ -154,7 +159,7 @@ check-asan:
 
 # gcc's static analyzer over every product file (findings are warnings).
 analyze:
-	@set -e; for f in $(LIB_SRC) pam_module/pam_cell.c init/cell-init.c shell/cellsh.c shell/args.c systemd/cell-manager-gate.c ctl/*.c; do \
+	@set -e; for f in $(LIB_SRC) pam_module/pam_cell.c init/cell-init.c shell/cellsh.c shell/args.c systemd/cell-manager-gate.c procfs/cell-procfs.c ctl/*.c; do \
 		$(CC) -std=gnu11 -O1 -fanalyzer -c -o /dev/null $(DEFS) -Ilib -Ishell $$f; \
 	done
 
@@ -181,6 +186,7 @@ install: all
 	install -m 0755 $(B)/cellctl $(DESTDIR)$(SBINDIR)/cellctl
 	install -m 0755 $(B)/cell-init $(DESTDIR)$(LIBEXECDIR)/cell/cell-init
 	install -m 0755 $(B)/cell-manager-gate $(DESTDIR)$(LIBEXECDIR)/cell/cell-manager-gate
+	install -m 0755 $(B)/cell-procfs $(DESTDIR)$(LIBEXECDIR)/cell/cell-procfs
 	install -d $(DESTDIR)$(SYSTEMD_DROPIN)
 	sed -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|' systemd/user@.service.d-cell.conf \
 	    > $(DESTDIR)$(SYSTEMD_DROPIN)/cell.conf
@@ -199,6 +205,7 @@ install: all
 	install -m 0644 man/pam_cell.8 $(DESTDIR)$(MANDIR)/man8/pam_cell.8
 	install -m 0644 man/cell-init.8 $(DESTDIR)$(MANDIR)/man8/cell-init.8
 	install -m 0644 man/cell-manager-gate.8 $(DESTDIR)$(MANDIR)/man8/cell-manager-gate.8
+	install -m 0644 man/cell-procfs.8 $(DESTDIR)$(MANDIR)/man8/cell-procfs.8
 	install -m 0644 man/cellctl.8 $(DESTDIR)$(MANDIR)/man8/cellctl.8
 	install -D -m 0644 conf/sshd_cell.conf $(DESTDIR)$(DATADIR)/cell/sshd_cell.conf
 	install -m 0644 man/cellsh.1 $(DESTDIR)$(MANDIR)/man1/cellsh.1
@@ -219,10 +226,12 @@ uninstall:
 	fi
 	rm -f $(DESTDIR)$(BINDIR)/cellsh $(DESTDIR)$(SBINDIR)/cellctl \
 	      $(DESTDIR)$(LIBEXECDIR)/cell/cell-init \
-	      $(DESTDIR)$(LIBEXECDIR)/cell/cell-manager-gate $(DESTDIR)$(SYSTEMD_DROPIN)/cell.conf \
+	      $(DESTDIR)$(LIBEXECDIR)/cell/cell-manager-gate $(DESTDIR)$(LIBEXECDIR)/cell/cell-procfs \
+	      $(DESTDIR)$(SYSTEMD_DROPIN)/cell.conf \
 	      $(DESTDIR)$(PAMDIR)/pam_cell.so $(DESTDIR)$(MANDIR)/man5/cell.conf.5 \
 	      $(DESTDIR)$(MANDIR)/man8/pam_cell.8 $(DESTDIR)$(MANDIR)/man8/cell-init.8 \
 	      $(DESTDIR)$(MANDIR)/man8/cell-manager-gate.8 $(DESTDIR)$(MANDIR)/man8/cellctl.8 \
+	      $(DESTDIR)$(MANDIR)/man8/cell-procfs.8 \
 	      $(DESTDIR)$(MANDIR)/man1/cellsh.1 $(DESTDIR)$(DATADIR)/cell/sshd_cell.conf
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/cell $(DESTDIR)$(SYSTEMD_DROPIN) $(DESTDIR)$(DATADIR)/cell 2>/dev/null
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi

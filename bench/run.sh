@@ -139,6 +139,32 @@ for s in s l; do
 done
 printf '%s\n' "$CONF_BEFORE" >"$CONF"
 
+echo "== proc views" >&2
+# proc_views = yes: the cell's start with the server already running, and
+# the cost of one read of each file inside a cell, with and without.
+READS='import sys, time
+for f in ("meminfo", "loadavg", "stat"):
+    p = "/proc/" + f
+    for _ in range(50): open(p).read()
+    t = time.perf_counter()
+    for _ in range(int(sys.argv[1])): open(p).read()
+    print(f, "%.1f" % ((time.perf_counter() - t) / int(sys.argv[1]) * 1e6))'
+per_read() { # per_read LABEL: microseconds per read of each file, in a cell over ssh
+	local f us
+	while read -r f us; do MED[read_${f}_$1]=$us; done < <(ssh "${SSH_BASE[@]}" -p "$PORT" "$U@127.0.0.1" \
+		"python3 -c '$READS' $((N * 50))" 2>/dev/null)
+}
+per_read host
+record < <("$B/driver" run cell-bench "$U" "$N" "$CELLSH" | stats cell_again)
+printf '%s\nproc_views = yes\n' "$CONF_BEFORE" >"$CONF"
+"$B/driver" run cell-bench "$U" 3 "$CELLSH" >/dev/null || NOTE[cell_views]="driver failed"
+record < <("$B/driver" run cell-bench "$U" "$N" "$CELLSH" | stats cell_views)
+per_read views
+PROCFS_PID=$(pgrep -x cell-procfs | head -1)
+PROCFS_RSS=$(awk '/^Rss:/ { print $2 }' "/proc/$PROCFS_PID/smaps_rollup" 2>/dev/null)
+PROCFS_PSS=$(awk '/^Pss:/ { print $2 }' "/proc/$PROCFS_PID/smaps_rollup" 2>/dev/null)
+printf '%s\n' "$CONF_BEFORE" >"$CONF"
+
 echo "== scale" >&2
 SCALE_ROWS=""
 UID_U=$(id -u "$U")
@@ -221,6 +247,17 @@ u=${MED[unshare]:-0}
 	echo "| \`ssh -tt\`, 20 MB of output | ${MED[tty20_plain]:-} | ${MED[tty20_cell]:-} | $(awk -v a="${MED[tty20_cell]:-0}" -v b="${MED[tty20_plain]:-0}" 'BEGIN { if (b > 0) printf "%+.1f ms (%.2fx)", a - b, a / b }') |"
 	echo
 	echo "With pam_cell the login shell is cellsh, which runs bash inside; without, bash directly. On a pty, cellsh gives the shell a terminal of the cell's own devpts and relays it (the last two rows are that relay's cost)."
+	echo
+	echo "## Proc views (\`proc_views = yes\`)"
+	echo
+	echo "| what | without | with | × |"
+	echo "|---|---|---|---|"
+	echo "| cell start (create + join + \`true\`), ms | ${MED[cell_again]:-} | ${MED[cell_views]:-${NOTE[cell_views]:-}} | $(ratio "${MED[cell_views]:--}" "${MED[cell_again]:-0}") |"
+	for f in meminfo loadavg stat; do
+		echo "| one read of /proc/$f in a cell, µs | ${MED[read_${f}_host]:-} | ${MED[read_${f}_views]:-} | $(ratio "${MED[read_${f}_views]:--}" "${MED[read_${f}_host]:-0}") |"
+	done
+	echo
+	echo "*without*: the kernel's files (the cell start row measured just before the *with* row, the same conf but the key); *with*: cell-procfs's, made afresh for every read. Reads are \`open\` + \`read\` + \`close\` from python3 inside a cell, $((N * 50)) per file after 50 warm-ups. The server, one per host: ${PROCFS_RSS:-?} KiB RSS, ${PROCFS_PSS:-?} KiB PSS after all the reads."
 	echo
 	echo "## Scale: concurrent idle cells"
 	echo

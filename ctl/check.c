@@ -278,7 +278,7 @@ static void check_kernel(void)
 	char v[64];
 	struct cgroup_layout l;
 	struct cell_err e = { 0 };
-	static const char *const names[] = { "pids", "memory", "cpu" };
+	static const char *const names[] = { "pids", "memory", "cpu", "cpuacct" };
 
 	if (read_small("/proc/sys/user/max_user_namespaces", v, sizeof(v)) == 0 && atol(v) > 0)
 		say("ok", "user namespaces: user.max_user_namespaces = %s", v);
@@ -316,6 +316,8 @@ static void check_kernel(void)
 		return;
 	}
 	for (int i = 0; i < CG_COUNT; i++) {
+		if (i == CG_CPUACCT && !l.mount[i][0])
+			continue; /* v2 counts cpu time without it */
 		if (l.mount[i][0])
 			say("ok", "cgroup %s controller: %s at %s", names[i], l.v2[i] ? "v2" : "v1",
 			    l.mount[i]);
@@ -464,6 +466,42 @@ static bool check_image(const struct cell_profile *p, const char *user, bool qui
 	return true;
 }
 
+/* proc_views = yes: what the monitor needs to start cell-procfs. */
+static bool check_views(const struct cell_conf *c, const struct cell_profile *p, bool quiet)
+{
+	char dir[sizeof(c->cell_init)], path[sizeof(c->cell_init) + 16];
+	char *slash;
+
+	if (!p->proc_views)
+		return true;
+	str_copy(dir, sizeof(dir), c->cell_init);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(path, sizeof(path), "%s/cell-procfs", dir);
+	if (access("/dev/fuse", R_OK | W_OK) < 0) {
+		say("FAIL",
+		    "proc_views = yes needs /dev/fuse (%s): modprobe fuse, or set proc_views = no",
+		    strerror(errno));
+		return false;
+	}
+	if (access(path, X_OK) < 0) {
+		say("FAIL",
+		    "proc_views = yes needs %s beside cell_init (%s): install it, or set "
+		    "proc_views = no",
+		    path, strerror(errno));
+		return false;
+	}
+	if (!getpwnam("nobody")) {
+		say("FAIL", "proc_views = yes: cell-procfs runs as 'nobody', and there is no such "
+			    "account: add one");
+		return false;
+	}
+	if (!quiet)
+		say("ok", "proc views: /dev/fuse and %s", path);
+	return true;
+}
+
 static bool check_user(const struct cell_conf *c, const struct login_decision *d, bool quiet)
 {
 	const struct cell_profile *p = &d->match.profile;
@@ -485,6 +523,7 @@ static bool check_user(const struct cell_conf *c, const struct login_decision *d
 		    p->identity == IDENTITY_SELF ? "none needed (identity = self)"
 						 : "valid, not shared with anyone");
 	}
+	good = check_views(c, p, quiet) && good;
 	return check_image(p, d->acct.name, quiet) && good;
 }
 

@@ -18,7 +18,7 @@
 
 #include "util.h"
 
-static const char *const cg_names[CG_COUNT] = { "pids", "memory", "cpu" };
+static const char *const cg_names[CG_COUNT] = { "pids", "memory", "cpu", "cpuacct" };
 
 /* Is `name` one of the comma-separated words in `list`? */
 static bool has_word(const char *list, const char *name, char sep)
@@ -82,6 +82,12 @@ int cgroup_layout(struct cgroup_layout *l, struct cell_err *e)
 	return 0;
 }
 
+/* Root's cgroup directories are 0711 whatever the login program's umask
+ * (pam_umask 077): not listable, so no user learns the cells of others,
+ * but traversable, so cell-procfs (nobody) reads the files of a cgroup
+ * whose path a reader's /proc/PID/cgroup names. */
+#define CG_DIR_MODE 0711
+
 /* An fd on a directory that must be on a cgroup file system. */
 static int open_cg_dir(int at, const char *name, struct cell_err *e)
 {
@@ -107,14 +113,17 @@ static int write_at(int dir, const char *file, const char *val, struct cell_err 
 
 /* Is controller c needed for these limits? Always cpu: a cell outside a cpu
  * cgroup competes per process, so one cell of many busy processes starves
- * every other user's. */
+ * every other user's. Memory and cpuacct also to be counted on their own
+ * (proc views: free and top read the cell's usage). */
 static bool wanted(int c, const struct cell_limits *lim)
 {
 	switch (c) {
 	case CG_PIDS:
 		return lim->pids_max > 0;
 	case CG_MEMORY:
-		return lim->memory_max > 0;
+		return lim->memory_max > 0 || lim->account;
+	case CG_CPUACCT:
+		return lim->account;
 	default:
 		return true;
 	}
@@ -148,6 +157,8 @@ static int open_parent(const struct cgroup_layout *l, int c, const char *user, b
 	parent = open_cg_dir(root, CELL_CGROUP_PARENT, e);
 	if (parent < 0 || (create && enable_below(parent, l, c, e) < 0))
 		return -1;
+	if (create && fchmod(parent, CG_DIR_MODE) < 0)
+		return cell_err_sys(e, "chmod %s/%s", l->mount[c], CELL_CGROUP_PARENT);
 	if (!user)
 		return steal_fd(&parent);
 	if (create && mkdirat(parent, user, 0755) < 0 && errno != EEXIST)
@@ -156,6 +167,8 @@ static int open_parent(const struct cgroup_layout *l, int c, const char *user, b
 	root = open_cg_dir(parent, user, e); /* reused: the user's directory */
 	if (root < 0 || (create && enable_below(root, l, c, e) < 0))
 		return -1;
+	if (create && fchmod(root, CG_DIR_MODE) < 0)
+		return cell_err_sys(e, "chmod %s/%s/%s", l->mount[c], CELL_CGROUP_PARENT, user);
 	return steal_fd(&root);
 }
 
@@ -164,10 +177,14 @@ static int set_limit(int dir, int c, bool v2, const struct cell_limits *lim, str
 	char v[32];
 
 	switch (c) {
+	case CG_CPUACCT:
+		return 0; /* nothing to limit, it counts */
 	case CG_PIDS:
 		snprintf(v, sizeof(v), "%lu", lim->pids_max);
 		return write_at(dir, "pids.max", v, e);
 	case CG_MEMORY:
+		if (!lim->memory_max)
+			return 0; /* counted only */
 		snprintf(v, sizeof(v), "%llu", lim->memory_max);
 		if (v2) {
 			if (write_at(dir, "memory.max", v, e) < 0)
@@ -211,6 +228,8 @@ int cgroup_create(const struct cgroup_layout *l, const char *user, const struct 
 
 		if (!wanted(c, lim) && !user_wants)
 			continue;
+		if (!l->mount[c][0] && c == CG_CPUACCT)
+			continue; /* v2, or no accounting to be had: proc views show 0 */
 		if (!l->mount[c][0] && c == CG_CPU)
 			return cell_err_set(e, ENOENT,
 					    "no cgroup hierarchy (v1 or v2) offers the "
@@ -238,6 +257,8 @@ int cgroup_create(const struct cgroup_layout *l, const char *user, const struct 
 						    user ? "/" : "", id);
 		}
 		dir = open_cg_dir(parent, id, e);
+		if (dir >= 0 && fchmod(dir, CG_DIR_MODE) < 0)
+			return cell_err_sys(e, "chmod of the cell's cgroup");
 		if (dir < 0 || (wanted(c, lim) && set_limit(dir, c, l->v2[c], lim, e) < 0))
 			return -1;
 		/* The user's limits: the same for each of their cells, rewritten. */

@@ -12,12 +12,15 @@
 
 /* The controllers a cell uses. Each comes from cgroup v2 when the unified
  * hierarchy offers it, else from its own v1 hierarchy. */
-enum { CG_PIDS, CG_MEMORY, CG_CPU, CG_COUNT };
+enum { CG_PIDS, CG_MEMORY, CG_CPU, CG_CPUACCT, CG_COUNT };
+/* cpuacct is v1's alone (v2 counts cpu time in every cgroup's cpu.stat):
+ * a cell has it only for its proc views, where the host mounts it. */
 
 struct cell_limits {
 	unsigned long pids_max;	       /* 0: no limit */
 	unsigned long long memory_max; /* bytes, 0: no limit */
 	unsigned long cpu_weight;      /* 1..10000, 100 is the default share */
+	bool account;		       /* memory and cpu accounting without limits (proc views) */
 };
 
 /* Where each controller is mounted; several may share one (v2) directory. */

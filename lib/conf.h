@@ -69,6 +69,7 @@ struct cell_profile {
 	struct cell_memory_max memory_max;
 	unsigned long cpu_weight; /* 1..10000, 100 = an equal share */
 	unsigned long pty_max;	  /* ptys of the cell's devpts */
+	bool proc_views;	  /* /proc/meminfo, loadavg, stat, uptime describe the cell */
 	struct sb_rlimit rlimits[SB_NRLIMITS];
 	char seccomp_allow[256]; /* names from sb_seccomp_default */
 	char seccomp_deny[512];	 /* extra syscalls denied */

@@ -66,6 +66,7 @@ static const struct arg args[] = {
 	ARG("user_pids_max", T_ULONG, user_limits.pids_max),
 	ARG("user_memory_max", T_U64, user_limits.memory_max),
 	ARG("user_cpu_weight", T_ULONG, user_limits.cpu_weight),
+	ARG("proc_views", T_BOOL, proc_views),
 };
 
 _Static_assert(ARRAY_SIZE(args) <= 32, "one bit of 'seen' per argument");

@@ -39,6 +39,7 @@ struct init_args {
 	const char *image;	      /* rootfs = image:NAME: NAME, or "" for host */
 	unsigned long overlay;	      /* enum cell_overlay */
 	unsigned long long upper_max; /* volatile/none: the upper tmpfs' size */
+	bool proc_views;	      /* the cell's /proc/meminfo etc. (procview.h) */
 };
 
 /* A malloc'd argv (argv[0] "cell-init", NULL-terminated); initargs_free. */

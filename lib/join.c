@@ -97,7 +97,7 @@ int cell_open(const char *id, uid_t caller, struct cell_join *j, struct cell_err
 int cell_enter(struct cell_join *j, struct cell_err *e)
 {
 	/* User first: it grants the rights to join the others; mount last. */
-	static const int order[] = { NS_USER, NS_CGROUP, NS_IPC, NS_UTS, NS_PID, NS_MNT };
+	static const int order[] = { NS_USER, NS_TIME, NS_CGROUP, NS_IPC, NS_UTS, NS_PID, NS_MNT };
 
 	for (size_t k = 0; k < ARRAY_SIZE(order); k++) {
 		int i = order[k];

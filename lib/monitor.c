@@ -55,6 +55,7 @@
 #include "harden.h"
 #include "idmap.h"
 #include "image.h"
+#include "procmount.h"
 #include "proto.h"
 #include "registry.h"
 #include "rootfs.h"
@@ -127,7 +128,8 @@ static void __attribute__((noreturn)) run_pid1(const struct init_args *a, const 
 				  .binds = a->binds,
 				  .tmpfs_size = a->tmpfs,
 				  .pty_max = a->pty_max,
-				  .hide = a->hide };
+				  .hide = a->hide,
+				  .proc_views = fds[2] };
 	struct cell_err e = { 0 };
 
 	/* A clone does not inherit it: die with the monitor from the start. */
@@ -151,6 +153,8 @@ static void __attribute__((noreturn)) run_pid1(const struct init_args *a, const 
 			fail(&e);
 		close(fds[0]);
 	}
+	if (fds[2] >= 0)
+		close(fds[2]); /* its files are bound over /proc now */
 	if (sethostname(a->hostname, strlen(a->hostname)) < 0) {
 		cell_err_sys(&e, "sethostname");
 		fail(&e);
@@ -180,7 +184,8 @@ static void __attribute__((noreturn)) user_side(const struct init_args *a)
 {
 	struct cell_err e = { 0 };
 	struct cell_msg m;
-	int fds[2];
+	int fds[3];
+	size_t n = 0;
 	pid_t pid1;
 
 	if (drop_to_user(a, &e) < 0)
@@ -192,13 +197,27 @@ static void __attribute__((noreturn)) user_side(const struct init_args *a)
 				 "see user.max_user_namespaces)");
 		fail(&e);
 	}
+	/* The cell's clocks (set_clock): PID 1 is born into this namespace. */
+	if (unshare(CLONE_NEWTIME) < 0) {
+		cell_err_sys(&e, "unshare(CLONE_NEWTIME) (Linux >= 5.6 with CONFIG_TIME_NS)");
+		fail(&e);
+	}
 	if (msg_send(chan, MSG_USERNS, 0, 0, NULL) < 0)
 		_exit(1);
 	/* With 'G': the host's /etc, or an image's tree and (persistent) the
-	 * user's layers; PID 1 inherits them. */
-	if (msg_recv_fds(chan, &m, now_ms() + SETUP_TIMEOUT_MS, fds, 2, &e) < 0 || m.type != MSG_GO)
+	 * user's layers; then with proc views their server's mount. PID 1
+	 * inherits them. */
+	if (msg_recv_fds(chan, &m, now_ms() + SETUP_TIMEOUT_MS, fds, 3, &e) < 0 || m.type != MSG_GO)
 		_exit(1); /* the monitor gave up: it reports the reason */
-	if (fds[0] < 0 ||
+	while (n < 3 && fds[n] >= 0)
+		n++;
+	if (a->proc_views && n > 0) { /* the last one */
+		int views = fds[n - 1];
+
+		fds[--n] = -1;
+		fds[2] = views;
+	}
+	if (fds[0] < 0 || (a->proc_views ? fds[2] < 0 : fds[2] >= 0) ||
 	    (*a->image ? (a->overlay == OVERLAY_PERSISTENT) != (fds[1] >= 0) : fds[1] >= 0)) {
 		cell_err_set(&e, EPROTO, "'G' came without the trees it must carry");
 		fail(&e);
@@ -230,11 +249,12 @@ static void reap(pid_t pid)
 static int make_cgroup(const struct monitor *m, struct cell_cgroup *cg, struct cell_err *e)
 {
 	const struct init_args *a = &m->args;
+	struct cell_limits lim = a->limits;
 	char unit[64];
 
+	lim.account = a->proc_views; /* the views read the cell's own usage */
 	if (!m->systemd) {
-		if (cgroup_create(&m->layout, m->user_dir, &a->user_limits, a->id, &a->limits, e) <
-		    0)
+		if (cgroup_create(&m->layout, m->user_dir, &a->user_limits, a->id, &lim, e) < 0)
 			return -1;
 		return cgroup_open_direct(&m->layout, m->user_dir, &a->user_limits, a->id, cg, e);
 	}
@@ -242,7 +262,7 @@ static int make_cgroup(const struct monitor *m, struct cell_cgroup *cg, struct c
 	if (systemd_scope_start(&(struct scope_spec){ .id = a->id,
 						      .user = a->user,
 						      .uid = a->uid,
-						      .limits = &a->limits,
+						      .limits = &lim,
 						      .user_limits = &a->user_limits },
 				e) < 0)
 		return -1;
@@ -257,12 +277,15 @@ static int send_go(const struct init_args *a, int chan_fd, int procfd, pid_t use
 		   unsigned long userns_ino, int *layers_lock, struct cell_err *e)
 {
 	struct image_fds f = { -1, -1, -1 };
-	_cleanup_close_ int userns = -1;
+	_cleanup_close_ int userns = -1, views = -1;
 	unsigned long owner = a->uid, group = a->gid;
 	char path[64];
 	struct stat st;
 	int r;
 
+	/* Before anything else the cell gets: the server may have to start. */
+	if (a->proc_views && (views = procview_mount(e)) < 0)
+		return -1;
 	if (!*a->image) {
 		/* The host's /etc without what is mounted below it (which a less
 		 * privileged mount namespace may not leave behind): the lower
@@ -274,7 +297,7 @@ static int send_go(const struct init_args *a, int chan_fd, int procfd, pid_t use
 
 		if (etc < 0 || mount_setattr(etc, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
 			return cell_err_sys(e, "cloning the host's /etc");
-		if (msg_send_fds(chan_fd, MSG_GO, &etc, 1) < 0)
+		if (msg_send_fds(chan_fd, MSG_GO, (int[]){ etc, views }, views >= 0 ? 2 : 1) < 0)
 			return cell_err_sys(e, "telling the user side to go on");
 		return 0;
 	}
@@ -293,11 +316,42 @@ static int send_go(const struct init_args *a, int chan_fd, int procfd, pid_t use
 		return -1;
 	/* Held until this process exits, after the last of the cell. */
 	*layers_lock = steal_fd(&f.lock);
-	r = msg_send_fds(chan_fd, MSG_GO, (int[]){ f.lower, f.layers },
-			 a->overlay == OVERLAY_PERSISTENT ? 2 : 1);
+	{
+		int go[3] = { f.lower, f.layers, views };
+		size_t n = a->overlay == OVERLAY_PERSISTENT ? 2 : 1;
+
+		if (views >= 0)
+			go[n++] = views;
+		r = msg_send_fds(chan_fd, MSG_GO, go, n);
+	}
 	image_fds_close(&f);
 	if (r < 0)
 		return cell_err_sys(e, "telling the user side to go on");
+	return 0;
+}
+
+/*
+ * The cell's time namespace (the user side made it; PID 1 is born into it,
+ * cellsh joins it). With proc views its boot time is the cell's start, so
+ * /proc/uptime, the start times in /proc/PID/stat and btime agree on the
+ * cell's age and ps and top stay consistent; without, the host's clocks.
+ * Root writes the offset, as it writes the maps: the file belongs to root
+ * while the user side is not dumpable. Whole seconds back: the cell's
+ * clock starts below 1 s.
+ */
+static int set_clock(int procfd, pid_t user, struct cell_err *e)
+{
+	_cleanup_close_ int fd = -1;
+	struct timespec now;
+	char path[64], line[64];
+	int n;
+
+	snprintf(path, sizeof(path), "%d/timens_offsets", (int)user);
+	fd = openat(procfd, path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	clock_gettime(CLOCK_BOOTTIME, &now);
+	n = snprintf(line, sizeof(line), "boottime %lld 0\n", -(long long)now.tv_sec);
+	if (fd < 0 || write(fd, line, (size_t)n) != n)
+		return cell_err_sys(e, "setting the cell's boot time");
 	return 0;
 }
 
@@ -341,6 +395,7 @@ static int build(struct monitor *mon, struct cell_handle *h, pid_t *user, struct
 	/* Our own unreaped child: its pid is stable while we write. */
 	if (cell_write_maps(procfd, *user, (uid_t)a->uid, a->uid_map, a->gid_map, &userns_ino, e) <
 		    0 ||
+	    (a->proc_views && set_clock(procfd, *user, e) < 0) ||
 	    cgroup_move(&mon->cg, *user, e) < 0)
 		return -1;
 	if (send_go(a, mine, procfd, *user, userns_ino, &mon->layers_lock, e) < 0)

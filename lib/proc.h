@@ -6,7 +6,7 @@
 
 #include "err.h"
 
-enum { NS_USER, NS_MNT, NS_PID, NS_UTS, NS_IPC, NS_CGROUP, NS_COUNT };
+enum { NS_USER, NS_MNT, NS_PID, NS_UTS, NS_IPC, NS_CGROUP, NS_TIME, NS_COUNT };
 
 extern const char *const ns_names[NS_COUNT]; /* "user", "mnt", ... */
 extern const int ns_clone_flags[NS_COUNT];   /* CLONE_NEWUSER, ... */

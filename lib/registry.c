@@ -81,7 +81,7 @@ static const struct field fields[] = {
 	STR(seccomp_allow), STR(seccomp_deny), STR(profile_digest), STR(rootfs),
 	STR(env_keep), STR(env_deny), STR(env_set),
 	NS(NS_USER, "user"), NS(NS_MNT, "mnt"), NS(NS_PID, "pid"), NS(NS_UTS, "uts"),
-	NS(NS_IPC, "ipc"), NS(NS_CGROUP, "cgroup"),
+	NS(NS_IPC, "ipc"), NS(NS_CGROUP, "cgroup"), NS(NS_TIME, "time"),
 };
 /* clang-format on */
 
@@ -384,15 +384,21 @@ long registry_count_user(uid_t uid, struct cell_err *e)
 
 int registry_lock_user(uid_t uid, int timeout_ms, struct cell_err *e)
 {
+	char name[32];
+
+	snprintf(name, sizeof(name), "lock-%u", (unsigned)uid);
+	return registry_lock(name, timeout_ms, e);
+}
+
+int registry_lock(const char *name, int timeout_ms, struct cell_err *e)
+{
 	_cleanup_close_ int dfd = -1, fd = -1;
 	struct timespec pause = { 0, 10 * 1000 * 1000 };
-	char name[32];
 	struct stat st;
 
 	dfd = open_run_dir(true, e);
 	if (dfd < 0)
 		return cell_err_prefix(e, "registry: ");
-	snprintf(name, sizeof(name), "lock-%u", (unsigned)uid);
 	fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
 	if (fd < 0)
 		return cell_err_sys(e, "opening %s/%s", CELL_RUN_DIR, name);

@@ -15,7 +15,7 @@
 #endif
 #define CELL_ID_LEN 32
 
-#define CELL_RECORD_VERSION 4
+#define CELL_RECORD_VERSION 5
 #define CELL_DIGEST_LEN	    16 /* hex digits of cell_profile_digest */
 
 /*
@@ -81,6 +81,8 @@ long registry_count_user(uid_t uid, struct cell_err *e);
 
 /* Shared cells (share = user); see registry.c. Root only. */
 int registry_lock_user(uid_t uid, int timeout_ms, struct cell_err *e); /* fd */
+/* The same for CELL_RUN_DIR/NAME (a fixed name of ours), e.g. lock-procfs. */
+int registry_lock(const char *name, int timeout_ms, struct cell_err *e);
 int registry_shared_get(uid_t uid, char id[CELL_ID_LEN + 1]);
 int registry_shared_set(uid_t uid, const char *id, struct cell_err *e);
 void registry_shared_clear(uid_t uid, const char *id);

@@ -865,6 +865,41 @@ static int attach_on_tmp(int mfd, struct cell_err *e)
 	return top;
 }
 
+/* Proc views: cell-procfs's files bound over the cell's own /proc/meminfo,
+ * loadavg and stat, read-only. Its mount is attached for a moment on
+ * /run/.procviews (files are bound only from an attached mount before
+ * Linux 6.15) and detached again; the binds stay. Binding looks each file
+ * up, so a server that does not answer fails the cell here. */
+static int bind_proc_views(int rootfd, int views, struct cell_err *e)
+{
+	static const char *const files[] = { "meminfo", "loadavg", "stat" };
+	const unsigned attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+			       MOUNT_ATTR_NOEXEC;
+	_cleanup_close_ int dir = -1;
+	char path[64];
+
+	if (views < 0)
+		return 0;
+	if (mkdirat(rootfd, "run/.procviews", 0700) < 0 ||
+	    attach(views, rootfd, "run/.procviews", e) < 0)
+		return cell_err_prefix(e, "proc views: ");
+	dir = open_inside(rootfd, "run/.procviews", O_PATH | O_DIRECTORY, e);
+	if (dir < 0)
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		_cleanup_close_ int src = open_inside(dir, files[i], O_PATH, e);
+		char rel[32];
+
+		snprintf(rel, sizeof(rel), "proc/%s", files[i]);
+		if (src < 0 || bind_fd(src, rootfd, rel, attrs, false, e) < 0)
+			return cell_err_prefix(e, "proc views: ");
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", dir);
+	if (umount2(path, MNT_DETACH) < 0 || unlinkat(rootfd, "run/.procviews", AT_REMOVEDIR) < 0)
+		return cell_err_sys(e, "proc views: detaching the server's mount");
+	return 0;
+}
+
 /* What every root gets on top of its system part: the home, fresh /tmp,
  * /var/tmp, /run, /dev, the config's binds and /proc. */
 static int build_common(int rootfd, const struct rootfs_spec *s, const char *run_size,
@@ -884,7 +919,9 @@ static int build_common(int rootfd, const struct rootfs_spec *s, const char *run
 	    build_dev(rootfd, s, e) < 0 || apply_binds(rootfd, s->binds, e) < 0)
 		return -1;
 	/* procfs must be mounted while the host's /proc is still visible. */
-	return mount_fs(rootfd, "proc", "proc", proc_opts, nosuid_nodev | MOUNT_ATTR_NOEXEC, e);
+	if (mount_fs(rootfd, "proc", "proc", proc_opts, nosuid_nodev | MOUNT_ATTR_NOEXEC, e) < 0)
+		return -1;
+	return bind_proc_views(rootfd, s->proc_views, e);
 }
 
 /* Into the new root; the old one and everything below it detached. */

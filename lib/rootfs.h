@@ -19,6 +19,7 @@ struct rootfs_spec {
 	unsigned long pty_max;	       /* the devpts instance's 'max' */
 	const char *hide;	       /* '\n'-separated host files to mask (cell.conf and its
 			   * includes), NULL or "" for none */
+	int proc_views;		       /* cell-procfs's mount (detached), or -1: see build_proc */
 };
 
 /*

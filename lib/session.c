@@ -238,6 +238,7 @@ static void fill_init_args(struct init_args *args, const char *id, const struct 
 		.image = conf_image(p) ? conf_image(p) : "",
 		.overlay = p->overlay,
 		.upper_max = p->upper_max,
+		.proc_views = p->proc_views,
 	};
 	memcpy(args->groups, a->gids, a->ngids * sizeof(gid_t));
 }

@@ -124,9 +124,20 @@ static int append_props(sd_bus_message *m, const struct scope_spec *s)
 {
 	char desc[160], user[33];
 	char slice[64];
-	uint32_t pid = (uint32_t)getpid();
+	uint32_t pid = (uint32_t)(s->pid ? s->pid : getpid());
 	size_t i;
 	int r;
+
+	if (!s->limits) {
+		r = sd.open(m, 'a', "(sv)");
+		if (r >= 0)
+			r = sd.append(m, "(sv)(sv)(sv)(sv)", "Description", "s", s->unit, "Slice",
+				      "s", "system.slice", "PIDs", "au", 1, pid, "CollectMode", "s",
+				      "inactive-or-failed");
+		if (r >= 0)
+			r = sd.close(m);
+		return r;
+	}
 
 	/* D-Bus strings must be UTF-8: the name as a safe subset. */
 	for (i = 0; s->user[i] && i < sizeof(user) - 1; i++)
@@ -145,6 +156,8 @@ static int append_props(sd_bus_message *m, const struct scope_spec *s)
 			      "inactive-or-failed", "TimeoutStopUSec", "t", 10ULL * 1000 * 1000);
 	if (r >= 0)
 		r = sd.append(m, "(sv)", "CPUWeight", "t", (uint64_t)s->limits->cpu_weight);
+	if (r >= 0 && s->limits->account)
+		r = sd.append(m, "(sv)", "MemoryAccounting", "b", 1);
 	if (r >= 0 && s->limits->pids_max)
 		r = sd.append(m, "(sv)", "TasksMax", "t", (uint64_t)s->limits->pids_max);
 	/* memory_max covers swap too, as in the direct cgroup code. */
@@ -204,7 +217,10 @@ int systemd_scope_start(const struct scope_spec *s, struct cell_err *e)
 
 	if (load(e) < 0)
 		return -1;
-	snprintf(unit, sizeof(unit), "cell-%s.scope", s->id);
+	if (s->unit)
+		str_copy(unit, sizeof(unit), s->unit);
+	else
+		snprintf(unit, sizeof(unit), "cell-%s.scope", s->id);
 	r = sd.bus_new(&bus);
 	if (r >= 0)
 		r = sd.set_address(bus, SYSTEMD_PRIVATE);
@@ -269,7 +285,7 @@ int systemd_scope_start(const struct scope_spec *s, struct cell_err *e)
 	 * their login programs' session scopes), runtime only. After the scope:
 	 * starting it loads the slice, which a login without logind may lack;
 	 * the cell is not built yet, so nothing of it ran unlimited. */
-	if (s->user_limits &&
+	if (s->limits && s->user_limits &&
 	    (s->user_limits->pids_max || s->user_limits->memory_max || s->user_limits->cpu_weight))
 		r = set_slice_limits(bus, s, e);
 out:

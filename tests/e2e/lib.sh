@@ -63,7 +63,7 @@ setup_install() {
 	W=$(mktemp -d /run/celltest.XXXXXX)
 	chmod 0755 "$W"
 	mkdir -p "$W/bin" "$W/keys"
-	install -m 0755 "$BUILD/cellsh" "$BUILD/cell-init" "$W/bin/"
+	install -m 0755 "$BUILD/cellsh" "$BUILD/cell-init" "$BUILD/cell-procfs" "$W/bin/"
 	install -m 0644 "$BUILD/pam_cell.so" "$W/pam_cell.so"
 	CELLSH=$W/bin/cellsh
 	CONF=$W/cell.conf
@@ -71,8 +71,10 @@ setup_install() {
 	: >"$LOG"
 	REG_BEFORE=$(ls /run/cell 2>/dev/null | sort)
 	[ -d /run/cell ] || MADE_RUNCELL=1
+	# A proc views server a cell of ours starts is ours to stop.
+	procfs_served || STOP_PROCFS=1
 	CG_PARENTS_MADE=""
-	for f in /sys/fs/cgroup/pids /sys/fs/cgroup/memory /sys/fs/cgroup/cpu /sys/fs/cgroup/unified /sys/fs/cgroup; do
+	for f in /sys/fs/cgroup/pids /sys/fs/cgroup/memory /sys/fs/cgroup/cpu /sys/fs/cgroup/cpuacct /sys/fs/cgroup/unified /sys/fs/cgroup; do
 		[ -d "$f" ] && [ ! -d "$f/cell" ] && CG_PARENTS_MADE+=" $f/cell"
 	done
 }
@@ -92,6 +94,17 @@ cell_cgroups() {
 		-regex '.*/cell/([0-9a-f]{32}|u[0-9]+|u[0-9]+/[0-9a-f]{32})' 2>/dev/null
 }
 user_procs() { pgrep -u "$1" 2>/dev/null | tr '\n' ' '; }
+# cell-procfs (proc_views): its mount answers; unmounted, it exits.
+procfs_served() { [ "$(stat -f -c %t /run/cell/procfs 2>/dev/null)" = 65735546 ]; }
+procfs_pid() { pgrep -x cell-procfs | head -1; }
+stop_procfs() {
+	local p
+	p=$(procfs_pid)
+	umount /run/cell/procfs 2>/dev/null || umount -l /run/cell/procfs 2>/dev/null
+	[ -n "$p" ] && wait_for 5 sh -c "! kill -0 $p 2>/dev/null"
+	rmdir /run/cell/procfs 2>/dev/null
+	rm -f /run/cell/lock-procfs
+}
 no_registry() { [ -z "$(registry_ids)" ]; }
 no_cell_cgroups() { [ -z "$(cell_cgroups)" ]; }
 # No process, registry entry or cgroup of any cell of user $1 is left.
@@ -282,6 +295,7 @@ cleanup() {
 	for f in "${CREATED_MOUNTS[@]}"; do umount -l -- "$f" 2>/dev/null; done
 	# rm -rf removes a symlink itself, never what it points to.
 	for f in "${CREATED_PATHS[@]}"; do [ -n "$f" ] && [ "$f" != / ] && rm -rf -- "$f"; done
+	[ -n "${STOP_PROCFS:-}" ] && stop_procfs
 	# Cell cgroups: none may be left; the parents only if we made them.
 	for f in $CG_PARENTS_MADE; do rmdir "$f" 2>/dev/null; done
 	[ -n "$MADE_SSHD_DIR" ] && rmdir /run/sshd 2>/dev/null

@@ -194,7 +194,7 @@ static void test_record(void **state)
 	for (int i = 0; i < NS_COUNT; i++)
 		r->ns[i] = 4026531835UL + (unsigned long)i;
 	assert_int_equal(registry_format(r, buf, sizeof(buf), &e), 0);
-	assert_int_equal(strncmp(buf, "version=4\n", 10), 0);
+	assert_int_equal(strncmp(buf, "version=5\n", 10), 0);
 	assert_int_equal(registry_parse(buf, back, &e), 0);
 	assert_memory_equal(r, back, sizeof(*r));
 
@@ -219,11 +219,11 @@ static void test_record(void **state)
 	assert_int_equal(registry_parse(buf, back, &e), -1);
 	assert_string_equal(e.msg, "registry record lacks gid");
 	assert_int_equal(registry_parse("version=3\n", back, &e), -1);
-	assert_non_null(strstr(e.msg, "registry record of another version (this is version 4)"));
+	assert_non_null(strstr(e.msg, "registry record of another version (this is version 5)"));
 	assert_int_equal(registry_parse("version=1\nid=0123456789abcdef0123456789abcdef\n", back, &e),
 			 -1);
 	assert_non_null(strstr(e.msg, "another version"));
-	assert_int_equal(registry_parse("version=4\nuid=4294967296\n", back, &e), -1);
+	assert_int_equal(registry_parse("version=5\nuid=4294967296\n", back, &e), -1);
 	free(r);
 	free(back);
 }

@@ -45,18 +45,19 @@ vm_push "$STAGE"
 
 # ---- the guest, set up as an admin would: users, cell.conf, the sshd
 # snippet, pam_cell at the end of the real /etc/pam.d/sshd ----
-A=ctalice B=ctbob C=ctcarol D=ctdave
-vm_root "bash -s $(printf '%q ' "$A" "$B" "$C" "$(cat "$VM_RUN/client.pub")" "$D")" <<'EOF' || not_ok "guest setup"
+A=ctalice B=ctbob C=ctcarol D=ctdave E=cterin
+vm_root "bash -s $(printf '%q ' "$A" "$B" "$C" "$(cat "$VM_RUN/client.pub")" "$D" "$E")" <<'EOF' || not_ok "guest setup"
 set -e
-A=$1 B=$2 C=$3 KEY=$4 D=$5
+A=$1 B=$2 C=$3 KEY=$4 D=$5 E=$6
 groupadd cell
 # Debian's useradd gives each new user a subordinate range (login.defs).
 useradd -m -s /usr/local/bin/cellsh -G cell "$A"
 useradd -m -s /bin/bash "$B"
 useradd -m -s /usr/local/bin/cellsh -G cell "$C"
 useradd -m -s /usr/local/bin/cellsh -G cell "$D"
+useradd -m -s /usr/local/bin/cellsh -G cell "$E"
 cellctl image import bb /root/celltest-bb >/dev/null
-for u in "$A" "$B" "$C" "$D"; do
+for u in "$A" "$B" "$C" "$D" "$E"; do
 	install -d -o "$u" -m 0700 "/home/$u/.ssh"
 	echo "$KEY" >"/home/$u/.ssh/authorized_keys"
 	chown "$u" "/home/$u/.ssh/authorized_keys"
@@ -79,6 +80,8 @@ user_cpu_weight = 30
 rootfs = image:bb
 shell = /bin/sh
 identity = root
+[user $E]
+proc_views = yes
 [group cell]
 CONF
 cat >/etc/ssh/sshd_config.d/cell.conf <<'CONF'
@@ -266,4 +269,22 @@ eq "8. ... where the file is the user's (the cell's root)" "$(vm_root "id -u $D"
 	"$(vm_root "mkdir -p /mnt/peek && mount -o ro,noload,loop $L /mnt/peek && stat -c %u /mnt/peek/upper/usr/bin/celltest-persist; umount /mnt/peek" 2>&1)"
 check "8. ... and the image unchanged" vm_root "test ! -e /var/lib/cell/images/bb/usr/bin/celltest-persist"
 check_gone "8. the image cell ends at logout, nothing left" "$D" "image"
+
+# ---- 9. proc views on cgroup v2: the scope's memory.max, the server in a unit of its own ----
+out=$(login "$E" 'free -m | awk "/^Mem:/ { print \$2, \$3 }"; cut -d. -f1 /proc/uptime;
+	awk "/^cpu / { print \$2 + \$4 }" /proc/stat; cut -d" " -f4 /proc/loadavg' 2>&1)
+eq "9. free -m in a cell with proc views: total = memory_max (96M)" "96" "$(sed -n 1p <<<"$out" | cut -d' ' -f1)"
+check "9. ... used is the scope's memory.current: $(sed -n 1p <<<"$out" | cut -d' ' -f2) MiB" \
+	test "$(sed -n 1p <<<"$out" | cut -d' ' -f2)" -lt 96
+check "9. uptime is the cell's age: $(sed -n 2p <<<"$out") s" test "$(sed -n 2p <<<"$out")" -lt 30
+check "9. /proc/stat counts the scope's cpu time (cpu.stat): $(sed -n 3p <<<"$out") ticks" \
+	test "$(sed -n 3p <<<"$out")" -lt 1000
+has "9. loadavg counts the scope's tasks" "/" "$(sed -n 4p <<<"$out")"
+has "9. the server runs in cell-procfs.scope, not in the cell's" "ActiveState=active" \
+	"$(vm_root 'systemctl show cell-procfs.scope -p ActiveState')"
+eq "9. ... as nobody" "nobody" "$(vm_root 'ps -o user= -C cell-procfs' | tr -d ' ')"
+vm_root 'umount /run/cell/procfs && rmdir /run/cell/procfs'
+check "9. unmounted, the server exits and its scope goes" \
+	wait_for 10 vm_root '! pgrep -x cell-procfs >/dev/null && ! systemctl -q is-active cell-procfs.scope'
+check_gone "9. the cell ends at logout, nothing left" "$E" "views"
 exit 0
