@@ -164,7 +164,7 @@ analyze:
 	done
 
 # Formatting: .clang-format (kernel style); format-check changes nothing.
-FORMAT_SRC = $(wildcard lib/*.[ch] pam_module/*.c init/*.c shell/*.[ch] systemd/*.c ctl/*.[ch])
+FORMAT_SRC = $(wildcard lib/*.[ch] pam_module/*.c init/*.c shell/*.[ch] systemd/*.c ctl/*.[ch] procfs/*.c)
 format:
 	clang-format -i $(FORMAT_SRC)
 format-check:

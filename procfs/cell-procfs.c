@@ -40,16 +40,16 @@
 #include "procview.h"
 #include "util.h"
 
-#define FUSE_FD 3
-#define MAX_WRITE 4096
-#define BUF_SIZE (FUSE_MIN_READ_BUFFER + MAX_WRITE)
-#define MAX_HANDLES (1 << 20) /* 24 MiB at most; each costs its reader an fd */
-#define CACHE_MAX (8U << 20) /* bytes kept for readers part way through a file */
+#define FUSE_FD	    3
+#define MAX_WRITE   4096
+#define BUF_SIZE    (FUSE_MIN_READ_BUFFER + MAX_WRITE)
+#define MAX_HANDLES (1 << 20)  /* 24 MiB at most; each costs its reader an fd */
+#define CACHE_MAX   (8U << 20) /* bytes kept for readers part way through a file */
 
 enum { NODE_ROOT = FUSE_ROOT_ID, NODE_MEMINFO, NODE_LOADAVG, NODE_STAT, NODE_END };
-static const char *const node_names[NODE_END] = { [NODE_MEMINFO] = "meminfo",
-						  [NODE_LOADAVG] = "loadavg",
-						  [NODE_STAT] = "stat" };
+static const char *const node_names[NODE_END] = {
+	[NODE_MEMINFO] = "meminfo", [NODE_LOADAVG] = "loadavg", [NODE_STAT] = "stat"
+};
 
 static struct cgroup_layout layout;
 
@@ -206,8 +206,8 @@ static char *cg_file(const struct reader *r, int c, int up, const char *name)
 			return NULL;
 		*slash = '\0';
 	}
-	if (strstr(rel, "/..") || (size_t)snprintf(path, sizeof(path), "%s%s/%s", mount, rel,
-						   name) >= sizeof(path))
+	if (strstr(rel, "/..") ||
+	    (size_t)snprintf(path, sizeof(path), "%s%s/%s", mount, rel, name) >= sizeof(path))
 		return NULL;
 	return slurp(path, 1 << 20);
 }
@@ -263,7 +263,7 @@ static void read_mem(const struct reader *r, struct pv_mem *m)
 	const char *pre = v2 ? "" : "total_";
 	char k[64];
 
-#define STAT(field, v2name, v1name)                                                          \
+#define STAT(field, v2name, v1name) \
 	(snprintf(k, sizeof(k), "%s%s", pre, v2 ? v2name : v1name), m->field = stat_key(st, k))
 	memset(m, 0, sizeof(*m));
 	if (v2) {
@@ -326,8 +326,7 @@ static double read_cpu(const struct reader *r, unsigned long hz, struct pv_cpu *
 }
 
 /* Tasks of the reader's cgroup in state R and D, and all of them. */
-static void count_tasks(const struct reader *r, unsigned *running, unsigned *blocked,
-			unsigned *all)
+static void count_tasks(const struct reader *r, unsigned *running, unsigned *blocked, unsigned *all)
 {
 	_cleanup_free_ char *list =
 		cg_file(r, CG_CPU, 0, layout.v2[CG_CPU] ? "cgroup.threads" : "tasks");
