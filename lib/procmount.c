@@ -71,13 +71,18 @@ static int start(int exe, pid_t *pid, struct cell_err *e)
 	if (mount("cell-procfs", PROCFS_DIR, "fuse.cell-procfs",
 		  MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, opts) < 0)
 		return cell_err_sys(e, "mounting %s", PROCFS_DIR);
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return cell_err_sys(e, "pipe2");
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		cell_err_sys(e, "pipe2");
+		umount2(PROCFS_DIR, MNT_DETACH);
+		return -1;
+	}
 	child = fork();
 	if (child < 0) {
+		cell_err_sys(e, "fork");
 		close(p[0]);
 		close(p[1]);
-		return cell_err_sys(e, "fork");
+		umount2(PROCFS_DIR, MNT_DETACH);
+		return -1;
 	}
 	if (child == 0) {
 		static char path_env[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
@@ -109,10 +114,8 @@ static int start(int exe, pid_t *pid, struct cell_err *e)
 		_exit(127);
 	}
 	close(p[1]);
-	*pid = 0;
-	if (read(p[0], pid, sizeof(*pid)) != sizeof(*pid) || *pid <= 0) {
+	if (read(p[0], pid, sizeof(*pid)) != sizeof(*pid))
 		*pid = 0;
-	}
 	close(p[0]);
 	while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
 		;
