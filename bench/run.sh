@@ -154,6 +154,11 @@ per_read() { # per_read LABEL: microseconds per read of each file, in a cell ove
 	while read -r f us; do MED[read_${f}_$1]=$us; done < <(ssh "${SSH_BASE[@]}" -p "$PORT" "$U@127.0.0.1" \
 		"python3 -c '$READS' $((N * 50))" 2>/dev/null)
 }
+# The login section left sshd's stack without pam_cell: put it back.
+install_pam sshd-celltest "account required pam_unix.so
+session optional pam_umask.so umask=0077
+session required pam_unix.so
+session required $W/pam_cell.so conf=$CONF"
 per_read host
 record < <("$B/driver" run cell-bench "$U" "$N" "$CELLSH" | stats cell_again)
 printf '%s\nproc_views = yes\n' "$CONF_BEFORE" >"$CONF"

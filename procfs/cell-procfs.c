@@ -55,6 +55,9 @@ static struct cgroup_layout layout;
 
 /* ---- reading the figures ---- */
 
+/* A whole file of /proc or a cgroup, malloc'd. These are seq_files: a read
+ * fills the buffer unless the file ends first, so a short read is the end
+ * (one read for the small ones, as procps does). */
 static char *slurp(const char *path, size_t max)
 {
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -74,8 +77,10 @@ static char *slurp(const char *path, size_t max)
 			break;
 		buf = grown;
 		r = read(fd, buf + len, cap - len - 1);
-		if (r <= 0) {
-			if (r == 0) {
+		if (r <= 0 || (size_t)r < cap - len - 1) {
+			if (r > 0)
+				len += (size_t)r;
+			if (r >= 0) {
 				buf[len] = '\0';
 				close(fd);
 				return buf;
@@ -127,7 +132,7 @@ static bool has_ctl(const char *list, size_t len, const char *name)
 
 static const char *const ctl_names[CG_COUNT] = { "pids", "memory", "cpu", "cpuacct" };
 
-static int reader_find(pid_t pid, struct reader *r)
+static int reader_find(pid_t pid, bool clock, struct reader *r)
 {
 	char path[64];
 	_cleanup_free_ char *cg = NULL, *status = NULL, *offsets = NULL;
@@ -163,6 +168,8 @@ static int reader_find(pid_t pid, struct reader *r)
 	for (int c = 0; c < CG_COUNT; c++)
 		if (layout.v2[c])
 			str_copy(r->path[c], sizeof(r->path[c]), r->v2path);
+	if (!clock)
+		return 0; /* meminfo needs no more */
 	snprintf(path, sizeof(path), "/proc/%d/timens_offsets", (int)pid);
 	offsets = slurp(path, 4096);
 	for (char *p = offsets; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
@@ -412,7 +419,7 @@ static char *render(int node, pid_t pid, size_t *len)
 
 	if (!host)
 		return NULL;
-	if (reader_find(pid, &r) < 0) {
+	if (reader_find(pid, node != NODE_MEMINFO, &r) < 0) {
 		*len = strlen(host);
 		return steal_ptr(&host); /* the host's own, as for any process */
 	}
@@ -459,6 +466,7 @@ struct handle {
 	int node; /* 0: free */
 	char *cache;
 	size_t len;
+	size_t end; /* the length of the text last made, whole, for this handle */
 };
 static struct handle *handles;
 static size_t nhandles, cached;
@@ -530,7 +538,7 @@ static void do_open(const struct fuse_in_header *in, const struct fuse_open_in *
 		handles = h;
 		nhandles = grow;
 	}
-	handles[i].node = (int)in->nodeid;
+	handles[i] = (struct handle){ .node = (int)in->nodeid };
 	out.fh = i;
 	reply(in, 0, &out, sizeof(out));
 }
@@ -559,6 +567,10 @@ static void do_read(const struct fuse_in_header *in, const struct fuse_read_in *
 
 	if (!h)
 		return reply(in, EBADF, NULL, 0);
+	/* The read after the last byte (every reader's EOF probe): no need to
+	 * make the file again to say so. */
+	if (rd->offset > 0 && !h->cache && h->end && rd->offset >= h->end)
+		return reply(in, 0, NULL, 0);
 	if (rd->offset == 0 || !h->cache) {
 		drop_cache(h);
 		text = render(h->node, (pid_t)in->pid, &len);
@@ -570,6 +582,7 @@ static void do_read(const struct fuse_in_header *in, const struct fuse_read_in *
 		cached -= h->len;
 		h->len = 0;
 	}
+	h->end = len;
 	if (rd->offset >= len)
 		return reply(in, 0, NULL, 0);
 	n = len - rd->offset < rd->size ? len - rd->offset : rd->size;
@@ -683,7 +696,6 @@ static void serve(void)
 			do_release(in, arg);
 			break;
 		case FUSE_RELEASEDIR:
-		case FUSE_FLUSH:
 			reply(in, 0, NULL, 0);
 			break;
 		case FUSE_STATFS: {
