@@ -47,7 +47,7 @@ static void keep_life_pipe_open(void)
 
 int main(int argc, char **argv)
 {
-	struct monitor m = { .cell = { .pidfd = -1 }, .layers_lock = -1 };
+	struct monitor m = { .cell = { .pidfd = -1 }, .layers_lock = -1, .net_claim = -1 };
 	struct cell_err e = { 0 };
 	struct stat st, lst;
 	int left;

@@ -17,6 +17,7 @@
  */
 #include "conf.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -95,6 +96,9 @@ static void profile_builtin(struct cell_profile *p)
 	p->tmpfs_size = 64ULL << 20;
 	strcpy(p->services, "*");
 	strcpy(p->rootfs, "host");
+	strcpy(p->net, "host");
+	p->net_isolate = true;
+	p->landlock = true;
 	p->overlay = OVERLAY_PERSISTENT;
 	p->upper_max = 256ULL << 20;
 	p->pids_max = 2048;
@@ -347,6 +351,83 @@ static const char *parse_overlay(const struct profile_key *k, void *dst, const c
 		}
 	return "must be 'persistent' (the user's changes kept across logins), 'volatile' "
 	       "(kept until logout) or 'none' (the image read-only)";
+}
+
+enum cell_net conf_net(const struct cell_profile *p, char *bridge)
+{
+	if (bridge)
+		*bridge = '\0';
+	if (strcmp(p->net, "none") == 0)
+		return NET_NONE;
+	if (strcmp(p->net, "user") == 0)
+		return NET_USER;
+	if (strncmp(p->net, "bridge:", 7) == 0) {
+		if (bridge)
+			snprintf(bridge, 16, "%s", p->net + 7);
+		return NET_BRIDGE;
+	}
+	return NET_HOST;
+}
+
+static const char *parse_net(const struct profile_key *k, void *dst, const char *v)
+{
+	const char *br = v + 7;
+
+	(void)k;
+	if (strcmp(v, "host") && strcmp(v, "none") && strcmp(v, "user") &&
+	    (strncmp(v, "bridge:", 7) != 0 || !*br || strlen(br) > 15 ||
+	     strspn(br, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+		     strlen(br)))
+		return "must be 'host' (the host's network, loopback and abstract sockets "
+		       "included), 'none' (loopback alone), 'user' (outbound through pasta) or "
+		       "'bridge:NAME' (a veth on the admin's bridge NAME)";
+	snprintf(dst, 32, "%s", v);
+	return NULL;
+}
+
+static const char *parse_net_pool(const struct profile_key *k, void *dst, const char *v)
+{
+	unsigned a, b, c, d, n;
+	char end;
+
+	(void)k;
+	if (sscanf(v, "%u.%u.%u.%u/%u%c", &a, &b, &c, &d, &n, &end) != 5 || a > 255 || b > 255 ||
+	    c > 255 || d > 255 || n < 16 || n > 29)
+		return "must be an IPv4 network such as 10.77.0.0/24 (/16 to /29): the first "
+		       "address is the bridge's (the cells' gateway), the cells get the others";
+	snprintf(dst, 32, "%s", v);
+	return NULL;
+}
+
+static const char *parse_net_dns(const struct profile_key *k, void *dst, const char *v)
+{
+	char copy[128], *save = NULL;
+	unsigned char addr[16];
+	int n = 0;
+
+	(void)k;
+	if (snprintf(copy, sizeof(copy), "%s", v) >= (int)sizeof(copy))
+		return "is too long";
+	for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save), n++)
+		if (n >= 3 ||
+		    (inet_pton(AF_INET, t, addr) != 1 && inet_pton(AF_INET6, t, addr) != 1))
+			return "must be up to 3 IP addresses, space-separated";
+	snprintf(dst, 128, "%s", v);
+	return NULL;
+}
+
+static const char *parse_yes_no(const struct profile_key *k, void *dst, const char *v)
+{
+	bool *on = dst;
+
+	(void)k;
+	if (strcmp(v, "yes") == 0)
+		*on = true;
+	else if (strcmp(v, "no") == 0)
+		*on = false;
+	else
+		return "must be 'yes' or 'no'";
+	return NULL;
 }
 
 static const char *parse_upper_max(const struct profile_key *k, void *dst, const char *v)
@@ -652,6 +733,11 @@ static const struct profile_key profile_keys[] = {
 	TEXT_KEY(env_set, parse_env_set),
 	KEY(pty_max, parse_pty_max),
 	KEY(proc_views, parse_proc_views),
+	TEXT_KEY(net, parse_net),
+	TEXT_KEY(net_pool, parse_net_pool),
+	KEY(net_isolate, parse_yes_no),
+	TEXT_KEY(net_dns, parse_net_dns),
+	KEY(landlock, parse_yes_no),
 	RLIMIT_KEY(nofile, 0), RLIMIT_KEY(nproc, 1), RLIMIT_KEY(core, 2),
 	RLIMIT_KEY(fsize, 3), RLIMIT_KEY(as, 4), RLIMIT_KEY(stack, 5),
 	RLIMIT_KEY(memlock, 6), RLIMIT_KEY(cpu, 7),

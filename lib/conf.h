@@ -22,6 +22,9 @@
 
 enum cell_identity { IDENTITY_KEEP_ID, IDENTITY_ROOT, IDENTITY_SELF };
 
+/* net = ...: the cell's network (net.h). */
+enum cell_net { NET_HOST, NET_NONE, NET_USER, NET_BRIDGE };
+
 /* rootfs = image:NAME: what the cell writes on top of the image. */
 enum cell_overlay { OVERLAY_PERSISTENT, OVERLAY_VOLATILE, OVERLAY_NONE };
 
@@ -70,6 +73,11 @@ struct cell_profile {
 	unsigned long cpu_weight; /* 1..10000, 100 = an equal share */
 	unsigned long pty_max;	  /* ptys of the cell's devpts */
 	bool proc_views;	  /* /proc/meminfo, loadavg, stat, uptime describe the cell */
+	char net[32];		  /* "host", "none", "user" or "bridge:NAME" */
+	char net_pool[32];	  /* bridge: the cells' addresses, a.b.c.d/N */
+	bool net_isolate;	  /* bridge: cells on it cannot reach one another */
+	char net_dns[128];	  /* the cell's nameservers, space-separated; "" the host's */
+	bool landlock;		  /* scope abstract unix sockets to the session */
 	struct sb_rlimit rlimits[SB_NRLIMITS];
 	char seccomp_allow[256]; /* names from sb_seccomp_default */
 	char seccomp_deny[512];	 /* extra syscalls denied */
@@ -146,6 +154,10 @@ void conf_decide(const struct cell_conf *c, const char *user, const char *const 
 
 const char *identity_name(enum cell_identity id);
 const char *overlay_name(enum cell_overlay o);
+
+/* The profile's network mode, and for bridge:NAME the bridge (a buffer of
+ * at least IFNAMSIZ). */
+enum cell_net conf_net(const struct cell_profile *p, char *bridge);
 
 /* The image of rootfs = image:NAME, or NULL for rootfs = host. */
 const char *conf_image(const struct cell_profile *p);

@@ -78,8 +78,8 @@ int cell_write_maps(int procfd, pid_t pid, uid_t uid, const char *uid_map, const
 	return 0;
 }
 
-int cell_verify_pid1(int procfd, pid_t pid1, pid_t parent, uid_t uid, struct cell_handle *h,
-		     struct cell_err *e)
+int cell_verify_pid1(int procfd, pid_t pid1, pid_t parent, uid_t uid, bool own_net,
+		     struct cell_handle *h, struct cell_err *e)
 {
 	_cleanup_close_ int piddir = -1, pidfd = -1, selfdir = -1, userns = -1;
 	unsigned long self_ns[NS_COUNT];
@@ -104,10 +104,19 @@ int cell_verify_pid1(int procfd, pid_t pid1, pid_t parent, uid_t uid, struct cel
 	if (owner != uid)
 		return cell_err_set(e, EPROTO, "pid %d is in a user namespace of uid %u, not %u",
 				    (int)pid1, (unsigned)owner, (unsigned)uid);
-	for (int i = 0; i < NS_COUNT; i++)
-		if (h->ns[i] == self_ns[i])
+	for (int i = 0; i < NS_COUNT; i++) {
+		if (i == NS_NET && !own_net) {
+			/* net = host: it must be the host's, recorded as 0. */
+			if (h->ns[i] != self_ns[i])
+				return cell_err_set(e, EPROTO,
+						    "net = host, but the cell has a "
+						    "network namespace of its own");
+			h->ns[i] = 0;
+		} else if (h->ns[i] == self_ns[i]) {
 			return cell_err_set(e, EPROTO, "the cell shares the host's %s namespace",
 					    ns_names[i]);
+		}
+	}
 	if (!pidfd_alive(pidfd))
 		return cell_err_set(e, ESRCH, "the cell's PID 1 died during setup");
 	h->pid = pid1;
@@ -204,7 +213,8 @@ int cell_create(const struct cell_spec *s, struct cell_handle *h, struct cell_er
 		if (m.type == MSG_PID && !pid1 && m.value > 1 && m.value <= PID_MAX_LIMIT) {
 			pid1 = (pid_t)m.value;
 		} else if (m.type == MSG_READY && pid1) {
-			if (cell_verify_pid1(procfd, pid1, child, (uid_t)s->args->uid, h, e) < 0)
+			if (cell_verify_pid1(procfd, pid1, child, (uid_t)s->args->uid,
+					     s->args->net != NET_HOST, h, e) < 0)
 				goto out;
 		} else if (m.type == MSG_ERROR) {
 			cell_err_set(e, m.code, "cell-init: %s", m.text);

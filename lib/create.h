@@ -36,10 +36,10 @@ int cell_write_maps(int procfd, pid_t pid, uid_t uid, const char *uid_map, const
 		    unsigned long *userns_ino, struct cell_err *e);
 
 /* Check that pid1 is a cell's PID 1: a child of `parent`, in a user namespace
- * owned by uid, sharing no namespace with the caller. Fills h (pid, pidfd,
- * starttime, ns). */
-int cell_verify_pid1(int procfd, pid_t pid1, pid_t parent, uid_t uid, struct cell_handle *h,
-		     struct cell_err *e);
+ * owned by uid, sharing no namespace with the caller (but the network one
+ * unless own_net: then ns[NS_NET] is 0). Fills h (pid, pidfd, starttime, ns). */
+int cell_verify_pid1(int procfd, pid_t pid1, pid_t parent, uid_t uid, bool own_net,
+		     struct cell_handle *h, struct cell_err *e);
 
 /* SIGKILL the cell's PID 1 (ends its pid namespace). Never waits. */
 int cell_kill(int pidfd, struct cell_err *e);

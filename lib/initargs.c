@@ -67,9 +67,14 @@ static const struct arg args[] = {
 	ARG("user_memory_max", T_U64, user_limits.memory_max),
 	ARG("user_cpu_weight", T_ULONG, user_limits.cpu_weight),
 	ARG("proc_views", T_BOOL, proc_views),
+	ARG("net", T_ULONG, net),
+	ARG("bridge", T_STR, bridge),
+	ARG("net_pool", T_STR, net_pool),
+	ARG("net_isolate", T_BOOL, net_isolate),
+	ARG("net_dns", T_STR, net_dns),
 };
 
-_Static_assert(ARRAY_SIZE(args) <= 32, "one bit of 'seen' per argument");
+_Static_assert(ARRAY_SIZE(args) <= 64, "one bit of 'seen' per argument");
 
 static int encode_groups(const struct init_args *a, char **out)
 {
@@ -227,7 +232,7 @@ static bool decode_one(const struct arg *r, const char *v, struct init_args *a)
 
 int initargs_decode(int argc, char *const *argv, struct init_args *a, struct cell_err *e)
 {
-	uint32_t seen = 0;
+	uint64_t seen = 0;
 
 	memset(a, 0, sizeof(*a));
 	for (int i = 1; i < argc; i++) {
@@ -243,16 +248,18 @@ int initargs_decode(int argc, char *const *argv, struct init_args *a, struct cel
 		if (k == ARRAY_SIZE(args))
 			return cell_err_set(e, EINVAL, "unknown argument '%.*s'", (int)len,
 					    argv[i]);
-		if (seen & (1u << k))
+		if (seen & (1ULL << k))
 			return cell_err_set(e, EINVAL, "argument '%s' given twice", args[k].name);
-		seen |= 1u << k;
+		seen |= 1ULL << k;
 		if (!decode_one(&args[k], eq + 1, a))
 			return cell_err_set(e, EINVAL, "bad value for '%s'", args[k].name);
 	}
 	for (size_t k = 0; k < ARRAY_SIZE(args); k++)
-		if (!(seen & (1u << k)))
+		if (!(seen & (1ULL << k)))
 			return cell_err_set(e, EINVAL, "missing argument '%s'", args[k].name);
 	if (a->overlay > OVERLAY_NONE)
 		return cell_err_set(e, EINVAL, "bad value for 'overlay'");
+	if (a->net > NET_BRIDGE)
+		return cell_err_set(e, EINVAL, "bad value for 'net'");
 	return 0;
 }

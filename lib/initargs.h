@@ -35,11 +35,15 @@ struct init_args {
 	bool shared;
 	unsigned long long linger; /* seconds, 0 or CELL_LINGER_FOREVER (conf.h) */
 	const char *uid_map, *gid_map;
-	const char *hide;	      /* '\n'-separated absolute paths, maybe none */
-	const char *image;	      /* rootfs = image:NAME: NAME, or "" for host */
-	unsigned long overlay;	      /* enum cell_overlay */
-	unsigned long long upper_max; /* volatile/none: the upper tmpfs' size */
-	bool proc_views;	      /* the cell's /proc/meminfo etc. (procview.h) */
+	const char *hide;	       /* '\n'-separated absolute paths, maybe none */
+	const char *image;	       /* rootfs = image:NAME: NAME, or "" for host */
+	unsigned long overlay;	       /* enum cell_overlay */
+	unsigned long long upper_max;  /* volatile/none: the upper tmpfs' size */
+	bool proc_views;	       /* the cell's /proc/meminfo etc. (procview.h) */
+	unsigned long net;	       /* enum cell_net (net.h) */
+	const char *bridge, *net_pool; /* bridge:NAME */
+	bool net_isolate;
+	const char *net_dns; /* the cell's nameservers, "" none */
 };
 
 /* A malloc'd argv (argv[0] "cell-init", NULL-terminated); initargs_free. */

@@ -53,6 +53,8 @@ int cell_verify(const struct cell_record *rec, uid_t owner, struct cell_join *j,
 	for (int i = 0; i < NS_COUNT; i++) {
 		char name[32];
 
+		if (i == NS_NET && rec->ns[i] == 0)
+			continue; /* net = host */
 		snprintf(name, sizeof(name), "ns/%s", ns_names[i]);
 		j->nsfd[i] = openat(piddir, name, O_RDONLY | O_CLOEXEC);
 		if (j->nsfd[i] < 0) {
@@ -97,11 +99,14 @@ int cell_open(const char *id, uid_t caller, struct cell_join *j, struct cell_err
 int cell_enter(struct cell_join *j, struct cell_err *e)
 {
 	/* User first: it grants the rights to join the others; mount last. */
-	static const int order[] = { NS_USER, NS_TIME, NS_CGROUP, NS_IPC, NS_UTS, NS_PID, NS_MNT };
+	static const int order[] = { NS_USER, NS_TIME, NS_NET, NS_CGROUP,
+				     NS_IPC,  NS_UTS,  NS_PID, NS_MNT };
 
 	for (size_t k = 0; k < ARRAY_SIZE(order); k++) {
 		int i = order[k];
 
+		if (j->nsfd[i] < 0 && i == NS_NET)
+			continue; /* net = host: the host's, which we are in */
 		if (setns(j->nsfd[i], ns_clone_flags[i]) < 0)
 			return cell_err_sys(e, "joining the cell's %s namespace", ns_names[i]);
 	}

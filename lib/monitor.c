@@ -55,6 +55,7 @@
 #include "harden.h"
 #include "idmap.h"
 #include "image.h"
+#include "net.h"
 #include "procmount.h"
 #include "proto.h"
 #include "registry.h"
@@ -129,11 +130,16 @@ static void __attribute__((noreturn)) run_pid1(const struct init_args *a, const 
 				  .tmpfs_size = a->tmpfs,
 				  .pty_max = a->pty_max,
 				  .hide = a->hide,
-				  .proc_views = fds[2] };
+				  .proc_views = fds[2],
+				  .own_net = a->net != NET_HOST,
+				  .dns = a->net_dns,
+				  .hostname = a->hostname };
 	struct cell_err e = { 0 };
 
 	/* A clone does not inherit it: die with the monitor from the start. */
 	must_prctl(PR_SET_PDEATHSIG, SIGKILL, "PR_SET_PDEATHSIG");
+	if (a->net != NET_HOST && net_lo_up(&e) < 0)
+		fail(&e);
 	if (*a->image) {
 		const struct rootfs_image img = { .name = a->image,
 						  .lower = fds[0],
@@ -226,7 +232,8 @@ static void __attribute__((noreturn)) user_side(const struct init_args *a)
 	/* CLONE_PARENT: PID 1 is the monitor's child, not ours. */
 	pid1 = (pid_t)syscall(SYS_clone,
 			      CLONE_PARENT | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
-				      CLONE_NEWPID | CLONE_NEWCGROUP,
+				      CLONE_NEWPID | CLONE_NEWCGROUP |
+				      (a->net != NET_HOST ? CLONE_NEWNET : 0),
 			      NULL, NULL, NULL, 0);
 	if (pid1 < 0) {
 		cell_err_sys(&e, "clone of the cell's PID 1");
@@ -413,7 +420,7 @@ static int build(struct monitor *mon, struct cell_handle *h, pid_t *user, struct
 		else
 			return cell_err_set(e, EPROTO, "unexpected message '%c'", m.type);
 	}
-	if (cell_verify_pid1(procfd, pid1, getpid(), (uid_t)a->uid, h, e) < 0)
+	if (cell_verify_pid1(procfd, pid1, getpid(), (uid_t)a->uid, a->net != NET_HOST, h, e) < 0)
 		return -1;
 	if (h->ns[NS_USER] != userns_ino)
 		return cell_err_set(e, EPROTO, "PID 1 is not in the mapped user namespace");
@@ -676,6 +683,72 @@ static enum monitor_end watch(struct monitor *m)
 
 /* ---- the monitor's life, for cell-init's main ---- */
 
+/* The cell's network beyond lo (net.h), once PID 1 is verified: the veth
+ * pair on the bridge, or pasta (as the user, in the cell's cgroup). The
+ * login waits for it: a first connection must not fail. */
+static int make_net(struct monitor *m, struct cell_err *e)
+{
+	const struct init_args *a = &m->args;
+	char path[64];
+
+	if (a->net == NET_BRIDGE) {
+		const struct net_bridge b = { a->bridge, a->net_pool, a->net_isolate };
+		_cleanup_close_ int ns = -1;
+		struct stat st;
+		char addr[32];
+
+		/* PID 1 is our unreaped child: its namespace, checked anyway. */
+		snprintf(path, sizeof(path), "%d/ns/net", (int)m->cell.pid);
+		ns = openat(m->procfd, path, O_RDONLY | O_CLOEXEC);
+		if (ns < 0 || fstat(ns, &st) < 0 || st.st_ino != m->cell.ns[NS_NET])
+			return cell_err_sys(e, "opening the cell's network namespace");
+		return net_bridge_up(&b, a->id, m->cell.pid, ns, &m->net_claim, addr, sizeof(addr),
+				     e);
+	}
+	if (a->net == NET_USER) {
+		/* Without net_dns the cell's resolv.conf names the gateway,
+		 * where pasta forwards port 53 to the host's resolver. */
+		char dns[64] = "", gw[64];
+
+		net_host_gateway(gw, sizeof(gw));
+		if (sscanf(a->net_dns, "%63s", dns) != 1 || strcmp(dns, gw) != 0)
+			dns[0] = '\0';
+		m->pasta = net_pasta_start((uid_t)a->uid, (gid_t)a->gid, m->cell.pid, dns, e);
+		if (m->pasta < 0) {
+			m->pasta = 0;
+			return -1;
+		}
+		if (cgroup_move(&m->cg, m->pasta, e) < 0)
+			return -1;
+		return net_wait_route(m->cell.pid, 5000, e);
+	}
+	return 0;
+}
+
+static void drop_net(struct monitor *m)
+{
+	char name[48];
+
+	if (m->pasta > 0) {
+		kill(m->pasta, SIGKILL);
+		reap(m->pasta);
+		m->pasta = 0;
+	}
+	if (m->net_claim >= 0) {
+		int dfd;
+		struct cell_err e;
+
+		snprintf(name, sizeof(name), "%s.net", m->args.id);
+		dfd = registry_dir(&e);
+		if (dfd >= 0) {
+			unlinkat(dfd, name, 0);
+			close(dfd);
+		}
+		close(m->net_claim);
+		m->net_claim = -1;
+	}
+}
+
 int monitor_build(struct monitor *m, struct cell_err *e)
 {
 	m->cell.pidfd = m->joinfd = m->sigfd = -1;
@@ -684,7 +757,7 @@ int monitor_build(struct monitor *m, struct cell_err *e)
 	m->cg.n = 0;
 	m->user = 0;
 	m->systemd = systemd_booted();
-	if (build(m, &m->cell, &m->user, e) < 0)
+	if (build(m, &m->cell, &m->user, e) < 0 || make_net(m, e) < 0)
 		return -1;
 	/* The user side has nothing left to do. */
 	kill(m->user, SIGKILL);
@@ -725,6 +798,7 @@ void monitor_abort(struct monitor *m)
 		kill(m->user, SIGKILL);
 	if (m->cell.pidfd >= 0)
 		cell_kill(m->cell.pidfd, &e);
+	drop_net(m);
 	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
 		;
 	if (m->joinfd >= 0)
@@ -748,5 +822,6 @@ int monitor_teardown(struct monitor *m)
 	registry_linger_clear(m->args.id);
 	if (m->args.shared)
 		end_shared(&m->args);
+	drop_net(m); /* pasta leaves the cgroup */
 	return drop_cgroup(m, CGROUP_EMPTY_TIMEOUT_MS);
 }

@@ -24,6 +24,8 @@ struct monitor {
 	pid_t parent;		 /* the login program: the first session */
 	int parentfd;		 /* its pidfd */
 	int layers_lock;	 /* image_fds.lock: the persistent upper is ours */
+	int net_claim;		 /* bridge: CELL_RUN_DIR/ID.net, locked (net.h) */
+	pid_t pasta;		 /* net = user: pasta, our child, or 0 */
 	char user_dir[24];	 /* cgroup.c: "u<uid>", the user's parent cgroup */
 };
 

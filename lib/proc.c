@@ -15,9 +15,11 @@
 
 #include "util.h"
 
-const char *const ns_names[NS_COUNT] = { "user", "mnt", "pid", "uts", "ipc", "cgroup", "time" };
-const int ns_clone_flags[NS_COUNT] = { CLONE_NEWUSER, CLONE_NEWNS,     CLONE_NEWPID, CLONE_NEWUTS,
-				       CLONE_NEWIPC,  CLONE_NEWCGROUP, CLONE_NEWTIME };
+const char *const ns_names[NS_COUNT] = {
+	"user", "mnt", "pid", "uts", "ipc", "cgroup", "time", "net"
+};
+const int ns_clone_flags[NS_COUNT] = { CLONE_NEWUSER, CLONE_NEWNS,     CLONE_NEWPID,  CLONE_NEWUTS,
+				       CLONE_NEWIPC,  CLONE_NEWCGROUP, CLONE_NEWTIME, CLONE_NEWNET };
 
 #define PROC_ROOT_INO 1
 

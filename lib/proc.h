@@ -6,7 +6,8 @@
 
 #include "err.h"
 
-enum { NS_USER, NS_MNT, NS_PID, NS_UTS, NS_IPC, NS_CGROUP, NS_TIME, NS_COUNT };
+/* NS_NET is the cell's own unless net = host: then 0 in a record (shared). */
+enum { NS_USER, NS_MNT, NS_PID, NS_UTS, NS_IPC, NS_CGROUP, NS_TIME, NS_NET, NS_COUNT };
 
 extern const char *const ns_names[NS_COUNT]; /* "user", "mnt", ... */
 extern const int ns_clone_flags[NS_COUNT];   /* CLONE_NEWUSER, ... */

@@ -57,6 +57,11 @@ static int open_run_dir(bool create, struct cell_err *e)
 	return steal_fd(&dfd);
 }
 
+int registry_dir(struct cell_err *e)
+{
+	return open_run_dir(true, e);
+}
+
 /* ---- the record: one row per field ---- */
 
 enum field_type { F_STR, F_NUM };
@@ -79,9 +84,9 @@ static const struct field fields[] = {
 	STR(tty), STR(rhost), STR(section), STR(profile), NUM(identity), NUM(inside_uid), NUM(inside_gid), STR(home), STR(shell),
 	STR(path), STR(hostname), NUM(created), NUM(shared), STR(rlimits),
 	STR(seccomp_allow), STR(seccomp_deny), STR(profile_digest), STR(rootfs),
-	STR(env_keep), STR(env_deny), STR(env_set),
+	STR(env_keep), STR(env_deny), STR(env_set), STR(net), NUM(landlock),
 	NS(NS_USER, "user"), NS(NS_MNT, "mnt"), NS(NS_PID, "pid"), NS(NS_UTS, "uts"),
-	NS(NS_IPC, "ipc"), NS(NS_CGROUP, "cgroup"), NS(NS_TIME, "time"),
+	NS(NS_IPC, "ipc"), NS(NS_CGROUP, "cgroup"), NS(NS_TIME, "time"), NS(NS_NET, "net"),
 };
 /* clang-format on */
 

@@ -51,6 +51,8 @@ struct cell_record {
 	char profile_digest[CELL_DIGEST_LEN + 1];	  /* of the resolved profile */
 	char rootfs[80];				  /* "host" or "image:NAME" */
 	char env_keep[256], env_deny[256], env_set[1024]; /* the profile's (env.h) */
+	char net[32];					  /* the profile's net = ... */
+	bool landlock; /* net = host: cellsh scopes abstract sockets (net.h) */
 };
 
 /* The record as text and back (pure: the unit tests and fuzzers use them).
@@ -83,6 +85,8 @@ long registry_count_user(uid_t uid, struct cell_err *e);
 int registry_lock_user(uid_t uid, int timeout_ms, struct cell_err *e); /* fd */
 /* The same for CELL_RUN_DIR/NAME (a fixed name of ours), e.g. lock-procfs. */
 int registry_lock(const char *name, int timeout_ms, struct cell_err *e);
+/* CELL_RUN_DIR itself (made if missing, checked root's): an O_DIRECTORY fd. */
+int registry_dir(struct cell_err *e);
 int registry_shared_get(uid_t uid, char id[CELL_ID_LEN + 1]);
 int registry_shared_set(uid_t uid, const char *id, struct cell_err *e);
 void registry_shared_clear(uid_t uid, const char *id);

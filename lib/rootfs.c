@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "net.h"
 #include "util.h"
 
 #define RESOLVE_INSIDE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
@@ -474,6 +475,63 @@ static int scratch_drop(int rootfd, const char *name, int dir, struct cell_err *
 	return 0;
 }
 
+/* The cell's own /etc/hosts and /etc/resolv.conf (own_net), written into
+ * dir (a scratch tmpfs or /etc's top layer). */
+static const char *const net_files[] = { "hosts", "resolv.conf" };
+
+static int write_net_files(int dir, const struct rootfs_spec *s, struct cell_err *e)
+{
+	char text[2][1024];
+
+	if (net_hosts_text(s->hostname ? s->hostname : "cell", NULL, text[0], sizeof(text[0])) <
+		    0 ||
+	    net_resolv_text(s->dns ? s->dns : "", text[1], sizeof(text[1])) < 0)
+		return cell_err_set(e, E2BIG, "the cell's /etc/hosts or resolv.conf is too long");
+	for (size_t i = 0; i < ARRAY_SIZE(net_files); i++) {
+		_cleanup_close_ int fd =
+			openat(dir, net_files[i],
+			       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+		if (fd < 0 || fchmod(fd, 0644) < 0 || write_all(fd, text[i], strlen(text[i])) < 0)
+			return cell_err_sys(e, "writing the cell's /etc/%s", net_files[i]);
+	}
+	return 0;
+}
+
+/* Is rel (below /etc) one of the cell's own network files? */
+static bool net_file(const struct rootfs_spec *s, const char *rel)
+{
+	return s->own_net && (strcmp(rel, "hosts") == 0 || strcmp(rel, "resolv.conf") == 0);
+}
+
+/* rootfs = image with a network of its own: the files bound over the
+ * image's (made first if it has none), as the accounts are. */
+static int build_net_files(int rootfd, const struct rootfs_spec *s, struct cell_err *e)
+{
+	const unsigned attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+			       MOUNT_ATTR_NOEXEC;
+	_cleanup_close_ int dir = -1;
+
+	if (!s->own_net)
+		return 0;
+	dir = scratch_new(rootfd, ".netfiles", e);
+	if (dir < 0 || write_net_files(dir, s, e) < 0 || mkdir_inside(rootfd, "etc", e) < 0)
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(net_files); i++) {
+		_cleanup_close_ int src = -1, dst = -1;
+		char rel[32];
+
+		snprintf(rel, sizeof(rel), "etc/%s", net_files[i]);
+		dst = open_inside(rootfd, rel, O_WRONLY | O_CREAT | O_EXCL, e);
+		if (dst < 0 && e->code != EEXIST)
+			return -1;
+		src = open_inside(dir, net_files[i], O_PATH, e);
+		if (src < 0 || bind_fd(src, rootfd, rel, attrs, false, e) < 0)
+			return -1;
+	}
+	return scratch_drop(rootfd, ".netfiles", dir, e);
+}
+
 /* rootfs = image: generated, then bound read-only over the image's own
  * (made first if the image has none): getent passwd, ls -l and id inside
  * name no other person, and an account from a directory (LDAP, sssd) is
@@ -674,6 +732,8 @@ static int build_etc(int rootfd, const struct rootfs_spec *s, int host_etc, stru
 	if (top < 0 || (s->user && (write_accounts(host, top, s, false, e) < 0 ||
 				    write_accounts(host, top, s, true, e) < 0)))
 		goto out;
+	if (s->own_net && write_net_files(top, s, e) < 0)
+		goto out;
 	for (size_t i = 0; i < ARRAY_SIZE(etc_absent); i++)
 		if (etc_top_entry(top, etc_absent[i], S_IFCHR, e) < 0)
 			goto out;
@@ -697,7 +757,7 @@ static int build_etc(int rootfd, const struct rootfs_spec *s, int host_etc, stru
 		struct stat st;
 
 		snprintf(host_path, sizeof(host_path), "/etc/%s", subs[i]);
-		if (!etc_shown(subs[i]))
+		if (!etc_shown(subs[i]) || net_file(s, subs[i]))
 			continue;
 		if (stat(host_path, &st) < 0) {
 			cell_err_sys(e, "the host's mount on %s", host_path);
@@ -717,7 +777,7 @@ static int build_etc(int rootfd, const struct rootfs_spec *s, int host_etc, stru
 
 		snprintf(host_path, sizeof(host_path), "/etc/%s", subs[i]);
 		snprintf(rel, sizeof(rel), "etc/%s", subs[i]);
-		if (!etc_shown(subs[i]))
+		if (!etc_shown(subs[i]) || net_file(s, subs[i]))
 			continue;
 		/* Below root's /etc: resolving it by name is safe. */
 		src = open(host_path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -1028,7 +1088,7 @@ int rootfs_build_image(const struct rootfs_spec *s, const struct rootfs_image *i
 	/* identity = root owns its distribution's /etc/passwd; the others see
 	 * the image's system accounts and themselves. */
 	if ((img->own_accounts ? 0 : build_accounts(rootfd, s, e)) < 0 ||
-	    build_common(rootfd, s, run_size, e) < 0 ||
+	    build_net_files(rootfd, s, e) < 0 || build_common(rootfd, s, run_size, e) < 0 ||
 	    pivot(rootfd, img->overlay == OVERLAY_NONE, e) < 0)
 		return -1;
 	if (stat(s->shell, &st) < 0 || !S_ISREG(st.st_mode))

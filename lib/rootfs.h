@@ -20,6 +20,11 @@ struct rootfs_spec {
 	const char *hide;	       /* '\n'-separated host files to mask (cell.conf and its
 			   * includes), NULL or "" for none */
 	int proc_views;		       /* cell-procfs's mount (detached), or -1: see build_proc */
+	/* A network namespace of its own (net != host): the cell's own
+	 * /etc/hosts, and /etc/resolv.conf naming these nameservers. */
+	bool own_net;
+	const char *dns;
+	const char *hostname;
 };
 
 /*

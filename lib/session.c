@@ -14,6 +14,7 @@
 #include "idmap.h"
 #include "initargs.h"
 #include "join.h"
+#include "net.h"
 #include "proto.h"
 #include "util.h"
 
@@ -167,6 +168,7 @@ static int fill_record(const struct session_who *w, const struct cell_profile *p
 		{ r->env_keep, sizeof(r->env_keep), p->env_keep, "env_keep" },
 		{ r->env_deny, sizeof(r->env_deny), p->env_deny, "env_deny" },
 		{ r->env_set, sizeof(r->env_set), p->env_set, "env_set" },
+		{ r->net, sizeof(r->net), p->net, "net" },
 	};
 
 	r->pid = h->pid;
@@ -179,6 +181,7 @@ static int fill_record(const struct session_who *w, const struct cell_profile *p
 	r->inside_gid = idmap_inside_self(p->identity, a->gid);
 	r->created = (long long)time(NULL);
 	r->shared = p->share_user;
+	r->landlock = p->landlock;
 	for (size_t i = 0; i < ARRAY_SIZE(strs); i++)
 		if (str_copy(strs[i].dst, strs[i].size, strs[i].src) < 0)
 			return cell_err_set(e, ENAMETOOLONG,
@@ -239,6 +242,10 @@ static void fill_init_args(struct init_args *args, const char *id, const struct 
 		.overlay = p->overlay,
 		.upper_max = p->upper_max,
 		.proc_views = p->proc_views,
+		.net_pool = p->net_pool,
+		.net_isolate = p->net_isolate,
+		.bridge = "",
+		.net_dns = "",
 	};
 	memcpy(args->groups, a->gids, a->ngids * sizeof(gid_t));
 }
@@ -256,6 +263,7 @@ static int create(const struct cell_conf *c, const struct cell_profile *p,
 	_cleanup_free_ char *uidmap = malloc(MAP_SIZE), *gidmap = malloc(MAP_SIZE);
 	_cleanup_free_ struct init_args *args = calloc(1, sizeof(*args));
 	_cleanup_free_ char *binds = malloc(BINDS_SIZE);
+	char bridge[16], dns[128] = "";
 	struct cell_handle h;
 
 	if (!uidmap || !gidmap || !args || !binds)
@@ -274,6 +282,19 @@ static int create(const struct cell_conf *c, const struct cell_profile *p,
 		return -1;
 	fill_init_args(args, s->id, c, p, a, uidmap, gidmap);
 	args->binds = binds;
+	/* The network: the bridge's name, and the nameservers the cell is told
+	 * (the profile's; else for its own namespace the host's that are not
+	 * on loopback; with pasta, the gateway, whose port 53 pasta forwards
+	 * to the host's resolver). */
+	args->net = conf_net(p, bridge);
+	args->bridge = bridge;
+	if (*p->net_dns)
+		str_copy(dns, sizeof(dns), p->net_dns);
+	else if (args->net == NET_USER)
+		net_host_gateway(dns, sizeof(dns));
+	else if (args->net == NET_BRIDGE)
+		net_host_dns(dns, sizeof(dns));
+	args->net_dns = args->net == NET_HOST ? "" : dns;
 	{
 		const struct cell_spec spec = { .args = args,
 						.cell_init = c->cell_init,

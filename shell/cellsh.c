@@ -25,6 +25,7 @@
 #include "env.h"
 #include "harden.h"
 #include "join.h"
+#include "net.h"
 #include "pty.h"
 #include "sandbox.h"
 #include "util.h"
@@ -132,6 +133,11 @@ run_shell(const struct cell_join *j, int argc, char **argv, int cmd_index, bool 
 					     .visible = visible });
 	if (!env)
 		die("out of memory");
+	/* net = host shares the host's abstract unix sockets (D-Bus, X11,
+	 * systemd, container runtimes: scoped by network namespace, not by
+	 * mount): this session may reach none made outside it. */
+	if (r->landlock && strcmp(r->net, "host") == 0 && net_landlock_scope(&e) < 0)
+		die("%s", e.msg);
 	/* Last: after it, only the exec. */
 	if (sb_seccomp_load(r->seccomp_allow, r->seccomp_deny, &e) < 0)
 		die("%s", e.msg);

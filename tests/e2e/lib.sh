@@ -12,6 +12,7 @@ CREATED_PAM=()
 CREATED_GROUPS=()
 CREATED_PATHS=()	# made outside $W (removed by cleanup)
 CREATED_MOUNTS=()	# host mounts a test made (unmounted by cleanup, before the paths)
+CLEANUP_CMDS=()	# commands undoing what a test made (a bridge, a netns), run first
 STARTED_PIDS=()
 MADE_SSHD_DIR=""
 MADE_DEVLOG=""
@@ -283,6 +284,7 @@ cleanup() {
 	local p u f
 	for p in "${STARTED_PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${STARTED_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	for f in "${CLEANUP_CMDS[@]}"; do eval "$f" 2>/dev/null; done
 	for u in "${CREATED_USERS[@]}"; do
 		rm -f "/run/cell/lock-$(id -u "$u" 2>/dev/null)" "/run/cell/shared-$(id -u "$u" 2>/dev/null)"
 		pkill -KILL -u "$u" 2>/dev/null

@@ -1,0 +1,175 @@
+#!/bin/bash
+# net = host | none | user | bridge:NAME, through the real sshd. Every
+# server here is the test's: on the host's 127.0.0.1, on a bridge the test
+# makes, or in a network namespace the test makes (reached through pasta's
+# outbound path): no traffic leaves the machine.
+. "$(dirname "$0")/lib.sh"
+setup_common
+new_user N	# none
+new_user H	# host, landlock = yes
+new_user L	# host, landlock = no
+new_user U	# user (pasta)
+new_user B1	# bridge, isolated
+new_user B2
+BR=celltbr$$
+BR=${BR:0:15}
+SRVNS=celltest-srv$$
+write_conf "cellsh = $CELLSH
+cell_init = $W/bin/cell-init
+[user $N]
+net = none
+[user $H]
+net = host
+[user $L]
+net = host
+landlock = no
+[user $U]
+net = user
+net_dns = 10.231.88.2
+[group cellnetb$$]
+net = bridge:$BR
+net_pool = 10.231.77.0/24"
+groupadd "cellnetb$$" && CREATED_GROUPS+=("cellnetb$$")
+usermod -aG "cellnetb$$" "$B1" && usermod -aG "cellnetb$$" "$B2"
+start_sshd || exit 1
+
+# Host-side listeners: a TCP port on 127.0.0.1 (sshd's own) and an abstract
+# unix socket, both the test's.
+ABS="celltest-abs-$$"
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind("\0" + sys.argv[1]); s.listen(8)
+while True:
+    c, _ = s.accept(); c.sendall(b"host-abstract\n"); c.close()' "$ABS" &
+STARTED_PIDS+=($!)
+ABS_PROBE="python3 -c 'import socket
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+try:
+    s.connect(\"\\0$ABS\"); print(\"ABS\", s.recv(64).decode().strip())
+except OSError as e:
+    print(\"ABS refused\", e.errno)'"
+# bg_ssh OUT USER COMMAND: a session left open; BG is its ssh client's pid.
+bg_ssh() {
+	ssh "${SSH_BASE[@]}" -p "$PORT" "$2@127.0.0.1" "$3" >"$1" 2>&1 &
+	BG=$!
+	STARTED_PIDS+=($BG)
+}
+TCP_PROBE() { echo "timeout 3 bash -c 'exec 3<>/dev/tcp/$1/$2 && echo TCP open' 2>/dev/null || echo TCP closed"; }
+sleep 0.3
+has "the host itself reaches its abstract socket (the probe works)" "ABS host-abstract" \
+	"$(bash -c "$ABS_PROBE")"
+
+# ---- none ----
+out=$(ssh_to "$N" "ip -o link | awk '{ print \$2 }' | tr -d : | tr '\n' ' '; echo
+	$(TCP_PROBE 127.0.0.1 "$PORT"); $ABS_PROBE; grep -c nameserver /etc/resolv.conf; grep -w \$(hostname) /etc/hosts | wc -l" 2>&1)
+eq "net = none: ip link shows lo alone" "lo " "$(sed -n 1p <<<"$out")"
+eq "... the host's sshd on 127.0.0.1:$PORT is out of reach" "TCP closed" "$(sed -n 2p <<<"$out")"
+has "... and so is the host's abstract socket" "ABS refused 111" "$(sed -n 3p <<<"$out")"
+eq "... resolv.conf names no nameserver" "0" "$(sed -n 4p <<<"$out")"
+eq "... /etc/hosts names the cell's hostname" "1" "$(sed -n 5p <<<"$out")"
+
+# ---- host, with and without landlock ----
+out=$(ssh_to "$H" "$(TCP_PROBE 127.0.0.1 "$PORT"); $ABS_PROBE" 2>&1)
+eq "net = host: the host's loopback services are reachable (documented)" "TCP open" "$(sed -n 1p <<<"$out")"
+abi=$(python3 -c 'import ctypes; l = ctypes.CDLL(None, use_errno=True); print(l.syscall(444, None, 0, 1))')
+if [ "${abi:-0}" -ge 6 ]; then
+	has "... but landlock = yes keeps the host's abstract socket out of reach (Landlock ABI $abi)" \
+		"ABS refused 1" "$(sed -n 2p <<<"$out")"
+else
+	skip "landlock scopes abstract sockets" "this kernel has Landlock ABI ${abi:-none} (< 6)"
+fi
+has "with landlock = no the host's abstract socket answers (the control)" "ABS host-abstract" \
+	"$(ssh_to "$L" "$ABS_PROBE" 2>&1)"
+
+# ---- bridge ----
+ip link add "$BR" type bridge && CLEANUP_CMDS+=("ip link del $BR")
+ip addr add 10.231.77.1/24 dev "$BR" && ip link set "$BR" up
+python3 -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.231.77.1", 7781)); s.listen(8)
+while True:
+    c, _ = s.accept(); c.sendall(b"bridge-host\n"); c.close()' &
+STARTED_PIDS+=($!)
+LISTEN='python3 -c "
+import socket
+s = socket.socket(); s.bind((\"0.0.0.0\", 7782)); s.listen(8)
+print(\"listening\", flush=True)
+while True:
+    c, _ = s.accept(); c.sendall(b\"from-cell\\n\"); c.close()"'
+bg_ssh "$W/b2.out" "$B2" "ip -4 -o addr show eth0 | awk '{ print \$4 }'; ip -o link show eth0 | grep -o '@if[0-9]*'; $LISTEN"
+b2=$BG
+wait_for 15 grep -q listening "$W/b2.out"
+b2addr=$(sed -n 1p "$W/b2.out" | cut -d/ -f1)
+out=$(ssh_to "$B1" "ip -4 -o addr show eth0 | awk '{ print \$4 }'; ip route | grep default
+	timeout 3 bash -c 'exec 3<>/dev/tcp/10.231.77.1/7781; head -1 <&3' 2>/dev/null || echo unreachable
+	$(TCP_PROBE "$b2addr" 7782)" 2>&1)
+check "net = bridge: each cell has its own address from the pool ($(sed -n 1p <<<"$out"), $b2addr)" \
+	sh -c "[ '$(sed -n 1p <<<"$out" | cut -d/ -f1)' != '$b2addr' ] && echo '$b2addr' | grep -q '^10\.231\.77\.'"
+has "... and a default route through the bridge's address" "default via 10.231.77.1 dev eth0" "$(sed -n 2p <<<"$out")"
+eq "... it reaches a server on the bridge" "bridge-host" "$(sed -n 3p <<<"$out")"
+eq "... but not the other user's cell on it (net_isolate = yes)" "TCP closed" "$(sed -n 4p <<<"$out")"
+peer=$(sed -n 2p "$W/b2.out")
+check "... the other end of a cell's eth0 (ifindex ${peer#@if}) is on the bridge" \
+	sh -c "ip -o link show master $BR | grep -q '^${peer#@if}:'"
+sed -i 's/^net_pool = 10.231.77.0\/24$/net_pool = 10.231.77.0\/24\nnet_isolate = no/' "$CONF"
+eq "with net_isolate = no a new cell reaches the other cell's server" "TCP open" \
+	"$(ssh_to "$B1" "$(TCP_PROBE "$b2addr" 7782)" 2>&1)"
+kill "$b2"
+check "after the sessions no veth is left on the bridge, no address claim" \
+	wait_for 30 sh -c "[ -z \"\$(bridge link show | grep 'master $BR')\" ] && ! ls /run/cell/*.net >/dev/null 2>&1"
+
+# ---- user (pasta) ----
+if ! command -v pasta >/dev/null; then
+	skip "net = user" "pasta is not installed (package passt)"
+else
+	# pasta (as the user) opens /dev/net/tun: udev makes it 0666, this
+	# machine may not have udev.
+	tun_mode=$(stat -c %a /dev/net/tun)
+	if [ "$tun_mode" != 666 ]; then
+		out=$(ssh_to "$U" 'echo INSIDE' 2>&1)
+		has "net = user with /dev/net/tun closed to users: refused, naming the fix" \
+			"chmod 0666 /dev/net/tun" "$out"
+		chmod 0666 /dev/net/tun && CLEANUP_CMDS+=("chmod $tun_mode /dev/net/tun")
+	fi
+	ip netns add "$SRVNS" && CLEANUP_CMDS+=("ip netns del $SRVNS")
+	ip link add "cth$$" type veth peer name eth0 netns "$SRVNS"
+	ip addr add 10.231.88.1/30 dev "cth$$" && ip link set "cth$$" up
+	ip -n "$SRVNS" addr add 10.231.88.2/30 dev eth0
+	ip -n "$SRVNS" link set eth0 up && ip -n "$SRVNS" link set lo up
+	ip netns exec "$SRVNS" python3 -c '
+import socket, threading
+def dns():
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("10.231.88.2", 53))
+    while True:
+        q, a = u.recvfrom(512)
+        # the question as asked, one A record 10.231.88.2
+        end = 12
+        while q[end]: end += q[end] + 1
+        qd = q[12:end + 5]
+        u.sendto(q[:2] + b"\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00" + qd +
+                 b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04" + bytes([10, 231, 88, 2]), a)
+threading.Thread(target=dns, daemon=True).start()
+s = socket.socket(); s.bind(("10.231.88.2", 7788)); s.listen(8)
+while True:
+    c, _ = s.accept(); c.sendall(b"outside-server\n"); c.close()' &
+	STARTED_PIDS+=($!)
+	sleep 0.5
+	out=$(ssh_to "$U" "timeout 5 bash -c 'exec 3<>/dev/tcp/10.231.88.2/7788; head -1 <&3' 2>/dev/null || echo unreachable
+		getent hosts celltest.example | awk '{ print \$1 }'
+		$(TCP_PROBE 127.0.0.1 "$PORT")" 2>&1)
+	eq "net = user: a server in another namespace is reached through pasta" "outside-server" "$(sed -n 1p <<<"$out")"
+	eq "... DNS works inside (net_dns, over pasta)" "10.231.88.2" "$(sed -n 2p <<<"$out")"
+	eq "... the host's sshd on 127.0.0.1 is not reachable" "TCP closed" "$(sed -n 3p <<<"$out")"
+	bg_ssh "$W/u.out" "$U" 'echo started; sleep 30'
+	u=$BG
+	wait_for 15 grep -q started "$W/u.out"
+	pp=$(pgrep -u "$U" -f -- '--config-net' | head -1)
+	check "... pasta runs as the user ($U), not root" test -n "$pp"
+	check "... in the cell's cgroup" sh -c "grep -q '/cell/' /proc/$pp/cgroup"
+	kill "$u"
+	check "after logout no pasta and nothing of the cell is left" wait_for 30 cell_gone "$U"
+fi
+check "nothing of any cell is left" wait_for 30 no_registry
+finish
