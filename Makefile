@@ -33,7 +33,7 @@ LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
 
 PROGS := $(B)/pam_cell.so $(B)/cellsh $(B)/cell-init $(B)/cell-manager-gate $(B)/cellctl \
-         $(B)/cell-procfs
+         $(B)/cell-procfs $(B)/cell-connect
 
 all: $(PROGS)
 
@@ -58,6 +58,10 @@ $(B)/cellsh: $(B)/shell/cellsh.o $(B)/shell/args.o $(B)/libcell.a
 
 $(B)/cell-init: $(B)/init/cell-init.o $(B)/libcell.a
 	$(CC) -pie $(LDHARDEN) -o $@ $^ -lcap -lseccomp
+
+# Run inside cells by users (ssh USER@HOST cell-connect HOST PORT): no lib.
+$(B)/cell-connect: $(B)/shell/cell-connect.o
+	$(CC) -pie $(LDHARDEN) -o $@ $^
 
 # The proc views' server: no libcap, no libseccomp, no PAM.
 $(B)/cell-procfs: $(B)/procfs/cell-procfs.o $(B)/libcell.a
@@ -183,6 +187,7 @@ install: all
 	           $(DESTDIR)$(SYSCONFDIR)/security $(DESTDIR)$(MANDIR)/man5 \
 	           $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(B)/cellsh $(DESTDIR)$(BINDIR)/cellsh
+	install -m 0755 $(B)/cell-connect $(DESTDIR)$(BINDIR)/cell-connect
 	install -m 0755 $(B)/cellctl $(DESTDIR)$(SBINDIR)/cellctl
 	install -m 0755 $(B)/cell-init $(DESTDIR)$(LIBEXECDIR)/cell/cell-init
 	install -m 0755 $(B)/cell-manager-gate $(DESTDIR)$(LIBEXECDIR)/cell/cell-manager-gate
@@ -209,6 +214,7 @@ install: all
 	install -m 0644 man/cellctl.8 $(DESTDIR)$(MANDIR)/man8/cellctl.8
 	install -D -m 0644 conf/sshd_cell.conf $(DESTDIR)$(DATADIR)/cell/sshd_cell.conf
 	install -m 0644 man/cellsh.1 $(DESTDIR)$(MANDIR)/man1/cellsh.1
+	install -m 0644 man/cell-connect.1 $(DESTDIR)$(MANDIR)/man1/cell-connect.1
 
 # The config is the admin's: uninstall leaves it (remove it by hand).
 # A PAM stack still loading pam_cell.so would fail every login through it
@@ -224,7 +230,7 @@ uninstall:
 	  echo "remove their pam_cell.so lines first (pam-auth-update, or edit them)," >&2; \
 	  if [ -z "$(FORCE)" ]; then echo "or run make uninstall FORCE=1." >&2; exit 1; fi; \
 	fi
-	rm -f $(DESTDIR)$(BINDIR)/cellsh $(DESTDIR)$(SBINDIR)/cellctl \
+	rm -f $(DESTDIR)$(BINDIR)/cellsh $(DESTDIR)$(BINDIR)/cell-connect $(DESTDIR)$(SBINDIR)/cellctl \
 	      $(DESTDIR)$(LIBEXECDIR)/cell/cell-init \
 	      $(DESTDIR)$(LIBEXECDIR)/cell/cell-manager-gate $(DESTDIR)$(LIBEXECDIR)/cell/cell-procfs \
 	      $(DESTDIR)$(SYSTEMD_DROPIN)/cell.conf \
@@ -232,7 +238,8 @@ uninstall:
 	      $(DESTDIR)$(MANDIR)/man8/pam_cell.8 $(DESTDIR)$(MANDIR)/man8/cell-init.8 \
 	      $(DESTDIR)$(MANDIR)/man8/cell-manager-gate.8 $(DESTDIR)$(MANDIR)/man8/cellctl.8 \
 	      $(DESTDIR)$(MANDIR)/man8/cell-procfs.8 \
-	      $(DESTDIR)$(MANDIR)/man1/cellsh.1 $(DESTDIR)$(DATADIR)/cell/sshd_cell.conf
+	      $(DESTDIR)$(MANDIR)/man1/cellsh.1 $(DESTDIR)$(MANDIR)/man1/cell-connect.1 \
+	      $(DESTDIR)$(DATADIR)/cell/sshd_cell.conf
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/cell $(DESTDIR)$(SYSTEMD_DROPIN) $(DESTDIR)$(DATADIR)/cell 2>/dev/null
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 

@@ -502,6 +502,66 @@ static bool check_views(const struct cell_conf *c, const struct cell_profile *p,
 	return true;
 }
 
+/* net = ...: what the monitor needs for the profile's mode, and the sshd
+ * snippet's forwarding group holding only users whose cell shares the
+ * host's network (else sshd's -L would reach what their cell cannot). */
+static bool check_net(const struct cell_profile *p, const struct cell_account *a, bool quiet)
+{
+	char bridge[16], path[64];
+	enum cell_net mode = conf_net(p, bridge);
+	struct stat st;
+	bool good = true;
+
+	for (size_t i = 0; i < a->ngnames; i++)
+		if (strcmp(a->gnames[i], "cell-forward") == 0 && mode != NET_HOST) {
+			say("FAIL",
+			    "%s is in group cell-forward (ssh -L to the host's loopback) but "
+			    "its profile has net = %s: sshd would reach what the cell cannot. "
+			    "Take it out (gpasswd -d %s cell-forward); cell-connect(1) forwards "
+			    "into its cell",
+			    a->name, p->net, a->name);
+			good = false;
+		}
+	switch (mode) {
+	case NET_USER:
+		if (access("/usr/bin/pasta", X_OK) < 0) {
+			say("FAIL", "net = user needs pasta: apt-get install passt");
+			return false;
+		}
+		if (stat("/dev/net/tun", &st) < 0 || (st.st_mode & 0666) != 0666) {
+			say("FAIL", "net = user needs /dev/net/tun open to users: chmod 0666 "
+				    "/dev/net/tun (udev makes it so)");
+			return false;
+		}
+		break;
+	case NET_BRIDGE:
+		snprintf(path, sizeof(path), "/sys/class/net/%s/bridge", bridge);
+		if (stat(path, &st) < 0) {
+			say("FAIL",
+			    "net = bridge:%s: there is no bridge %s: create it (ip link add "
+			    "%s type bridge), give it net_pool's first address, set it up",
+			    bridge, bridge, bridge);
+			return false;
+		}
+		if (!*p->net_pool) {
+			say("FAIL", "net = bridge:%s needs net_pool (e.g. 10.77.0.0/24)", bridge);
+			return false;
+		}
+		break;
+	case NET_HOST:
+		if (p->landlock &&
+		    syscall(SYS_landlock_create_ruleset, NULL, 0, 1 /* _VERSION */) < 6 && !quiet)
+			say("note", "landlock = yes: this kernel has no Landlock ABI 6 (Linux >= "
+				    "6.12): net = host cells reach the host's abstract sockets");
+		break;
+	default:
+		break;
+	}
+	if (good && !quiet)
+		say("ok", "net = %s", p->net);
+	return good;
+}
+
 static bool check_user(const struct cell_conf *c, const struct login_decision *d, bool quiet)
 {
 	const struct cell_profile *p = &d->match.profile;
@@ -524,6 +584,7 @@ static bool check_user(const struct cell_conf *c, const struct login_decision *d
 						 : "valid, not shared with anyone");
 	}
 	good = check_views(c, p, quiet) && good;
+	good = check_net(p, &d->acct, quiet) && good;
 	return check_image(p, d->acct.name, quiet) && good;
 }
 

@@ -11,6 +11,8 @@ new_user L	# host, landlock = no
 new_user U	# user (pasta)
 new_user B1	# bridge, isolated
 new_user B2
+new_user F	# host, in the sshd snippet's forwarding group
+new_user N2	# none, shared: a server in one session, cell-connect in another
 BR=celltbr$$
 BR=${BR:0:15}
 SRVNS=celltest-srv$$
@@ -26,12 +28,26 @@ landlock = no
 [user $U]
 net = user
 net_dns = 10.231.88.2
+[user $F]
+net = host
+[user $N2]
+net = none
+share = user
+bind = $W/bin:/tmp/cellbin:ro
 [group cellnetb$$]
 net = bridge:$BR
 net_pool = 10.231.77.0/24"
 groupadd "cellnetb$$" && CREATED_GROUPS+=("cellnetb$$")
 usermod -aG "cellnetb$$" "$B1" && usermod -aG "cellnetb$$" "$B2"
-start_sshd || exit 1
+# The sshd snippet as shipped, for groups of the test's own.
+G=cellsn$$
+groupadd "$G" && CREATED_GROUPS+=("$G")
+groupadd "$G-fwd" && CREATED_GROUPS+=("$G-fwd")
+usermod -aG "$G,$G-fwd" "$F" && usermod -aG "$G" "$N2"
+sed -e "s/^Match Group cell,!cell-forward$/Match Group $G,!$G-fwd/" -e "s/^Match Group cell-forward$/Match Group $G-fwd/" \
+	"$TOP/conf/sshd_cell.conf" >"$W/sshd_cell.conf"
+install -m 0755 "$BUILD/cell-connect" "$W/bin/"
+start_sshd "Include $W/sshd_cell.conf" || exit 1
 
 # Host-side listeners: a TCP port on 127.0.0.1 (sshd's own) and an abstract
 # unix socket, both the test's.
@@ -68,6 +84,19 @@ eq "... the host's sshd on 127.0.0.1:$PORT is out of reach" "TCP closed" "$(sed 
 has "... and so is the host's abstract socket" "ABS refused 111" "$(sed -n 3p <<<"$out")"
 eq "... resolv.conf names no nameserver" "0" "$(sed -n 4p <<<"$out")"
 eq "... /etc/hosts names the cell's hostname" "1" "$(sed -n 5p <<<"$out")"
+
+# cellctl check: the sshd snippet's forwarding group holds only net = host.
+if getent group cell-forward >/dev/null; then
+	skip "cellctl check refuses a net = none user in cell-forward" "the host has a group cell-forward of its own"
+else
+	groupadd cell-forward && CREATED_GROUPS+=(cell-forward)
+	usermod -aG cell-forward "$N"
+	has "cellctl check: a net = none user in group cell-forward is a FAIL, with the fix" \
+		"FAIL  $N is in group cell-forward" "$("$BUILD/cellctl" --conf "$CONF" check --user "$N" 2>&1)"
+	gpasswd -d "$N" cell-forward >/dev/null
+fi
+has "cellctl check of a net = none user is content" "ok    net = none" \
+	"$("$BUILD/cellctl" --conf "$CONF" check --user "$N" 2>&1)"
 
 # ---- host, with and without landlock ----
 out=$(ssh_to "$H" "$(TCP_PROBE 127.0.0.1 "$PORT"); $ABS_PROBE" 2>&1)
@@ -116,6 +145,41 @@ check "... the other end of a cell's eth0 (ifindex ${peer#@if}) is on the bridge
 sed -i 's/^net_pool = 10.231.77.0\/24$/net_pool = 10.231.77.0\/24\nnet_isolate = no/' "$CONF"
 eq "with net_isolate = no a new cell reaches the other cell's server" "TCP open" \
 	"$(ssh_to "$B1" "$(TCP_PROBE "$b2addr" 7782)" 2>&1)"
+
+# ---- port forwarding ----
+SERVE() { # SERVE PORT BANNER: a server in the cell, a line per connection
+	echo "python3 -c \"
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((\\\"127.0.0.1\\\", $1)); s.listen(8); print(\\\"listening\\\", flush=True)
+while True:
+    c, _ = s.accept(); c.sendall(b\\\"$2\\\\n\\\"); c.close()\""
+}
+READ_FROM() { timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1; head -1 <&3" 2>/dev/null; }
+bg_ssh "$W/f.out" "$F" "$(SERVE 7790 from-cell-F)"
+fs=$BG
+wait_for 15 grep -q listening "$W/f.out"
+ssh "${SSH_BASE[@]}" -p "$PORT" -N -L 17790:127.0.0.1:7790 -L 17791:10.231.77.1:7781 "$F@127.0.0.1" &
+fl=$!
+STARTED_PIDS+=($fl)
+wait_for 10 sh -c "ss -ltnH 'sport = :17790' | grep -q ."
+eq "net = host, group cell-forward: ssh -L reaches a server in the cell" "from-cell-F" "$(READ_FROM 17790)"
+eq "... but a forward to anything but loopback is refused (PermitOpen)" "" "$(READ_FROM 17791)"
+bg_ssh "$W/n2.out" "$N2" "$(SERVE 7791 from-cell-N2)"
+n2s=$BG
+wait_for 15 grep -q listening "$W/n2.out"
+ssh "${SSH_BASE[@]}" -p "$PORT" -N -L 17792:127.0.0.1:7791 "$N2@127.0.0.1" &
+nl=$!
+STARTED_PIDS+=($nl)
+wait_for 10 sh -c "ss -ltnH 'sport = :17792' | grep -q ."
+eq "net = none: sshd's own forwarding is off (it would connect from the host)" "" "$(READ_FROM 17792)"
+eq "... cell-connect through cellsh reaches the server in the cell" "from-cell-N2" \
+	"$(echo | ssh_to "$N2" /tmp/cellbin/cell-connect 127.0.0.1 7791 2>&1)"
+has "... and not the host's sshd, which the cell cannot reach" "Connection refused" \
+	"$(echo | ssh_to "$N2" /tmp/cellbin/cell-connect 127.0.0.1 "$PORT" 2>&1)"
+kill "$fs" "$n2s" "$fl" "$nl"
+check "the forwarding sessions end with their cells" wait_for 30 sh -c "! pgrep -u $F >/dev/null && ! pgrep -u $N2 >/dev/null"
+
 kill "$b2"
 check "after the sessions no veth is left on the bridge, no address claim" \
 	wait_for 30 sh -c "[ -z \"\$(bridge link show | grep 'master $BR')\" ] && ! ls /run/cell/*.net >/dev/null 2>&1"

@@ -13,8 +13,9 @@ cell_init = $W/bin/cell-init
 [user $S]
 share = user
 [user $U]"
-sed "s/^Match Group cell$/Match Group $G/" "$TOP/conf/sshd_cell.conf" >"$W/sshd_cell.conf"
-check "the snippet's Match line was adapted" grep -q "^Match Group $G\$" "$W/sshd_cell.conf"
+sed -e "s/^Match Group cell,!cell-forward$/Match Group $G,!$G-fwd/" -e "s/^Match Group cell-forward$/Match Group $G-fwd/" \
+	"$TOP/conf/sshd_cell.conf" >"$W/sshd_cell.conf"
+check "the snippet's Match line was adapted" grep -q "^Match Group $G,!$G-fwd\$" "$W/sshd_cell.conf"
 MOUNTS_BEFORE=$(host_mounts)
 start_sshd "Include $W/sshd_cell.conf" || exit 1
 HOME_U=$(getent passwd "$U" | cut -d: -f6)
