@@ -170,6 +170,28 @@ PROCFS_RSS=$(awk '/^Rss:/ { print $2 }' "/proc/$PROCFS_PID/smaps_rollup" 2>/dev/
 PROCFS_PSS=$(awk '/^Pss:/ { print $2 }' "/proc/$PROCFS_PID/smaps_rollup" 2>/dev/null)
 printf '%s\n' "$CONF_BEFORE" >"$CONF"
 
+echo "== network" >&2
+# A cell's start with each net mode, one after the other in this run: host
+# (the baseline), none, user (pasta), bridge (a bridge of the bench's own).
+NETBR=cellbench$$
+NETBR=${NETBR:0:15}
+ip link add "$NETBR" type bridge && CLEANUP_CMDS+=("ip link del $NETBR")
+ip addr add 10.231.99.1/24 dev "$NETBR" && ip link set "$NETBR" up
+tun_mode=$(stat -c %a /dev/net/tun 2>/dev/null)
+if [ -n "$tun_mode" ] && [ "$tun_mode" != 666 ]; then
+	chmod 0666 /dev/net/tun && CLEANUP_CMDS+=("chmod $tun_mode /dev/net/tun")
+fi
+for mode in host none user bridge; do
+	case $mode in
+	bridge) extra="net = bridge:$NETBR"$'\n'"net_pool = 10.231.99.0/24" ;;
+	*) extra="net = $mode" ;;
+	esac
+	printf '%s\n%s\n' "$CONF_BEFORE" "$extra" >"$CONF"
+	"$B/driver" run cell-bench "$U" 3 "$CELLSH" >/dev/null || NOTE[net_$mode]="driver failed"
+	record < <("$B/driver" run cell-bench "$U" "$N" "$CELLSH" | stats "net_$mode")
+done
+printf '%s\n' "$CONF_BEFORE" >"$CONF"
+
 echo "== scale" >&2
 SCALE_ROWS=""
 UID_U=$(id -u "$U")
@@ -263,6 +285,16 @@ u=${MED[unshare]:-0}
 	done
 	echo
 	echo "*without*: the kernel's files (the cell start row measured just before the *with* row, the same conf but the key); *with*: cell-procfs's, made afresh for every read. Reads are \`open\` + \`read\` + \`close\` from python3 inside a cell, $((N * 50)) per file after 50 warm-ups. The server, one per host: ${PROCFS_RSS:-?} KiB RSS, ${PROCFS_PSS:-?} KiB PSS after all the reads."
+	echo
+	echo "## Network (\`net = ...\`): cell start, create + join + \`true\`"
+	echo
+	echo "| net | median ms | p90 ms | added to host |"
+	echo "|---|---|---|---|"
+	for m in host none user bridge; do
+		echo "| $m | ${MED[net_$m]:-${NOTE[net_$m]:-}} | ${P90[net_$m]:-} | $(awk -v a="${MED[net_$m]:-0}" -v b="${MED[net_host]:-0}" 'BEGIN { if (b > 0 && a > 0) printf "%+.2f ms", a - b }') |"
+	done
+	echo
+	echo "*none*: a network namespace with lo up (target: within 1 ms of host); *user*: plus pasta started as the user and its routes awaited; *bridge*: plus a veth pair made with two ip(8) runs and an address claimed. All rows in one run, one after the other."
 	echo
 	echo "## Scale: concurrent idle cells"
 	echo

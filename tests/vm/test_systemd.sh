@@ -82,6 +82,7 @@ shell = /bin/sh
 identity = root
 [user $E]
 proc_views = yes
+net = none
 [group cell]
 CONF
 cat >/etc/ssh/sshd_config.d/cell.conf <<'CONF'
@@ -272,7 +273,8 @@ check_gone "8. the image cell ends at logout, nothing left" "$D" "image"
 
 # ---- 9. proc views on cgroup v2: the scope's memory.max, the server in a unit of its own ----
 out=$(login "$E" 'free -m | awk "/^Mem:/ { print \$2, \$3 }"; cut -d. -f1 /proc/uptime;
-	awk "/^cpu / { print \$2 + \$4 }" /proc/stat; cut -d" " -f4 /proc/loadavg' 2>&1)
+	awk "/^cpu / { print \$2 + \$4 }" /proc/stat; cut -d" " -f4 /proc/loadavg;
+	ip -o link | cut -d: -f2 | tr -d " \n"; echo' 2>&1)
 eq "9. free -m in a cell with proc views: total = memory_max (96M)" "96" "$(sed -n 1p <<<"$out" | cut -d' ' -f1)"
 check "9. ... used is the scope's memory.current: $(sed -n 1p <<<"$out" | cut -d' ' -f2) MiB" \
 	test "$(sed -n 1p <<<"$out" | cut -d' ' -f2)" -lt 96
@@ -280,6 +282,7 @@ check "9. uptime is the cell's age: $(sed -n 2p <<<"$out") s" test "$(sed -n 2p 
 check "9. /proc/stat counts the scope's cpu time (cpu.stat): $(sed -n 3p <<<"$out") ticks" \
 	test "$(sed -n 3p <<<"$out")" -lt 1000
 has "9. loadavg counts the scope's tasks" "/" "$(sed -n 4p <<<"$out")"
+eq "9. net = none on this kernel (6.1): lo alone" "lo" "$(sed -n 5p <<<"$out")"
 has "9. the server runs in cell-procfs.scope, not in the cell's" "ActiveState=active" \
 	"$(vm_root 'systemctl show cell-procfs.scope -p ActiveState')"
 eq "9. ... as nobody" "nobody" "$(vm_root 'ps -o user= -C cell-procfs' | tr -d ' ')"
