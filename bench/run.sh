@@ -176,6 +176,7 @@ echo "== network" >&2
 NETBR=cellbench$$
 NETBR=${NETBR:0:15}
 ip link add "$NETBR" type bridge && CLEANUP_CMDS+=("ip link del $NETBR")
+[ -e /run/cell/lock-net ] || CLEANUP_CMDS+=("rm -f /run/cell/lock-net")
 ip addr add 10.231.99.1/24 dev "$NETBR" && ip link set "$NETBR" up
 tun_mode=$(stat -c %a /dev/net/tun 2>/dev/null)
 if [ -n "$tun_mode" ] && [ "$tun_mode" != 666 ]; then

@@ -678,20 +678,6 @@ static const char *parse_pty_max(const struct profile_key *k, void *dst, const c
 	return NULL;
 }
 
-static const char *parse_proc_views(const struct profile_key *k, void *dst, const char *v)
-{
-	bool *on = dst;
-
-	(void)k;
-	if (strcmp(v, "yes") == 0)
-		*on = true;
-	else if (strcmp(v, "no") == 0)
-		*on = false;
-	else
-		return "must be 'yes' (free, top, uptime describe the cell) or 'no' (the host)";
-	return NULL;
-}
-
 static const char *parse_rlimit(const struct profile_key *k, void *dst, const char *v)
 {
 	(void)k;
@@ -732,7 +718,7 @@ static const struct profile_key profile_keys[] = {
 	TEXT_KEY(env_deny, parse_env_names),
 	TEXT_KEY(env_set, parse_env_set),
 	KEY(pty_max, parse_pty_max),
-	KEY(proc_views, parse_proc_views),
+	KEY(proc_views, parse_yes_no),
 	TEXT_KEY(net, parse_net),
 	TEXT_KEY(net_pool, parse_net_pool),
 	KEY(net_isolate, parse_yes_no),

@@ -11,15 +11,20 @@ static unsigned long long min_ull(unsigned long long a, unsigned long long b)
 	return a < b ? a : b;
 }
 
+unsigned long long pv_field(const char *text, const char *key, char sep)
+{
+	size_t n = strlen(key);
+
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, key, n) == 0 && p[n] == sep)
+			return strtoull(p + n + 1, NULL, 10);
+	return 0;
+}
+
 /* The value of "Name:   123 kB" in /proc/meminfo text, 0 if absent. */
 static unsigned long long host_kb(const char *host, const char *name)
 {
-	size_t n = strlen(name);
-
-	for (const char *p = host; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-		if (strncmp(p, name, n) == 0 && p[n] == ':')
-			return strtoull(p + n + 1, NULL, 10);
-	return 0;
+	return pv_field(host, name, ':');
 }
 
 int pv_meminfo(const char *host, const struct pv_mem *m, FILE *out)

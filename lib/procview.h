@@ -26,6 +26,10 @@ struct pv_mem {
 	unsigned long long slab_reclaimable, slab_unreclaimable;
 };
 
+/* The number after "KEY" and sep at the start of a line of text (memory.stat,
+ * cpu.stat: ' '; /proc/meminfo: ':'), 0 if there is none. */
+unsigned long long pv_field(const char *text, const char *key, char sep);
+
 /* The host's /proc/meminfo with the memory lines of m. */
 int pv_meminfo(const char *host, const struct pv_mem *m, FILE *out);
 

@@ -475,6 +475,32 @@ static int scratch_drop(int rootfd, const char *name, int dir, struct cell_err *
 	return 0;
 }
 
+/* Each file of dir bound read-only over the image's /etc/NAME (a mount
+ * point made first where the image has none: never opening, and so never
+ * copying up, one it has). */
+static int bind_over_etc(int rootfd, int dir, const char *const *names, size_t n,
+			 struct cell_err *e)
+{
+	const unsigned attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+			       MOUNT_ATTR_NOEXEC;
+
+	if (mkdir_inside(rootfd, "etc", e) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_close_ int src = -1, dst = -1;
+		char rel[32];
+
+		snprintf(rel, sizeof(rel), "etc/%s", names[i]);
+		dst = open_inside(rootfd, rel, O_WRONLY | O_CREAT | O_EXCL, e);
+		if (dst < 0 && e->code != EEXIST)
+			return -1;
+		src = open_inside(dir, names[i], O_PATH, e);
+		if (src < 0 || bind_fd(src, rootfd, rel, attrs, false, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* The cell's own /etc/hosts and /etc/resolv.conf (own_net), written into
  * dir (a scratch tmpfs or /etc's top layer). */
 static const char *const net_files[] = { "hosts", "resolv.conf" };
@@ -508,27 +534,14 @@ static bool net_file(const struct rootfs_spec *s, const char *rel)
  * image's (made first if it has none), as the accounts are. */
 static int build_net_files(int rootfd, const struct rootfs_spec *s, struct cell_err *e)
 {
-	const unsigned attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-			       MOUNT_ATTR_NOEXEC;
 	_cleanup_close_ int dir = -1;
 
 	if (!s->own_net)
 		return 0;
 	dir = scratch_new(rootfd, ".netfiles", e);
-	if (dir < 0 || write_net_files(dir, s, e) < 0 || mkdir_inside(rootfd, "etc", e) < 0)
+	if (dir < 0 || write_net_files(dir, s, e) < 0 ||
+	    bind_over_etc(rootfd, dir, net_files, ARRAY_SIZE(net_files), e) < 0)
 		return -1;
-	for (size_t i = 0; i < ARRAY_SIZE(net_files); i++) {
-		_cleanup_close_ int src = -1, dst = -1;
-		char rel[32];
-
-		snprintf(rel, sizeof(rel), "etc/%s", net_files[i]);
-		dst = open_inside(rootfd, rel, O_WRONLY | O_CREAT | O_EXCL, e);
-		if (dst < 0 && e->code != EEXIST)
-			return -1;
-		src = open_inside(dir, net_files[i], O_PATH, e);
-		if (src < 0 || bind_fd(src, rootfd, rel, attrs, false, e) < 0)
-			return -1;
-	}
 	return scratch_drop(rootfd, ".netfiles", dir, e);
 }
 
@@ -539,32 +552,15 @@ static int build_net_files(int rootfd, const struct rootfs_spec *s, struct cell_
  * of reach. */
 static int build_accounts(int rootfd, const struct rootfs_spec *s, struct cell_err *e)
 {
-	const unsigned attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-			       MOUNT_ATTR_NOEXEC;
 	_cleanup_close_ int dir = -1;
 
 	if (!s->user)
 		return 0;
 	dir = scratch_new(rootfd, ".accounts", e);
 	if (dir < 0 || write_accounts(rootfd, dir, s, false, e) < 0 ||
-	    write_accounts(rootfd, dir, s, true, e) < 0)
+	    write_accounts(rootfd, dir, s, true, e) < 0 ||
+	    bind_over_etc(rootfd, dir, etc_own, ARRAY_SIZE(etc_own), e) < 0)
 		return -1;
-	for (size_t i = 0; i < ARRAY_SIZE(etc_own); i++) {
-		_cleanup_close_ int src = -1, dst = -1;
-		char rel[16];
-
-		/* A mount point where the image has none (never opening, and so
-		 * never copying up, one it has). */
-		snprintf(rel, sizeof(rel), "etc/%s", etc_own[i]);
-		if (mkdir_inside(rootfd, "etc", e) < 0)
-			return -1;
-		dst = open_inside(rootfd, rel, O_WRONLY | O_CREAT | O_EXCL, e);
-		if (dst < 0 && e->code != EEXIST)
-			return -1;
-		src = open_inside(dir, etc_own[i], O_PATH, e);
-		if (src < 0 || bind_fd(src, rootfd, rel, attrs, false, e) < 0)
-			return -1;
-	}
 	return scratch_drop(rootfd, ".accounts", dir, e);
 }
 

@@ -255,12 +255,7 @@ static unsigned long long cg_limit(const struct reader *r, int c, const char *na
 
 static unsigned long long stat_key(const char *text, const char *key)
 {
-	size_t n = strlen(key);
-
-	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-		if (strncmp(p, key, n) == 0 && p[n] == ' ')
-			return strtoull(p + n + 1, NULL, 10);
-	return 0;
+	return pv_field(text, key, ' ');
 }
 
 static void read_mem(const struct reader *r, struct pv_mem *m)
