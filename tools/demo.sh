@@ -46,6 +46,7 @@ echo "PID 1:         $(ps -o comm= -p 1)"
 echo "/home:         $(ls /home | paste -sd" ")"
 echo "mounts:        $(wc -l </proc/self/mountinfo)"
 echo "mnt ns:        $(readlink /proc/self/ns/mnt)"
+echo "network:       $(/usr/sbin/ip -o link 2>&1 | awk -F": " "{ print \$2 }" | paste -sd" ")"
 echo "/etc/shadow:   $(head -c 12 /etc/shadow 2>&1 | head -1)"
 echo "CapEff:        $(awk "/^CapEff/ {print \$2}" /proc/self/status)  NoNewPrivs: $(awk "/^NoNewPrivs/ {print \$2}" /proc/self/status)"'
 
