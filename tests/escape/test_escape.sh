@@ -37,6 +37,14 @@ memory_max = none
 [user $V]
 share = user
 [user ct$$u*]"
+# ESCAPE_EXTRA="proc_views = yes\nnet = none": the attackers' profiles with
+# more features on (the suite must hold with them too).
+if [ -n "${ESCAPE_EXTRA:-}" ]; then
+	extra=$(printf '%b' "$ESCAPE_EXTRA")
+	FULL_CONF=${FULL_CONF/\[user $A\]/[user $A]$'\n'$extra}
+	FULL_CONF=${FULL_CONF/\[user $R\]/[user $R]$'\n'$extra}
+	say "# attackers' profiles add: $(tr '\n' ';' <<<"$extra")"
+fi
 write_conf "$FULL_CONF"
 start_sshd "MaxStartups 100
 AcceptEnv CELL_ID" || exit 1
