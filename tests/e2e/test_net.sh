@@ -164,7 +164,7 @@ wait_for 15 grep -q listening "$W/f.out"
 ssh "${SSH_BASE[@]}" -p "$PORT" -N -L 17790:127.0.0.1:7790 -L 17791:10.231.77.1:7781 "$F@127.0.0.1" &
 fl=$!
 STARTED_PIDS+=($fl)
-wait_for 10 sh -c "ss -ltnH 'sport = :17790' | grep -q ."
+check "ssh -L listens on 17790 and 17791" wait_for 10 sh -c "ss -ltnH 'sport = :17790' | grep -q . && ss -ltnH 'sport = :17791' | grep -q ."
 eq "net = host, group cell-forward: ssh -L reaches a server in the cell" "from-cell-F" "$(READ_FROM 17790)"
 eq "... but a forward to anything but loopback is refused (PermitOpen)" "" "$(READ_FROM 17791)"
 out=$(ssh "${SSH_BASE[@]}" -p "$PORT" -N -o ExitOnForwardFailure=yes -R 17793:127.0.0.1:7790 "$F@127.0.0.1" 2>&1)
@@ -175,7 +175,8 @@ wait_for 15 grep -q listening "$W/n2.out"
 ssh "${SSH_BASE[@]}" -p "$PORT" -N -L 17792:127.0.0.1:7791 "$N2@127.0.0.1" &
 nl=$!
 STARTED_PIDS+=($nl)
-wait_for 10 sh -c "ss -ltnH 'sport = :17792' | grep -q ."
+check "ssh -L listens on 17792 (the refusal below is sshd's, not a missing listener)" \
+	wait_for 10 sh -c "ss -ltnH 'sport = :17792' | grep -q ."
 eq "net = none: sshd's own forwarding is off (it would connect from the host)" "" "$(READ_FROM 17792)"
 eq "... cell-connect through cellsh reaches the server in the cell" "from-cell-N2" \
 	"$(echo | ssh_to "$N2" /tmp/cellbin/cell-connect 127.0.0.1 7791 2>&1)"
