@@ -524,7 +524,7 @@ static bool check_net(const struct cell_profile *p, const struct cell_account *a
 		}
 	switch (mode) {
 	case NET_USER:
-		if (access("/usr/bin/pasta", X_OK) < 0) {
+		if (access("/usr/bin/passt", X_OK) < 0) {
 			say("FAIL", "net = user needs pasta: apt-get install passt");
 			return false;
 		}

@@ -727,23 +727,13 @@ static int make_net(struct monitor *m, struct cell_err *e)
 
 static void drop_net(struct monitor *m)
 {
-	char name[48];
-
 	if (m->pasta > 0) {
 		kill(m->pasta, SIGKILL);
 		reap(m->pasta);
 		m->pasta = 0;
 	}
 	if (m->net_claim >= 0) {
-		int dfd;
-		struct cell_err e;
-
-		snprintf(name, sizeof(name), "%s.net", m->args.id);
-		dfd = registry_dir(&e);
-		if (dfd >= 0) {
-			unlinkat(dfd, name, 0);
-			close(dfd);
-		}
+		registry_net_remove(m->args.id);
 		close(m->net_claim);
 		m->net_claim = -1;
 	}

@@ -18,6 +18,7 @@
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,32 +29,34 @@
 
 #define NET_LOCK_MS 10000
 
-/* ip(8) and pasta(1): root's, at fixed paths (Debian's). */
+/* ip(8) and pasta(1) (passt's binary, in pasta mode by its argv[0]):
+ * Debian's paths, opened with every directory checked root's
+ * (open_trusted_path) and executed by that fd, so what was checked runs. */
 static const char *const ip_paths[] = { "/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip" };
-static const char *const pasta_paths[] = { "/usr/bin/pasta", "/usr/sbin/pasta" };
+static const char *const pasta_paths[] = { "/usr/bin/passt", "/usr/sbin/passt" };
 
-/* The first of paths that root owns and no one else may write. */
-static const char *trusted_tool(const char *const *paths, size_t n)
+/* An O_PATH fd of the first of paths that open_trusted_path accepts, or -1. */
+static int trusted_tool(const char *const *paths, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct stat st;
+		struct cell_err ignored;
+		int fd = open_trusted_path(paths[i], false, &ignored);
 
-		if (stat(paths[i], &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 &&
-		    !(st.st_mode & 022))
-			return paths[i];
+		if (fd >= 0)
+			return fd;
 	}
-	return NULL;
+	return -1;
 }
 
 /* ip -batch - with these commands on its stdin; in netns if >= 0. A clean
  * environment, nothing but the pipe and /dev/null open. */
 static int run_ip(int netns, const char *cmds, struct cell_err *e)
 {
-	const char *ip = trusted_tool(ip_paths, ARRAY_SIZE(ip_paths));
+	_cleanup_close_ int ip = trusted_tool(ip_paths, ARRAY_SIZE(ip_paths));
 	int p[2], status;
 	pid_t pid;
 
-	if (!ip)
+	if (ip < 0)
 		return cell_err_set(e, ENOENT, "net = bridge needs ip(8): install iproute2");
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return cell_err_sys(e, "pipe2");
@@ -68,13 +71,10 @@ static int run_ip(int netns, const char *cmds, struct cell_err *e)
 		char *const envp[] = { path_env, NULL };
 		static char a0[] = "ip", a1[] = "-batch", a2[] = "-";
 		char *const argv[] = { a0, a1, a2, NULL };
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
-		if ((netns >= 0 && setns(netns, CLONE_NEWNET) < 0) || null < 0 ||
-		    dup2(p[0], 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
-		    close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		if ((netns >= 0 && setns(netns, CLONE_NEWNET) < 0) || child_std_fds(p[0], -1) < 0)
 			_exit(126);
-		execve(ip, argv, envp);
+		syscall(SYS_execveat, ip, "", argv, envp, AT_EMPTY_PATH);
 		_exit(127);
 	}
 	close(p[0]);
@@ -111,12 +111,9 @@ static int claim_addr(const struct net_bridge *b, const char *id, int *claim, ch
 	dfd = lock >= 0 ? registry_dir(e) : -1;
 	if (dfd < 0)
 		return cell_err_prefix(e, "net = bridge: ");
-	/* registry_dir is O_PATH: a readable fd of the directory to list. */
-	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	d = fd < 0 ? NULL : fdopendir(fd);
+	d = registry_list(dfd);
 	if (!d)
 		return cell_err_sys(e, "listing %s", CELL_RUN_DIR);
-	fd = -1; /* the DIR's now */
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name);
 		_cleanup_close_ int other = -1;
@@ -215,13 +212,12 @@ int net_bridge_up(const struct net_bridge *b, const char *id, pid_t pid1, int ne
 
 pid_t net_pasta_start(uid_t uid, gid_t gid, pid_t pid1, const char *dns, struct cell_err *e)
 {
-	const char *pasta = trusted_tool(pasta_paths, ARRAY_SIZE(pasta_paths));
+	_cleanup_close_ int pasta = trusted_tool(pasta_paths, ARRAY_SIZE(pasta_paths));
 	char userns[64], netns[64], dns_arg[64];
+	struct stat st;
 	pid_t pid;
 
-	struct stat st;
-
-	if (!pasta)
+	if (pasta < 0)
 		return cell_err_set(e, ENOENT, "net = user needs pasta: install passt");
 	/* pasta, as the user, opens it in the cell's namespace. */
 	if (stat("/dev/net/tun", &st) < 0 || !S_ISCHR(st.st_mode) || (st.st_mode & 0666) != 0666)
@@ -247,16 +243,7 @@ pid_t net_pasta_start(uid_t uid, gid_t gid, pid_t pid1, const char *dns, struct 
 		char *argv[24];
 		size_t n = 0;
 		struct cell_err ce;
-		struct sigaction dfl = { .sa_handler = SIG_DFL };
-		sigset_t none;
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
-		/* An ignored signal stays ignored across exec (the monitor
-		 * ignores SIGPIPE), and pasta refuses to start then. */
-		for (int sig = 1; sig < NSIG; sig++)
-			sigaction(sig, &dfl, NULL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
 		for (; n < 14; n++)
 			argv[n] = opts[n];
 		argv[n++] = userns;
@@ -267,12 +254,11 @@ pid_t net_pasta_start(uid_t uid, gid_t gid, pid_t pid1, const char *dns, struct 
 			argv[n++] = dns_arg;
 		}
 		argv[n] = NULL;
-		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
-		    close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0 ||
+		if (child_std_fds(-1, -1) < 0 ||
 		    harden_become_user(uid, gid, NULL, 0, false, &ce) < 0 ||
 		    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 			_exit(126);
-		execve(pasta, argv, envp);
+		syscall(SYS_execveat, pasta, "", argv, envp, AT_EMPTY_PATH);
 		_exit(127);
 	}
 	return pid;

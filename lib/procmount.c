@@ -89,10 +89,7 @@ static int start(int exe, pid_t *pid, struct cell_err *e)
 		static char *const envp[] = { path_env, NULL };
 		static char arg0[] = "cell-procfs";
 		static char *const argv[] = { arg0, NULL };
-		struct sigaction dfl = { .sa_handler = SIG_DFL };
-		sigset_t none;
 		pid_t server;
-		int null;
 
 		/* Out of the monitor's session, and not its child: it outlives
 		 * the cell. */
@@ -102,13 +99,7 @@ static int start(int exe, pid_t *pid, struct cell_err *e)
 			(void)!write(p[1], &server, sizeof(server));
 			_exit(server < 0);
 		}
-		for (int sig = 1; sig < NSIG; sig++)
-			sigaction(sig, &dfl, NULL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
-		    dup2(fuse, 3) < 0 || close_range(4, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		if (child_std_fds(-1, fuse) < 0)
 			_exit(127);
 		syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
 		_exit(127);

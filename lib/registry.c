@@ -315,7 +315,7 @@ static bool join_stale(const char *name, char id[CELL_ID_LEN + 1])
 }
 
 /* The registry directory to list (dfd: open_run_dir's), or NULL. */
-static DIR *list_run_dir(int dfd)
+DIR *registry_list(int dfd)
 {
 	int lfd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = lfd < 0 ? NULL : fdopendir(lfd);
@@ -335,7 +335,7 @@ int registry_sweep(void)
 	int removed = 0;
 
 	dfd = open_run_dir(false, &e);
-	if (dfd < 0 || !(d = list_run_dir(dfd)))
+	if (dfd < 0 || !(d = registry_list(dfd)))
 		return 0;
 	while ((de = readdir(d))) {
 		char id[CELL_ID_LEN + 1];
@@ -368,7 +368,7 @@ long registry_count_user(uid_t uid, struct cell_err *e)
 	dfd = open_run_dir(true, e);
 	if (dfd < 0)
 		return cell_err_prefix(e, "counting the user's cells: ");
-	if (!(d = list_run_dir(dfd)))
+	if (!(d = registry_list(dfd)))
 		return cell_err_sys(e, "counting the user's cells: listing %s", CELL_RUN_DIR);
 	while ((de = readdir(d)))
 		if (cell_id_valid(de->d_name) && registry_read(de->d_name, &r, &ignored) == 0 &&
@@ -538,6 +538,11 @@ static void remove_id_file(const char *id, const char *suffix)
 void registry_life_remove(const char *id)
 {
 	remove_id_file(id, "life");
+}
+
+void registry_net_remove(const char *id)
+{
+	remove_id_file(id, "net");
 }
 
 static void linger_name(char *buf, size_t size, const char *id)

@@ -2,6 +2,7 @@
 #ifndef CELL_REGISTRY_H
 #define CELL_REGISTRY_H
 
+#include <dirent.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <sys/types.h>
@@ -87,6 +88,10 @@ int registry_lock_user(uid_t uid, int timeout_ms, struct cell_err *e); /* fd */
 int registry_lock(const char *name, int timeout_ms, struct cell_err *e);
 /* CELL_RUN_DIR itself (made if missing, checked root's): an O_DIRECTORY fd. */
 int registry_dir(struct cell_err *e);
+/* That directory to list (dfd: registry_dir's), or NULL. */
+DIR *registry_list(int dfd);
+/* Remove CELL_RUN_DIR/ID.net, a bridge address claim (net.h). */
+void registry_net_remove(const char *id);
 int registry_shared_get(uid_t uid, char id[CELL_ID_LEN + 1]);
 int registry_shared_set(uid_t uid, const char *id, struct cell_err *e);
 void registry_shared_clear(uid_t uid, const char *id);

@@ -4,6 +4,8 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/close_range.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -245,4 +247,24 @@ int count_threads(void)
 	if (parse_ulong(p, &n) < 0)
 		return -1;
 	return (int)n;
+}
+
+int child_std_fds(int in, int fd3)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t none;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	/* An ignored signal stays ignored across exec (pasta refuses to start
+	 * with SIGPIPE ignored), and a blocked one stays blocked. */
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* dup2's targets are not close-on-exec; everything above is. */
+	if (null < 0 || dup2(in >= 0 ? in : null, 0) < 0 || dup2(null, 1) < 0 ||
+	    dup2(null, 2) < 0 || (fd3 >= 0 && dup2(fd3, 3) < 0) ||
+	    close_range(fd3 >= 0 ? 4 : 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return -1;
+	return 0;
 }

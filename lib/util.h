@@ -86,4 +86,9 @@ int parse_size(const char *s, unsigned long long *out);
 /* The number of threads of this process (from /proc/self/status), or -1. */
 int count_threads(void);
 
+/* In a forked child before it execs a helper: default signal dispositions
+ * and an empty mask; in (or /dev/null if -1) as stdin, /dev/null as stdout
+ * and stderr, fd3 (if >= 0) as fd 3; every other fd close-on-exec. */
+int child_std_fds(int in, int fd3);
+
 #endif
