@@ -28,6 +28,7 @@
 #include "ctl.h"
 #include "decide.h"
 #include "image.h"
+#include "net.h"
 #include "session.h"
 #include "systemd.h"
 #include "util.h"
@@ -523,17 +524,28 @@ static bool check_net(const struct cell_profile *p, const struct cell_account *a
 			good = false;
 		}
 	switch (mode) {
-	case NET_USER:
-		if (access("/usr/bin/passt", X_OK) < 0) {
-			say("FAIL", "net = user needs pasta: apt-get install passt");
+	case NET_USER: {
+		struct cell_err e = { 0 };
+		int stack = net_user_stack(p->net_stack, &e);
+
+		if (stack < 0) {
+			say("FAIL", "%s", e.msg);
 			return false;
 		}
+		if (!quiet)
+			say("ok", "net = user runs %s%s",
+			    net_stack_name((enum cell_net_stack)stack),
+			    p->net_host_loopback
+				    ? " (net_host_loopback = yes: the gateway address is the "
+				      "host's 127.0.0.1)"
+				    : "");
 		if (stat("/dev/net/tun", &st) < 0 || (st.st_mode & 0666) != 0666) {
 			say("FAIL", "net = user needs /dev/net/tun open to users: chmod 0666 "
 				    "/dev/net/tun (udev makes it so)");
 			return false;
 		}
 		break;
+	}
 	case NET_BRIDGE:
 		snprintf(path, sizeof(path), "/sys/class/net/%s/bridge", bridge);
 		if (stat(path, &st) < 0) {

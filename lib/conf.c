@@ -379,10 +379,37 @@ static const char *parse_net(const struct profile_key *k, void *dst, const char 
 	     strspn(br, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
 		     strlen(br)))
 		return "must be 'host' (the host's network, loopback and abstract sockets "
-		       "included), 'none' (loopback alone), 'user' (outbound through pasta) or "
+		       "included), 'none' (loopback alone), 'user' (outbound through pasta or slirp4netns) or "
 		       "'bridge:NAME' (a veth on the admin's bridge NAME)";
 	snprintf(dst, 32, "%s", v);
 	return NULL;
+}
+
+const char *net_stack_name(enum cell_net_stack s)
+{
+	switch (s) {
+	case NET_STACK_AUTO:
+		return "auto";
+	case NET_STACK_PASTA:
+		return "pasta";
+	case NET_STACK_SLIRP:
+		return "slirp4netns";
+	default:
+		return "?";
+	}
+}
+
+static const char *parse_net_stack(const struct profile_key *k, void *dst, const char *v)
+{
+	enum cell_net_stack *s = dst;
+
+	(void)k;
+	for (int i = NET_STACK_AUTO; i <= NET_STACK_SLIRP; i++)
+		if (strcmp(v, net_stack_name((enum cell_net_stack)i)) == 0) {
+			*s = (enum cell_net_stack)i;
+			return NULL;
+		}
+	return "must be 'auto' (pasta if installed, else slirp4netns), 'pasta' or 'slirp4netns'";
 }
 
 static const char *parse_net_pool(const struct profile_key *k, void *dst, const char *v)
@@ -723,6 +750,8 @@ static const struct profile_key profile_keys[] = {
 	TEXT_KEY(net_pool, parse_net_pool),
 	KEY(net_isolate, parse_yes_no),
 	TEXT_KEY(net_dns, parse_net_dns),
+	KEY(net_stack, parse_net_stack),
+	KEY(net_host_loopback, parse_yes_no),
 	KEY(landlock, parse_yes_no),
 	RLIMIT_KEY(nofile, 0), RLIMIT_KEY(nproc, 1), RLIMIT_KEY(core, 2),
 	RLIMIT_KEY(fsize, 3), RLIMIT_KEY(as, 4), RLIMIT_KEY(stack, 5),

@@ -24,6 +24,8 @@ enum cell_identity { IDENTITY_KEEP_ID, IDENTITY_ROOT, IDENTITY_SELF };
 
 /* net = ...: the cell's network (net.h). */
 enum cell_net { NET_HOST, NET_NONE, NET_USER, NET_BRIDGE };
+/* net = user: the user-mode stack (net_stack = ...). */
+enum cell_net_stack { NET_STACK_AUTO, NET_STACK_PASTA, NET_STACK_SLIRP };
 
 /* rootfs = image:NAME: what the cell writes on top of the image. */
 enum cell_overlay { OVERLAY_PERSISTENT, OVERLAY_VOLATILE, OVERLAY_NONE };
@@ -70,14 +72,16 @@ struct cell_profile {
 	struct cell_memory_max user_memory_max;
 	unsigned long user_cpu_weight;
 	struct cell_memory_max memory_max;
-	unsigned long cpu_weight; /* 1..10000, 100 = an equal share */
-	unsigned long pty_max;	  /* ptys of the cell's devpts */
-	bool proc_views;	  /* /proc/meminfo, loadavg, stat, uptime describe the cell */
-	char net[32];		  /* "host", "none", "user" or "bridge:NAME" */
-	char net_pool[32];	  /* bridge: the cells' addresses, a.b.c.d/N */
-	bool net_isolate;	  /* bridge: cells on it cannot reach one another */
-	char net_dns[128];	  /* the cell's nameservers, space-separated; "" the host's */
-	bool landlock;		  /* scope abstract unix sockets to the session */
+	unsigned long cpu_weight;      /* 1..10000, 100 = an equal share */
+	unsigned long pty_max;	       /* ptys of the cell's devpts */
+	bool proc_views;	       /* /proc/meminfo, loadavg, stat, uptime describe the cell */
+	char net[32];		       /* "host", "none", "user" or "bridge:NAME" */
+	char net_pool[32];	       /* bridge: the cells' addresses, a.b.c.d/N */
+	bool net_isolate;	       /* bridge: cells on it cannot reach one another */
+	char net_dns[128];	       /* the cell's nameservers, space-separated; "" the host's */
+	enum cell_net_stack net_stack; /* user: pasta, slirp4netns, or the first installed */
+	bool net_host_loopback;	       /* user: the gateway address reaches the host's lo */
+	bool landlock;		       /* scope abstract unix sockets to the session */
 	struct sb_rlimit rlimits[SB_NRLIMITS];
 	char seccomp_allow[256]; /* names from sb_seccomp_default */
 	char seccomp_deny[512];	 /* extra syscalls denied */
@@ -154,6 +158,7 @@ void conf_decide(const struct cell_conf *c, const char *user, const char *const 
 
 const char *identity_name(enum cell_identity id);
 const char *overlay_name(enum cell_overlay o);
+const char *net_stack_name(enum cell_net_stack s);
 
 /* The profile's network mode, and for bridge:NAME the bridge (a buffer of
  * at least IFNAMSIZ). */

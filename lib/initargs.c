@@ -72,6 +72,8 @@ static const struct arg args[] = {
 	ARG("net_pool", T_STR, net_pool),
 	ARG("net_isolate", T_BOOL, net_isolate),
 	ARG("net_dns", T_STR, net_dns),
+	ARG("net_stack", T_ULONG, net_stack),
+	ARG("net_host_loopback", T_BOOL, net_host_loopback),
 };
 
 _Static_assert(ARRAY_SIZE(args) <= 64, "one bit of 'seen' per argument");
@@ -261,5 +263,8 @@ int initargs_decode(int argc, char *const *argv, struct init_args *a, struct cel
 		return cell_err_set(e, EINVAL, "bad value for 'overlay'");
 	if (a->net > NET_BRIDGE)
 		return cell_err_set(e, EINVAL, "bad value for 'net'");
+	if (a->net_stack > NET_STACK_SLIRP ||
+	    (a->net == NET_USER && a->net_stack == NET_STACK_AUTO))
+		return cell_err_set(e, EINVAL, "bad value for 'net_stack'");
 	return 0;
 }

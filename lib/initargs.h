@@ -43,7 +43,9 @@ struct init_args {
 	unsigned long net;	       /* enum cell_net (net.h) */
 	const char *bridge, *net_pool; /* bridge:NAME */
 	bool net_isolate;
-	const char *net_dns; /* the cell's nameservers, "" none */
+	const char *net_dns;	 /* the cell's nameservers, "" none */
+	unsigned long net_stack; /* net = user: enum cell_net_stack, never AUTO */
+	bool net_host_loopback;	 /* net = user: the gateway reaches the host's lo */
 };
 
 /* A malloc'd argv (argv[0] "cell-init", NULL-terminated); initargs_free. */

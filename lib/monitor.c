@@ -706,14 +706,17 @@ static int make_net(struct monitor *m, struct cell_err *e)
 				     e);
 	}
 	if (a->net == NET_USER) {
-		/* Without net_dns the cell's resolv.conf names the gateway,
-		 * where pasta forwards port 53 to the host's resolver. */
+		/* pasta answers DNS on the gateway (forwarding it to the host's
+		 * resolver) when the cell's resolv.conf names the gateway. */
 		char dns[64] = "", gw[64];
+		struct net_user u = { (uid_t)a->uid, (gid_t)a->gid, m->cell.pid, dns,
+				      a->net_host_loopback };
 
 		net_host_gateway(gw, sizeof(gw));
 		if (sscanf(a->net_dns, "%63s", dns) != 1 || strcmp(dns, gw) != 0)
 			dns[0] = '\0';
-		m->pasta = net_pasta_start((uid_t)a->uid, (gid_t)a->gid, m->cell.pid, dns, e);
+		m->pasta = a->net_stack == NET_STACK_SLIRP ? net_slirp_start(&u, e)
+							   : net_pasta_start(&u, e);
 		if (m->pasta < 0) {
 			m->pasta = 0;
 			return -1;

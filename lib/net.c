@@ -23,7 +23,31 @@
 #include <unistd.h>
 
 #include "registry.h"
+#include "tools.h"
 #include "util.h"
+
+static bool have_tool(enum cell_tool t)
+{
+	_cleanup_close_ int fd = tool_open(t);
+
+	return fd >= 0;
+}
+
+int net_user_stack(enum cell_net_stack want, struct cell_err *e)
+{
+	if (want != NET_STACK_SLIRP && have_tool(TOOL_PASTA))
+		return NET_STACK_PASTA;
+	if (want == NET_STACK_PASTA)
+		return cell_err_set(e, ENOENT,
+				    "net = user with net_stack = pasta: pasta is not installed "
+				    "(install passt, or set net_stack = auto)");
+	if (have_tool(TOOL_SLIRP))
+		return NET_STACK_SLIRP;
+	return cell_err_set(e, ENOENT, "net = user needs a user-mode network stack: %s",
+			    want == NET_STACK_SLIRP
+				    ? "install slirp4netns (net_stack = slirp4netns)"
+				    : "install passt (or slirp4netns)");
+}
 
 int net_lo_up(struct cell_err *e)
 {

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "conf.h"
 #include "err.h"
 
 /*
@@ -13,9 +14,10 @@
  * others: a network namespace of the cell's own (PID 1 is cloned into it),
  * with lo up, and
  *   none    nothing else;
- *   user    pasta, run as the user in the cell's cgroup, copies the host's
- *           addresses and routes into it and carries its traffic through
- *           sockets of the host's (no host privilege, no NAT rule);
+ *   user    pasta (or slirp4netns), run as the user in the cell's cgroup,
+ *           sets up its addresses and routes (pasta copies the host's) and
+ *           carries its traffic through sockets of the host's (no host
+ *           privilege, no NAT rule);
  *   bridge  a veth pair made by the root monitor: eth0 in the cell with an
  *           address from the profile's pool, the other end on the admin's
  *           bridge. It goes with the namespace, whoever is killed.
@@ -55,10 +57,25 @@ struct net_bridge {
 int net_bridge_up(const struct net_bridge *b, const char *id, pid_t pid1, int netns, int *claim,
 		  char *addr, size_t addr_size, struct cell_err *e);
 
-/* Root, for net = user: fork pasta, drop it to the user (uid, gid), and
- * return its pid; the caller moves it into the cell's cgroup and kills it
- * at the end. dns: the address pasta answers DNS on ("" none). */
-pid_t net_pasta_start(uid_t uid, gid_t gid, pid_t pid1, const char *dns, struct cell_err *e);
+/* net = user's stack for want (auto: pasta if installed, else slirp4netns),
+ * or -1 naming the package to install (root, pam_cell). */
+int net_user_stack(enum cell_net_stack want, struct cell_err *e);
+/* slirp4netns's resolver in the cell (--configure). */
+#define NET_SLIRP_DNS "10.0.2.3"
+
+struct net_user {
+	uid_t uid; /* the stack runs as the user */
+	gid_t gid;
+	pid_t pid1;	    /* the cell's PID 1: its user and network namespaces */
+	const char *dns;    /* pasta: the address it answers DNS on, "" none */
+	bool host_loopback; /* the gateway address reaches the host's loopback */
+};
+
+/* Root, for net = user: fork pasta or slirp4netns, drop it to the user,
+ * and return its pid; the caller moves it into the cell's cgroup and kills
+ * it at the end. */
+pid_t net_pasta_start(const struct net_user *u, struct cell_err *e);
+pid_t net_slirp_start(const struct net_user *u, struct cell_err *e);
 /* Wait (up to timeout_ms) until the namespace of pid1 has a default route. */
 int net_wait_route(pid_t pid1, int timeout_ms, struct cell_err *e);
 

@@ -25,34 +25,55 @@
 
 #include "harden.h"
 #include "registry.h"
+#include "tools.h"
 #include "util.h"
 
 #define NET_LOCK_MS 10000
 
-/* ip(8) and pasta(1) (passt's binary, in pasta mode by its argv[0]):
- * Debian's paths, opened with every directory checked root's
- * (open_trusted_path) and executed by that fd, so what was checked runs. */
-static const char *const ip_paths[] = { "/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip" };
-static const char *const pasta_paths[] = { "/usr/bin/passt", "/usr/sbin/passt" };
-
-/* An O_PATH fd of the first of paths that open_trusted_path accepts, or -1. */
-static int trusted_tool(const char *const *paths, size_t n)
+/* The user-mode stack's common ground: /dev/net/tun open to users (the
+ * stack, as the user, opens it in the cell's namespace). */
+static int tun_open_to_users(struct cell_err *e)
 {
-	for (size_t i = 0; i < n; i++) {
-		struct cell_err ignored;
-		int fd = open_trusted_path(paths[i], false, &ignored);
+	struct stat st;
 
-		if (fd >= 0)
-			return fd;
+	if (stat("/dev/net/tun", &st) < 0 || !S_ISCHR(st.st_mode) || (st.st_mode & 0666) != 0666)
+		return cell_err_set(e, EACCES,
+				    "net = user needs /dev/net/tun open to users (mode 0666, as "
+				    "udev makes it): chmod 0666 /dev/net/tun");
+	return 0;
+}
+
+/* Fork; the child, with nothing but /dev/null open, a clean environment,
+ * the user's credentials and death with the monitor, runs the tool by fd
+ * with argv. Returns the child's pid (the caller's to kill and reap). */
+static pid_t spawn_as_user(int tool, const char *const *argv, uid_t uid, gid_t gid,
+			   struct cell_err *e)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return cell_err_sys(e, "fork");
+	if (pid == 0) {
+		static char path_env[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+		char *const envp[] = { path_env, NULL };
+		struct cell_err ce;
+
+		if (child_std_fds(-1, -1) < 0 ||
+		    harden_become_user(uid, gid, NULL, 0, false, &ce) < 0 ||
+		    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+			_exit(126);
+		/* execveat by syscall(2): its varargs take the const array. */
+		syscall(SYS_execveat, tool, "", argv, envp, AT_EMPTY_PATH);
+		_exit(127);
 	}
-	return -1;
+	return pid;
 }
 
 /* ip -batch - with these commands on its stdin; in netns if >= 0. A clean
  * environment, nothing but the pipe and /dev/null open. */
 static int run_ip(int netns, const char *cmds, struct cell_err *e)
 {
-	_cleanup_close_ int ip = trusted_tool(ip_paths, ARRAY_SIZE(ip_paths));
+	_cleanup_close_ int ip = tool_open(TOOL_IP);
 	int p[2], status;
 	pid_t pid;
 
@@ -210,58 +231,66 @@ int net_bridge_up(const struct net_bridge *b, const char *id, pid_t pid1, int ne
 	return 0;
 }
 
-pid_t net_pasta_start(uid_t uid, gid_t gid, pid_t pid1, const char *dns, struct cell_err *e)
+pid_t net_pasta_start(const struct net_user *u, struct cell_err *e)
 {
-	_cleanup_close_ int pasta = trusted_tool(pasta_paths, ARRAY_SIZE(pasta_paths));
-	char userns[64], netns[64], dns_arg[64];
-	struct stat st;
-	pid_t pid;
+	_cleanup_close_ int pasta = tool_open(TOOL_PASTA);
+	char userns[64], netns[64];
+	/* -t/-u none: no port of the host forwarded in; -T/-U none: none of
+	 * the cell's forwarded out. */
+	const char *argv[] = { "pasta", "--foreground", "--quiet",  "--config-net", "-t",
+			       "none",	"-u",		"none",	    "-T",	    "none",
+			       "-U",	"none",		"--userns", userns,	    "--netns",
+			       netns,	NULL,		NULL,	    NULL,	    NULL };
+	size_t n = 16;
 
 	if (pasta < 0)
 		return cell_err_set(e, ENOENT, "net = user needs pasta: install passt");
-	/* pasta, as the user, opens it in the cell's namespace. */
-	if (stat("/dev/net/tun", &st) < 0 || !S_ISCHR(st.st_mode) || (st.st_mode & 0666) != 0666)
-		return cell_err_set(e, EACCES,
-				    "net = user needs /dev/net/tun open to users (mode 0666, as "
-				    "udev makes it): chmod 0666 /dev/net/tun");
-	snprintf(userns, sizeof(userns), "/proc/%d/ns/user", (int)pid1);
-	snprintf(netns, sizeof(netns), "/proc/%d/ns/net", (int)pid1);
-	snprintf(dns_arg, sizeof(dns_arg), "%s", dns);
-	pid = fork();
-	if (pid < 0)
-		return cell_err_sys(e, "fork");
-	if (pid == 0) {
-		static char path_env[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
-		char *const envp[] = { path_env, NULL };
-		/* -t/-u none: no port of the host forwarded in; -T/-U none and
-		 * --no-map-gw: nothing on the host's loopback reachable. */
-		static char opts[][16] = {
-			"pasta", "--foreground", "--quiet", "--config-net", "--no-map-gw", "-t",
-			"none",	 "-u",		 "none",    "-T",	    "none",	   "-U",
-			"none",	 "--userns",	 "--netns", "--dns-forward"
-		};
-		char *argv[24];
-		size_t n = 0;
-		struct cell_err ce;
-
-		for (; n < 14; n++)
-			argv[n] = opts[n];
-		argv[n++] = userns;
-		argv[n++] = opts[14];
-		argv[n++] = netns;
-		if (*dns_arg) {
-			argv[n++] = opts[15];
-			argv[n++] = dns_arg;
-		}
-		argv[n] = NULL;
-		if (child_std_fds(-1, -1) < 0 ||
-		    harden_become_user(uid, gid, NULL, 0, false, &ce) < 0 ||
-		    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-			_exit(126);
-		syscall(SYS_execveat, pasta, "", argv, envp, AT_EMPTY_PATH);
-		_exit(127);
+	if (tun_open_to_users(e) < 0)
+		return -1;
+	snprintf(userns, sizeof(userns), "/proc/%d/ns/user", (int)u->pid1);
+	snprintf(netns, sizeof(netns), "/proc/%d/ns/net", (int)u->pid1);
+	/* The gateway address is the real gateway, not the host's loopback,
+	 * unless net_host_loopback = yes. */
+	if (!u->host_loopback)
+		argv[n++] = "--no-map-gw";
+	if (*u->dns) {
+		argv[n++] = "--dns-forward";
+		argv[n++] = u->dns;
 	}
-	return pid;
+	return spawn_as_user(pasta, argv, u->uid, u->gid, e);
+}
+
+pid_t net_slirp_start(const struct net_user *u, struct cell_err *e)
+{
+	_cleanup_close_ int slirp = tool_open(TOOL_SLIRP);
+	char userns[80], netns[64];
+	/* --configure: tap0 with 10.0.2.100/24, the default route through
+	 * 10.0.2.2 and DNS on 10.0.2.3; --enable-seccomp: its own syscall
+	 * filter. */
+	const char *argv[] = { "slirp4netns",
+			       "--configure",
+			       "--mtu=65520",
+			       "--enable-seccomp",
+			       "--netns-type=path",
+			       userns,
+			       NULL,
+			       NULL,
+			       NULL,
+			       NULL };
+	size_t n = 6;
+
+	if (slirp < 0)
+		return cell_err_set(e, ENOENT, "net = user needs slirp4netns: install slirp4netns");
+	if (tun_open_to_users(e) < 0)
+		return -1;
+	snprintf(userns, sizeof(userns), "--userns-path=/proc/%d/ns/user", (int)u->pid1);
+	snprintf(netns, sizeof(netns), "/proc/%d/ns/net", (int)u->pid1);
+	/* 10.0.2.2 is not the host's loopback, unless net_host_loopback = yes. */
+	if (!u->host_loopback)
+		argv[n++] = "--disable-host-loopback";
+	argv[n++] = netns;
+	argv[n++] = "tap0";
+	return spawn_as_user(slirp, argv, u->uid, u->gid, e);
 }
 
 int net_wait_route(pid_t pid1, int timeout_ms, struct cell_err *e)
@@ -289,6 +318,7 @@ int net_wait_route(pid_t pid1, int timeout_ms, struct cell_err *e)
 		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
 	}
 	return cell_err_set(e, ETIMEDOUT,
-			    "net = user: pasta did not set up the cell's network within %d ms",
+			    "net = user: the user-mode stack did not set up the cell's network "
+			    "within %d ms",
 			    timeout_ms);
 }

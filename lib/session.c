@@ -246,6 +246,7 @@ static void fill_init_args(struct init_args *args, const char *id, const struct 
 		.net_isolate = p->net_isolate,
 		.bridge = "",
 		.net_dns = "",
+		.net_host_loopback = p->net_host_loopback,
 	};
 	memcpy(args->groups, a->gids, a->ngids * sizeof(gid_t));
 }
@@ -278,23 +279,33 @@ static int create(const struct cell_conf *c, const struct cell_profile *p,
 	    build_map(c, p, a, true, gidmap, &s->subid_by_source, e) < 0 ||
 	    cell_id_new(s->id, e) < 0)
 		return -1;
-	if (life_pipe(p->share_user, s->id, &reader, &writer, e) < 0)
-		return -1;
 	fill_init_args(args, s->id, c, p, a, uidmap, gidmap);
 	args->binds = binds;
-	/* The network: the bridge's name, and the nameservers the cell is told
-	 * (the profile's; else for its own namespace the host's that are not
-	 * on loopback; with pasta, the gateway, whose port 53 pasta forwards
-	 * to the host's resolver). */
+	/* The network: the bridge's name, the user-mode stack (the profile's,
+	 * or the first installed), and the nameservers the cell is told (the
+	 * profile's; else for its own namespace the host's that are not on
+	 * loopback; with pasta, the gateway, whose port 53 pasta forwards to
+	 * the host's resolver; with slirp4netns, its resolver 10.0.2.3). */
 	args->net = conf_net(p, bridge);
 	args->bridge = bridge;
+	if (args->net == NET_USER) {
+		int stack = net_user_stack(p->net_stack, e);
+
+		if (stack < 0)
+			return -1;
+		args->net_stack = (unsigned long)stack;
+	}
 	if (*p->net_dns)
 		str_copy(dns, sizeof(dns), p->net_dns);
+	else if (args->net == NET_USER && args->net_stack == NET_STACK_SLIRP)
+		str_copy(dns, sizeof(dns), NET_SLIRP_DNS);
 	else if (args->net == NET_USER)
 		net_host_gateway(dns, sizeof(dns));
 	else if (args->net == NET_BRIDGE)
 		net_host_dns(dns, sizeof(dns));
 	args->net_dns = args->net == NET_HOST ? "" : dns;
+	if (life_pipe(p->share_user, s->id, &reader, &writer, e) < 0)
+		return -1;
 	{
 		const struct cell_spec spec = { .args = args,
 						.cell_init = c->cell_init,

@@ -10,7 +10,7 @@ export DEBIAN_FRONTEND=noninteractive
 build=(build-essential pkg-config libpam0g-dev libcap-dev libseccomp-dev libsubid-dev
        libsystemd-dev libcmocka-dev uidmap procps util-linux login passwd iproute2 passt)
 test=(openssh-server openssh-client expect iproute2 libcap2-bin libpamtest0-dev libpam-wrapper
-      rsync tmux util-linux login procps clang clang-format libnss-wrapper busybox-static file cron
+      rsync tmux slirp4netns util-linux login procps clang clang-format libnss-wrapper busybox-static file cron
       mmdebstrap qemu-system-x86 qemu-utils e2fsprogs python3
       debhelper dpkg-dev fakeroot lintian)
 

@@ -228,16 +228,35 @@ session optional pam_umask.so umask=0077
 session required pam_unix.so
 session required pam_env.so conffile=$W/pam_env.conf envfile=$W/environment
 session required $W/pam_cell.so conf=$CONF"
-	if [ -n "$MADE_DEVLOG" ]; then
+	launch_sshd
+}
+
+# sshd on $PORT with $W/sshd_config; in a mount namespace of its own if
+# /dev/log is to be the test's sink (the host has a /dev/log of its own) or
+# SSHD_HIDE names files: each is then an empty, non-executable file for
+# sshd, the monitors it starts and their cells.
+SSHD_HIDE=()
+launch_sshd() {
+	local f setup=""
+	: >"$W/hidden" && chmod 0644 "$W/hidden"
+	[ -n "$MADE_DEVLOG" ] || setup="mount --bind '$SINK_SOCK' /dev/log && "
+	for f in "${SSHD_HIDE[@]}"; do setup+="mount --bind '$W/hidden' '$f' && "; done
+	if [ -z "$setup" ]; then
 		"$W/sshd-celltest" -D -e -f "$W/sshd_config" 2>>"$W/sshd.log" &
 	else
-		unshare -m --propagation private sh -c \
-			'mount --bind "$1" /dev/log && exec "$2" -D -e -f "$3"' sh \
-			"$SINK_SOCK" "$W/sshd-celltest" "$W/sshd_config" 2>>"$W/sshd.log" &
+		unshare -m --propagation private sh -c "$setup"'exec "$0" -D -e -f "$1"' \
+			"$W/sshd-celltest" "$W/sshd_config" 2>>"$W/sshd.log" &
 	fi
+	SSHD_PID=$!
 	STARTED_PIDS+=($!)
 	wait_for 10 sh -c "ss -ltnH 'sport = :$PORT' | grep -q ." ||
 		{ say "sshd did not start:"; cat "$W/sshd.log"; return 1; }
+}
+
+# The same sshd again (after SSHD_HIDE changed): stop ours, by its pid.
+restart_sshd() {
+	kill "$SSHD_PID" && wait "$SSHD_PID" 2>/dev/null
+	wait_for 10 sh -c "! ss -ltnH 'sport = :$PORT' | grep -q ." && launch_sshd
 }
 
 install_pam() { # install_pam SERVICE TEXT (a private service name only)

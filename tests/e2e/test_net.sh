@@ -2,13 +2,17 @@
 # net = host | none | user | bridge:NAME, through the real sshd. Every
 # server here is the test's: on the host's 127.0.0.1, on a bridge the test
 # makes, or in a network namespace the test makes (reached through pasta's
-# outbound path): no traffic leaves the machine.
+# or slirp4netns's outbound path): no traffic leaves the machine.
 . "$(dirname "$0")/lib.sh"
 setup_common
 new_user N	# none
 new_user H	# host, landlock = yes
 new_user L	# host, landlock = no
 new_user U	# user (pasta)
+new_user UL	# user (pasta), net_host_loopback = yes
+new_user S	# user (slirp4netns)
+new_user SL	# user (slirp4netns), net_host_loopback = yes
+new_user A	# user (auto), started by an sshd that cannot see pasta
 new_user B1	# bridge, isolated
 new_user B2
 new_user F	# host, in the sshd snippet's forwarding group
@@ -28,6 +32,20 @@ landlock = no
 [user $U]
 net = user
 net_dns = 10.231.88.2
+[user $UL]
+net = user
+net_stack = pasta
+net_host_loopback = yes
+[user $S]
+net = user
+net_stack = slirp4netns
+net_dns = 10.231.88.2
+[user $SL]
+net = user
+net_stack = slirp4netns
+net_host_loopback = yes
+[user $A]
+net = user
 [user $F]
 net = host
 [user $N2]
@@ -203,7 +221,7 @@ check "B1's cell has a monitor to kill ($mon)" test -n "$mon"
 kill -KILL "$mon"
 check "after SIGKILL of the monitor its veth leaves the bridge" \
 	wait_for 30 sh -c "[ -z \"\$(ip -o link show master $BR)\" ]"
-kill "$b1"
+kill "$b1" 2>/dev/null # the session may have ended with its monitor
 eq "... and the next cell gets the killed cell's address again" "$a1" \
 	"$(ssh_to "$B1" "ip -4 -o addr show eth0 | awk '{ print \$4 }'" 2>&1 | cut -d/ -f1)"
 # Without systemd, a killed monitor leaves its cgroup directories (empty:
@@ -262,8 +280,68 @@ while True:
 	pp=$(pgrep -u "$U" -f -- '--config-net' | head -1)
 	check "... pasta runs as the user ($U), not root" test -n "$pp"
 	check "... in the cell's cgroup" sh -c "grep -q '/cell/' /proc/$pp/cgroup"
+	check "... under a seccomp filter of its own" grep -q "^Seccomp:[[:space:]]*2" "/proc/$pp/status"
+	has "... with --no-map-gw: the gateway address is not the host's loopback (not probed: it is a real router's)" \
+		"--no-map-gw" "$(tr '\0' ' ' </proc/"$pp"/cmdline)"
 	kill "$u"
 	check "after logout no pasta and nothing of the cell is left" wait_for 30 cell_gone "$U"
+	# net_host_loopback = yes: pasta maps the gateway's address to the
+	# host's 127.0.0.1, where the test's sshd listens.
+	GW=$(ip route show default | awk '{ print $3; exit }')
+	if [ -z "$GW" ]; then
+		skip "net = user, net_host_loopback = yes (pasta)" "the host has no default route for pasta to copy"
+	else
+		eq "net_host_loopback = yes (pasta): the gateway $GW is the host's 127.0.0.1" "TCP open" \
+			"$(ssh_to "$UL" "$(TCP_PROBE "$GW" "$PORT")" 2>&1)"
+	fi
+	check "... and nothing of its cell is left" wait_for 30 cell_gone "$UL"
+fi
+
+# ---- user (slirp4netns) ----
+if ! command -v slirp4netns >/dev/null; then
+	skip "net = user, net_stack = slirp4netns" "slirp4netns is not installed"
+else
+	out=$(ssh_to "$S" "timeout 5 bash -c 'exec 3<>/dev/tcp/10.231.88.2/7788; head -1 <&3' 2>/dev/null || echo unreachable
+		getent hosts celltest.example | awk '{ print \$1 }'
+		$(TCP_PROBE 127.0.0.1 "$PORT")
+		$(TCP_PROBE 10.0.2.2 "$PORT")
+		ip -o -4 addr show tap0 | awk '{ print \$4 }'" 2>&1)
+	has "cellctl check names the stack a net = user cell runs" "ok    net = user runs slirp4netns" \
+		"$("$BUILD/cellctl" --conf "$CONF" check --user "$S" 2>&1)"
+	eq "net_stack = slirp4netns: the server in another namespace is reached" "outside-server" "$(sed -n 1p <<<"$out")"
+	eq "... DNS works inside (net_dns, over slirp4netns)" "10.231.88.2" "$(sed -n 2p <<<"$out")"
+	eq "... the host's sshd on 127.0.0.1 is not reachable" "TCP closed" "$(sed -n 3p <<<"$out")"
+	eq "... nor through 10.0.2.2 (--disable-host-loopback)" "TCP closed" "$(sed -n 4p <<<"$out")"
+	eq "... the cell's address is slirp4netns's" "10.0.2.100/24" "$(sed -n 5p <<<"$out")"
+	bg_ssh "$W/s.out" "$S" 'echo started; sleep 30'
+	s=$BG
+	wait_for 15 grep -q started "$W/s.out"
+	sp=$(pgrep -u "$S" -x slirp4netns | head -1)
+	check "... slirp4netns runs as the user ($S), not root" test -n "$sp"
+	check "... in the cell's cgroup" sh -c "grep -q '/cell/' /proc/$sp/cgroup"
+	check "... under a seccomp filter of its own (--enable-seccomp)" grep -q "^Seccomp:[[:space:]]*2" "/proc/$sp/status"
+	kill "$s"
+	check "after logout no slirp4netns and nothing of the cell is left" wait_for 30 cell_gone "$S"
+	eq "net_host_loopback = yes (slirp4netns): 10.0.2.2 is the host's 127.0.0.1" "TCP open" \
+		"$(ssh_to "$SL" "$(TCP_PROBE 10.0.2.2 "$PORT")" 2>&1)"
+	check "... and nothing of its cell is left" wait_for 30 cell_gone "$SL"
+
+	# net_stack = auto falls back to slirp4netns where pasta is missing:
+	# sshd (and every monitor and cell it starts) sees an empty,
+	# non-executable /usr/bin/passt.
+	SSHD_HIDE=(/usr/bin/passt)
+	if [ ! -e /usr/bin/passt ]; then
+		skip "net_stack = auto without pasta" "there is no /usr/bin/passt to hide"
+	elif restart_sshd; then
+		out=$(ssh_to "$A" "timeout 5 bash -c 'exec 3<>/dev/tcp/10.231.88.2/7788; head -1 <&3' 2>/dev/null || echo unreachable
+			sed -n 's/^nameserver //p' /etc/resolv.conf" 2>&1)
+		eq "net_stack = auto without pasta: slirp4netns carries the cell out" "outside-server" "$(sed -n 1p <<<"$out")"
+		eq "... its resolv.conf names slirp4netns's resolver (pasta's would be the gateway)" "10.0.2.3" "$(sed -n 2p <<<"$out")"
+		check "... and nothing of its cell is left" wait_for 30 cell_gone "$A"
+	else
+		not_ok "sshd did not restart with /usr/bin/passt hidden" "$(tail -5 "$W/sshd.log")"
+	fi
+	SSHD_HIDE=()
 fi
 check "nothing of any cell is left" wait_for 30 no_registry
 finish

@@ -89,9 +89,12 @@ static void test_errors_each(void **state)
 		  "t.conf:2: unknown key 'foo' (valid keys: include, exempt, cellsh, cell_init, "
 		  "subid_min; in a section: identity, shell, hostname, path, subid_count, "
 		  "tmpfs_size, services, rootfs, overlay, upper_max, share, linger, pids_max, max_cells, memory_max, cpu_weight, user_pids_max, user_memory_max, user_cpu_weight, "
-		  "seccomp_allow, seccomp_deny, bind, env_keep, env_deny, env_set, pty_max, proc_views, net, net_pool, net_isolate, net_dns, landlock, rlimit_nofile, rlimit_nproc, rlimit_core, "
+		  "seccomp_allow, seccomp_deny, bind, env_keep, env_deny, env_set, pty_max, proc_views, net, net_pool, net_isolate, net_dns, net_stack, net_host_loopback, landlock, rlimit_nofile, rlimit_nproc, rlimit_core, "
 		  "rlimit_fsize, rlimit_as, rlimit_stack, rlimit_memlock, rlimit_cpu; in [user] or "
 		  "[group]: profile)");
+	one_error("[user a]\nnet_stack = vde\n",
+		  "t.conf:2: net_stack: 'vde' must be 'auto' (pasta if installed, else slirp4netns), "
+		  "'pasta' or 'slirp4netns'");
 	one_error("[users a]\n", "t.conf:1: unknown section '[users]': use [defaults], [user NAME], [group NAME] or [profile NAME]");
 	one_error("[user]\n", "t.conf:1: unknown section '[user]': use [defaults], [user NAME], [group NAME] or [profile NAME]");
 	one_error("[user a\n", "t.conf:1: section header must end with ']'");
