@@ -325,17 +325,31 @@ DIR *registry_list(int dfd)
 	return d;
 }
 
-int registry_sweep(void)
+int registry_sweep(int every_s)
 {
-	_cleanup_close_ int dfd = -1;
+	_cleanup_close_ int dfd = -1, stamp = -1;
 	struct cell_record r;
 	struct cell_err e;
 	struct dirent *de;
+	struct stat st;
 	DIR *d;
 	int removed = 0;
 
 	dfd = open_run_dir(false, &e);
-	if (dfd < 0 || !(d = registry_list(dfd)))
+	if (dfd < 0)
+		return 0;
+	/* "swept": its mtime is the last sweep's time (root's file in root's
+	 * directory; a racing second sweep does no harm). */
+	if (every_s > 0) {
+		stamp = openat(dfd, "swept", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (stamp < 0 || fstat(stamp, &st) < 0)
+			return 0;
+		if (st.st_size > 0 && time(NULL) - st.st_mtime < every_s)
+			return 0;
+		if (pwrite(stamp, "1", 1, 0) != 1 || futimens(stamp, NULL) < 0)
+			return 0;
+	}
+	if (!(d = registry_list(dfd)))
 		return 0;
 	while ((de = readdir(d))) {
 		char id[CELL_ID_LEN + 1];

@@ -74,9 +74,12 @@ int registry_write(const struct cell_record *r, struct cell_err *e);
 int registry_read(const char *id, struct cell_record *r, struct cell_err *e);
 int registry_remove(const char *id, struct cell_err *e);
 
-/* Remove entries whose PID 1 is gone (a login program killed before it
- * could close its session). Root only. Returns how many were removed. */
-int registry_sweep(void);
+/* Remove entries whose PID 1 is gone (a monitor that was SIGKILLed could
+ * not remove its own) and join sockets nobody listens on. Root only; with
+ * every_s > 0 only if the last sweep was at least every_s seconds ago (its
+ * cost grows with the live cells: kept off the login's path and rare).
+ * Returns how many records were removed. */
+int registry_sweep(int every_s);
 
 /* How many live cells the registry holds for uid (every record is read),
  * or -1 when the registry cannot be read. */

@@ -320,8 +320,6 @@ static int create(const struct cell_conf *c, const struct cell_profile *p,
 	}
 	s->pidfd = h.pidfd;
 	s->life = steal_fd(&writer);
-	/* Records of login programs that were killed without closing. */
-	registry_sweep();
 	memset(&s->rec, 0, sizeof(s->rec));
 	memcpy(s->rec.id, s->id, sizeof(s->rec.id));
 	if (fill_record(w, p, &h, digest, &s->rec, e) < 0)
@@ -409,6 +407,9 @@ int session_close(struct cell_session *s, struct cell_err *e)
 			r = -1;
 	}
 	session_release(s);
+	/* What SIGKILLed monitors left, at a logout (not on a login's path),
+	 * once a minute at most. */
+	registry_sweep(60);
 	return r;
 }
 

@@ -17,7 +17,7 @@ cleanup() {
 	userdel -r "$USER_NAME" >/dev/null 2>&1 || true
 	sed -i "/^$USER_NAME:/d" /etc/subuid /etc/subgid
 	rm -rf "$W"
-	[ -z "$made_run" ] || rmdir /run/cell 2>/dev/null || true
+	[ -z "$made_run" ] || { rm -f /run/cell/swept /run/cell/lock-*; rmdir /run/cell 2>/dev/null; } || true
 }
 trap cleanup EXIT
 
@@ -61,4 +61,4 @@ unshare -m --propagation private sh -c \
 	'mount --bind "$1" /etc/pam.d/su && exec su - "$2" -c "$3"' sh \
 	"$W/pam-su" "$USER_NAME" "$show"
 echo
-echo "The cell ended with the session: $(ls /run/cell 2>/dev/null | wc -l) live cells left."
+echo "The cell ended with the session: $(ls /run/cell 2>/dev/null | grep -cE '^[0-9a-f]{32}$') live cells left."

@@ -70,7 +70,7 @@ setup_install() {
 	CONF=$W/cell.conf
 	LOG=$W/syslog
 	: >"$LOG"
-	REG_BEFORE=$(ls /run/cell 2>/dev/null | sort)
+	REG_BEFORE=$(reg_listing)
 	[ -d /run/cell ] || MADE_RUNCELL=1
 	# A proc views server a cell of ours starts is ours to stop.
 	procfs_served || STOP_PROCFS=1
@@ -88,6 +88,8 @@ new_group() { # new_group VAR: a unique group
 }
 
 # What a cell may leave behind: registry files, cell cgroups, cell-init.
+# /run/cell but the last sweep's time stamp (registry_sweep), which any logout may touch.
+reg_listing() { ls /run/cell 2>/dev/null | grep -vx swept | sort; }
 registry_ids() { ls /run/cell 2>/dev/null | grep -E "^[0-9a-f]{32}$" | sort; }
 # A cell's cgroup, or a user's parent of their cells (user_* limits).
 cell_cgroups() {
@@ -321,7 +323,8 @@ cleanup() {
 	for f in $CG_PARENTS_MADE; do rmdir "$f" 2>/dev/null; done
 	[ -n "$MADE_SSHD_DIR" ] && rmdir /run/sshd 2>/dev/null
 	[ -n "$MADE_DEVLOG" ] && rm -f /dev/log
-	[ -n "$MADE_RUNCELL" ] && rmdir /run/cell 2>/dev/null
+	# Made by this test: its state files (locks, the sweep's stamp) are ours.
+	[ -n "$MADE_RUNCELL" ] && rm -f /run/cell/swept /run/cell/lock-* && rmdir /run/cell 2>/dev/null
 	# cellctl enable adds the test's cellsh to /etc/shells.
 	[ -n "${W:-}" ] && sed -i "\|^$W/|d" /etc/shells
 	[ -n "${W:-}" ] && rm -rf "$W"
