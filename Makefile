@@ -49,7 +49,7 @@ $(B)/libcell.a: $(LIB_OBJ)
 
 $(B)/pam_cell.so: $(B)/pam_module/pam_cell.o $(B)/libcell.a pam_module/module.map
 	$(CC) -shared $(LDHARDEN) -Wl,--version-script=pam_module/module.map \
-	      -Wl,--no-undefined -o $@ $< $(B)/libcell.a -lpam -lsubid -lseccomp
+	      -Wl,--no-undefined -o $@ $< $(B)/libcell.a -lpam -lseccomp
 
 # Static: no dynamic loader, so LD_PRELOAD/LD_AUDIT/LD_LIBRARY_PATH passed by a
 # login program (sshd AcceptEnv, PAM env) cannot run code outside the cell.
@@ -72,7 +72,7 @@ $(B)/cell-manager-gate: $(B)/systemd/cell-manager-gate.o $(B)/libcell.a
 
 CTL_OBJ := $(patsubst ctl/%.c,$(B)/ctl/%.o,$(wildcard ctl/*.c))
 $(B)/cellctl: $(CTL_OBJ) $(B)/libcell.a
-	$(CC) -pie $(LDHARDEN) -o $@ $^ -lcap -lseccomp -lsubid
+	$(CC) -pie $(LDHARDEN) -o $@ $^ -lcap -lseccomp
 
 $(B)/lib:
 	mkdir -p $@
@@ -83,12 +83,12 @@ UNIT_PURE := $(B)/tests/test_conf $(B)/tests/test_idmap $(B)/tests/test_registry
              $(B)/tests/test_initargs $(B)/tests/test_procview
 UNIT := $(UNIT_PURE) $(B)/tests/test_pam
 TEST_TOOLS := $(B)/tests/logsink $(B)/tests/dlopen_check $(B)/tests/attack \
-              $(B)/tests/nss/libnss_celltest.so.2
+              $(B)/tests/nss/libnss_celltest.so.2 $(B)/tests/nss/libsubid_celltest.so
 
 $(B)/tests/test_%: tests/unit/test_%.c $(B)/libcell.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -DSRCDIR='"$(CURDIR)"' -Wno-missing-prototypes -Wno-missing-declarations \
-	      $(LDHARDEN) -o $@ $< $(B)/libcell.a -lcmocka -lcap -lsubid -lseccomp -lm
+	      $(LDHARDEN) -o $@ $< $(B)/libcell.a -lcmocka -lcap -lseccomp -lm
 
 $(B)/tests/%: tests/tools/%.c $(B)/libcell.a
 	@mkdir -p $(dir $@)
@@ -104,6 +104,11 @@ $(B)/tests/test_pam: tests/unit/test_pam.c $(B)/pam_cell.so
 $(B)/tests/nss/libnss_celltest.so.2: tests/tools/nss_celltest.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,libnss_celltest.so.2 -o $@ $<
+
+# A subid source for libsubid (nsswitch.conf's "subid: celltest"), same test.
+$(B)/tests/nss/libsubid_celltest.so: tests/tools/subid_celltest.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $<
 
 # Run inside cells by the escape suite, as the attacker.
 $(B)/tests/attack: tests/escape/attack.c
@@ -133,7 +138,7 @@ FUZZERS    := $(B)/fuzz/fuzz_conf $(B)/fuzz/fuzz_idmap $(B)/fuzz/fuzz_cellsh_arg
 
 $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) shell/args.c $(wildcard lib/*.h shell/*.h)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) shell/args.c -lcap -lseccomp -lsubid
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) shell/args.c -lcap -lseccomp
 
 fuzz-build: $(FUZZERS)
 

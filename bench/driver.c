@@ -7,6 +7,10 @@
  *                                       "CELLSH -c true" as the user with the
  *                                       session's environment, close it;
  *                                       prints one line per run: milliseconds
+ *   driver timing SERVICE USER N CELLSH as run, with pam_cell's "timing" in
+ *                                       SERVICE and CELL_TIMING=1 for cellsh:
+ *                                       prints "PHASE MS" lines per run, the
+ *                                       phases of one start in order
  *   driver hold SERVICE USER N          open N sessions (N cells) and keep
  *                                       them; print "ready SECONDS" and wait
  *                                       for a line on stdin; close all and
@@ -31,9 +35,22 @@ static double now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* pam_cell's timing lines (PAM info messages), kept by conv. */
+static char timing_pam[700], timing_monitor[700];
+
 static int conv(int n, const struct pam_message **m, struct pam_response **r, void *d)
 {
-	(void)m, (void)d;
+	(void)d;
+	for (int i = 0; i < n; i++) {
+		const char *t = m[i]->msg;
+
+		if (m[i]->msg_style != PAM_TEXT_INFO || !t)
+			continue;
+		if (strncmp(t, "cell timing pam_cell ", 21) == 0)
+			snprintf(timing_pam, sizeof(timing_pam), "%s", t + 21);
+		else if (strncmp(t, "cell timing monitor ", 20) == 0)
+			snprintf(timing_monitor, sizeof(timing_monitor), "%s", t + 20);
+	}
 	*r = calloc((size_t)n, sizeof(**r));
 	return *r ? PAM_SUCCESS : PAM_BUF_ERR;
 }
@@ -60,12 +77,17 @@ static void close_one(pam_handle_t *h)
 	pam_end(h, pam_close_session(h, 0));
 }
 
-static int run_true(pam_handle_t *h, const struct passwd *pw, const char *cellsh)
+/* cellsh -c true as the user; with err_fd >= 0, CELL_TIMING=1 and its
+ * standard error to err_fd. */
+static int run_true(pam_handle_t *h, const struct passwd *pw, const char *cellsh, int err_fd)
 {
 	pid_t p = fork();
 	int st;
 
 	if (p == 0) {
+		if (err_fd >= 0 && (pam_putenv(h, "CELL_TIMING=1") != PAM_SUCCESS ||
+				    dup2(err_fd, 2) < 0))
+			_exit(127);
 		char **env = pam_getenvlist(h);
 
 		if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
@@ -79,13 +101,112 @@ static int run_true(pam_handle_t *h, const struct passwd *pw, const char *cellsh
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
+/* "@START a=MS b=MS ...": START (ns) into *start and, if mark is one of
+ * the phases, the time (ns) its mark was taken into *at_mark; each phase
+ * printed with prefix. Returns the time of the last mark (ns), or -1. */
+static double print_phases(const char *prefix, const char *text, const char *mark,
+			   double *start, double *at_mark)
+{
+	char copy[700], *save = NULL, *t;
+	double at;
+
+	snprintf(copy, sizeof(copy), "%s", text);
+	t = strtok_r(copy, " ", &save);
+	if (!t || t[0] != '@')
+		return -1;
+	*start = at = atof(t + 1);
+	while ((t = strtok_r(NULL, " ", &save))) {
+		char *eq = strchr(t, '=');
+
+		if (!eq)
+			continue;
+		*eq = '\0';
+		printf("%s%s %s\n", prefix, t, eq + 1);
+		at += atof(eq + 1) * 1e6;
+		if (mark && at_mark && strcmp(t, mark) == 0)
+			*at_mark = at;
+	}
+	return at;
+}
+
+static double now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+/* One start, timed inside: every phase from pam_open_session to the
+ * session's close, in the order they happen. */
+static int timing_run(const char *service, const struct passwd *pw, const char *cellsh)
+{
+	double t0, t1, t2, t3, t4, pam_start, pam_end, subids = 0, mon_start, mon_end, sh_start,
+		sh_end;
+	char err[1024] = "";
+	pam_handle_t *h;
+	int p[2], r;
+	ssize_t n;
+
+	timing_pam[0] = timing_monitor[0] = '\0';
+	if (pipe(p) < 0)
+		return -1;
+	t0 = now_ns();
+	h = open_one(service, pw->pw_name);
+	t1 = now_ns();
+	if (!h || !*timing_pam || !*timing_monitor) {
+		fprintf(stderr, "driver: no timing from pam_cell (is 'timing' in its line?)\n");
+		return -1;
+	}
+	t2 = now_ns();
+	r = run_true(h, pw, cellsh, p[1]);
+	t3 = now_ns();
+	close(p[1]);
+	n = read(p[0], err, sizeof(err) - 1);
+	close(p[0]);
+	err[n > 0 ? n : 0] = '\0';
+	close_one(h);
+	t4 = now_ns();
+	char *line = strstr(err, "cell timing cellsh ");
+
+	if (r < 0 || !line) {
+		fprintf(stderr, "driver: cellsh failed or gave no timing: %s\n", err);
+		return -1;
+	}
+	line[strcspn(line, "\n")] = '\0';
+	/* In the order of a login: the PAM stack up to pam_cell, pam_cell (its
+	 * "cell" phase is the monitor's, from its fork and exec to its last
+	 * mark, and the wait for its report), the rest of the stack, cellsh,
+	 * the shell, the close. */
+	if (sscanf(timing_pam, "@%lf", &pam_start) != 1)
+		return -1;
+	printf("pam-stack-before-pam_cell %.3f\n", (pam_start - t0) / 1e6);
+	pam_end = print_phases("pam_cell:", timing_pam, "subids", &pam_start, &subids);
+	if (sscanf(timing_monitor, "@%lf", &mon_start) != 1 || pam_end < 0 || !subids)
+		return -1;
+	printf("  monitor:fork+exec %.3f\n", (mon_start - subids) / 1e6);
+	mon_end = print_phases("  monitor:", timing_monitor, NULL, &mon_start, NULL);
+	printf("pam-stack-after-pam_cell %.3f\n", (t1 - pam_end) / 1e6);
+	if (sscanf(line + 19, "@%lf", &sh_start) != 1)
+		return -1;
+	printf("exec-cellsh %.3f\n", (sh_start - t2) / 1e6);
+	sh_end = print_phases("cellsh:", line + 19, NULL, &sh_start, NULL);
+	if (mon_end < 0 || sh_end < 0)
+		return -1;
+	printf("exec-shell+true+exit %.3f\n", (t3 - sh_end) / 1e6);
+	printf("pam_close_session %.3f\n", (t4 - t3) / 1e6);
+	printf("total %.3f\n", (t4 - t0) / 1e6);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct passwd *pw;
 	int n;
 
 	if (argc < 5 || !(pw = getpwnam(argv[3])) || (n = atoi(argv[4])) <= 0) {
-		fprintf(stderr, "usage: driver run SERVICE USER N CELLSH | hold SERVICE USER N\n");
+		fprintf(stderr, "usage: driver run|timing SERVICE USER N CELLSH | hold SERVICE USER "
+				"N\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "run") == 0 && argc == 6) {
@@ -93,13 +214,19 @@ int main(int argc, char **argv)
 			double t0 = now();
 			pam_handle_t *h = open_one(argv[2], argv[3]);
 
-			if (!h || run_true(h, pw, argv[5]) < 0) {
+			if (!h || run_true(h, pw, argv[5], -1) < 0) {
 				fprintf(stderr, "driver: run %d failed\n", i);
 				return 1;
 			}
 			close_one(h);
 			printf("%.3f\n", (now() - t0) * 1000);
 		}
+		return 0;
+	}
+	if (strcmp(argv[1], "timing") == 0 && argc == 6) {
+		for (int i = 0; i < n; i++)
+			if (timing_run(argv[2], pw, argv[5]) < 0)
+				return 1;
 		return 0;
 	}
 	if (strcmp(argv[1], "hold") == 0) {

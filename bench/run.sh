@@ -22,7 +22,6 @@ install_pam cell-bench "account required pam_unix.so
 session required pam_unix.so
 session required $W/pam_cell.so conf=$CONF"
 start_sshd >/dev/null || exit 1
-# (cellsh -c true inside runs bash; so does every baseline below.)
 
 declare -A MED P90 NOTE
 stats() { # stats NAME < one number (ms) per line
@@ -64,9 +63,34 @@ BW=(bwrap --unshare-user --unshare-pid --unshare-ipc --unshare-uts --unshare-cgr
 time_cmd bubblewrap as_user "${BW[@]}"
 time_cmd firejail as_user firejail --quiet --noprofile /bin/true
 NOTE[jailkit]="not measured: jk_chrootsh needs a chroot jail built per user (jk_init, jk_jailuser rewrites the user's passwd entry), not a per-session sandbox"
+# Like with like: the cell row runs /bin/true inside too (the profile's
+# shell: cellsh -c true execs "/bin/true -c true"); cell_bash is the
+# everyday case, bash -c true.
+CONF_MAIN=$(cat "$CONF")
+printf '%s\nshell = /bin/true\n' "$CONF_MAIN" >"$CONF"
 "$B/driver" run cell-bench "$U" 3 "$CELLSH" >/dev/null || NOTE[cell]="driver failed"
 record < <("$B/driver" run cell-bench "$U" "$N" "$CELLSH" | stats cell)
 PEAK_CELL=$(peak_kib "$B/driver" run cell-bench "$U" 1 "$CELLSH")
+# Where one start goes: pam_cell's "timing" argument and cellsh's
+# CELL_TIMING=1 report each phase; the median of each over N starts.
+install_pam cell-bench-timing "account required pam_unix.so
+session required pam_unix.so
+session required $W/pam_cell.so conf=$CONF timing"
+"$B/driver" timing cell-bench-timing "$U" 3 "$CELLSH" >/dev/null || NOTE[breakdown]="driver failed"
+BREAKDOWN=$("$B/driver" timing cell-bench-timing "$U" "$N" "$CELLSH" | python3 -c '
+import sys, statistics
+order, vals = [], {}
+for line in sys.stdin:
+    phase, ms = line.rsplit(None, 1)
+    if phase not in vals:
+        order.append(phase)
+        vals[phase] = []
+    vals[phase].append(float(ms))
+for phase in order:
+    print("| %s | %.3f |" % (phase.replace(" ", "&nbsp;"), statistics.median(vals[phase])))')
+printf '%s\n' "$CONF_MAIN" >"$CONF"
+"$B/driver" run cell-bench "$U" 3 "$CELLSH" >/dev/null || NOTE[cell_bash]="driver failed"
+record < <("$B/driver" run cell-bench "$U" "$N" "$CELLSH" | stats cell_bash)
 PEAK_BWRAP=$(peak_kib as_user "${BW[@]}")
 PEAK_UNSHARE=$(peak_kib as_user unshare -Urmupf --mount-proc="$UROOT/proc" /usr/sbin/chroot "$UROOT" /bin/true)
 for d in usr bin lib lib64; do umount "$UROOT/$d" 2>/dev/null; done
@@ -133,7 +157,8 @@ for s in s l; do
 	"$B/driver" run cell-bench "$U" 3 "$CELLSH" >/dev/null || NOTE[image_$s]="driver failed"
 	record < <("$B/driver" run cell-bench "$U" "$N" "$CELLSH" | stats "image_$s")
 	record < <(for ((i = 0; i < N; i++)); do
-		"$TOP/build/cellctl" --conf "$CONF" user reset "$U" "$IB$s" >/dev/null
+		# The last cell's monitor lets go of the upper just after the close.
+		wait_for 10 "$TOP/build/cellctl" --conf "$CONF" user reset "$U" "$IB$s" >/dev/null 2>&1
 		"$B/driver" run cell-bench "$U" 1 "$CELLSH"
 	done | stats "image_first_$s")
 done
@@ -256,14 +281,25 @@ u=${MED[unshare]:-0}
 	echo
 	echo "| what | median ms | p90 ms | × unshare | × minimum | peak RSS KiB |"
 	echo "|---|---|---|---|---|---|"
-	for k in none minimal unshare bubblewrap firejail cell; do
+	for k in none minimal unshare bubblewrap firejail cell cell_bash; do
 		peak=""
 		case $k in cell) peak=$PEAK_CELL;; bubblewrap) peak=$PEAK_BWRAP;; unshare) peak=$PEAK_UNSHARE;; esac
 		echo "| $k | ${MED[$k]:-${NOTE[$k]:-}} | ${P90[$k]:-} | $(ratio "${MED[$k]:--}" "$u") | $(ratio "${MED[$k]:--}" "${MED[minimal]:-0}") | $peak |"
 	done
 	echo "| jailkit | ${NOTE[jailkit]} | | | | |"
 	echo
-	echo "*none*: \`true\` as the user; *minimal*: [bench/minimal.c](../minimal.c) (one clone with user, mount, pid, uts, ipc namespaces, a map write, one bind, proc, pivot_root); *unshare*: \`unshare -Urmupf --mount-proc chroot ROOT true\`; *bubblewrap*: the same namespaces plus cgroup, and the host profile's mount set; *firejail*: \`--noprofile\`; *cell*: [bench/driver.c](../driver.c) as root runs the real PAM session stack (\`pam_open_session\` with pam_unix and pam_cell), \`cellsh -c true\` as the user, \`pam_close_session\`. Every user-side row includes a \`setpriv\` exec; cell's row includes PAM itself, the root monitor, the cgroups, the seccomp filter, and running bash inside."
+	over() { awk -v a="${MED[$1]:-0}" -v b="${MED[none]:-0}" 'BEGIN { printf "%.2f", a - b }'; }
+	echo "Overhead over *none* (the same \`/bin/true\` run as the user without isolation): cell $(over cell) ms, minimal $(over minimal) ms, bubblewrap $(over bubblewrap) ms; cell's is $(ratio "$(over cell)" "$(over minimal)")× the minimal's (target ≤ 1.3×) and $(ratio "$(over cell)" "$(over bubblewrap)")× bubblewrap's."
+	echo
+	echo "*none*: \`true\` as the user; *minimal*: [bench/minimal.c](../minimal.c) (one clone with user, mount, pid, uts, ipc namespaces, a map write, one bind, proc, pivot_root); *unshare*: \`unshare -Urmupf --mount-proc chroot ROOT true\`; *bubblewrap*: the same namespaces plus cgroup, and the host profile's mount set; *firejail*: \`--noprofile\`; *cell*: [bench/driver.c](../driver.c) as root runs the real PAM session stack (\`pam_open_session\` with pam_unix and pam_cell), \`cellsh -c true\` as the user, \`pam_close_session\`. Every user-side row includes a \`setpriv\` exec; cell's row includes PAM itself (the stack is pam_unix and pam_cell), the root monitor, the cgroups, the time namespace, the seccomp filter and the cell's own mount set, and runs \`/bin/true\` inside like the others (the profile's shell); *cell_bash* is the same with bash, the usual shell."
+	echo
+	echo "## Where one cell start goes"
+	echo
+	echo "The median of each phase over $N starts of the *cell* row, in the order they happen (pam_cell's \`timing\` argument, cellsh's \`CELL_TIMING=1\`; the driver times what lies between). *pam_cell:cell* is the monitor's part, indented below it: its fork and exec, then its own phases up to its report (*pid1-mounts*: PID 1 building the cell's mount tree and pivot_root)."
+	echo
+	echo "| phase | ms |"
+	echo "|---|---|"
+	printf '%s\n' "${BREAKDOWN:-| ${NOTE[breakdown]:-not measured} | |}"
 	echo
 	echo "## Login"
 	echo
@@ -319,7 +355,7 @@ u=${MED[unshare]:-0}
 	echo "| $IMG_SIZE_L MB | ${MED[image_l]:-${NOTE[image_l]:-}} | ${MED[image_first_l]:-} | $(ratio "${MED[image_l]:--}" "${MED[cell]:-0}") |"
 	echo "| slope | $(awk -v a="${MED[image_l]:-0}" -v b="${MED[image_s]:-0}" -v l="$IMG_SIZE_L" -v s="$IMG_SIZE_S" 'BEGIN { printf "%+.3f ms per GB", (a - b) / (l - s) * 1024 }') | $(awk -v a="${MED[image_first_l]:-0}" -v b="${MED[image_first_s]:-0}" -v l="$IMG_SIZE_L" -v s="$IMG_SIZE_S" 'BEGIN { printf "%+.3f ms per GB", (a - b) / (l - s) * 1024 }') | |"
 	echo
-	echo "The image rows run \`/bin/sh -c true\` (busybox) inside, the cell row bash; a first login includes \`cellctl user reset\` before it only as setup, not in its time."
+	echo "The image rows run \`/bin/sh -c true\` (busybox) inside, the cell row \`/bin/true\`; a first login includes \`cellctl user reset\` before it only as setup, not in its time."
 	echo
 	echo "![session start](chart.png)"
 } >"$OUT/latest.md"

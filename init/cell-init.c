@@ -20,6 +20,7 @@
 #include "harden.h"
 #include "monitor.h"
 #include "proto.h"
+#include "timing.h"
 
 /* Before the cell exists: tell pam_cell why, and stop. */
 static void __attribute__((noreturn)) fail(const struct cell_err *e)
@@ -49,6 +50,7 @@ int main(int argc, char **argv)
 {
 	struct monitor m = { .cell = { .pidfd = -1 }, .layers_lock = -1, .net_claim = -1 };
 	struct cell_err e = { 0 };
+	long long started = timing_now_ns();
 	struct stat st, lst;
 	int left;
 
@@ -82,6 +84,8 @@ int main(int argc, char **argv)
 	if (m.procfd < 0)
 		fail(&e);
 	keep_life_pipe_open();
+	timing_start(m.args.timing, started);
+	timing_mark("start");
 
 	if (monitor_build(&m, &e) < 0) {
 		msg_send(CELL_INIT_FD, MSG_ERROR, e.code, 0, e.msg);
@@ -98,6 +102,9 @@ int main(int argc, char **argv)
 		monitor_abort(&m);
 		return 1;
 	}
+	timing_mark("caps");
+	if (cell_timing.on)
+		msg_send(CELL_INIT_FD, MSG_TIMING, 0, 0, cell_timing.text);
 	if (msg_send(CELL_INIT_FD, MSG_PID, 0, m.cell.pid, NULL) < 0 ||
 	    msg_send(CELL_INIT_FD, MSG_READY, 0, 0, NULL) < 0)
 		cell_kill(m.cell.pidfd, &e); /* pam_cell gave up */

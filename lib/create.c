@@ -31,6 +31,7 @@
 #include "idmap.h"
 #include "initargs.h"
 #include "proto.h"
+#include "timing.h"
 #include "util.h"
 
 static int write_proc_file(int piddir, const char *name, const char *data, struct cell_err *e)
@@ -216,6 +217,8 @@ int cell_create(const struct cell_spec *s, struct cell_handle *h, struct cell_er
 			if (cell_verify_pid1(procfd, pid1, child, (uid_t)s->args->uid,
 					     s->args->net != NET_HOST, h, e) < 0)
 				goto out;
+		} else if (m.type == MSG_TIMING) {
+			timing_add(m.text);
 		} else if (m.type == MSG_ERROR) {
 			cell_err_set(e, m.code, "cell-init: %s", m.text);
 			goto out;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -153,39 +154,52 @@ static long overlapping(const struct id_range *r, size_t n, unsigned long s, uns
 	return -1;
 }
 
-int subid_check_file(const char *text, const char *file, const char *user, unsigned long own_id,
-		     const struct id_range *r, size_t n, const char *kind, struct cell_err *e)
+/* The next line of a subid file from *p (advanced), counted in *line:
+ * 1 with its owner, start and count; 0 at the end; -1 if it does not
+ * parse (anything but a blank line must, or whose ids they are is
+ * unknown), naming file:line. */
+static int subid_next(const char **p, int *line, char owner[256], unsigned long *s,
+		      unsigned long *c, const char *file, const char *kind, struct cell_err *e)
 {
-	char own_num[24];
-	int line = 0;
-
-	snprintf(own_num, sizeof(own_num), "%lu", own_id);
-	for (const char *p = text; *p;) {
-		const char *nl = strchrnul(p, '\n');
-		char buf[512], owner[256];
-		unsigned long s, c;
-		long hit;
+	while (**p) {
+		const char *nl = strchrnul(*p, '\n'), *at = *p;
+		size_t len = (size_t)(nl - at);
+		char buf[512];
 		int used = 0;
-		size_t len = (size_t)(nl - p);
 
-		line++;
-		/* Blank lines are nothing; anything else must parse, or we
-		 * cannot tell whose range it is. */
-		while (len && (p[len - 1] == '\r' || p[len - 1] == ' ' || p[len - 1] == '\t'))
+		*p = *nl ? nl + 1 : nl;
+		(*line)++;
+		while (len && (at[len - 1] == '\r' || at[len - 1] == ' ' || at[len - 1] == '\t'))
 			len--;
 		if (len == 0)
-			goto next;
+			continue;
 		if (len >= sizeof(buf) ||
-		    (memcpy(buf, p, len), buf[len] = '\0',
-		     sscanf(buf, "%255[^:]:%lu:%lu%n", owner, &s, &c, &used) != 3) ||
+		    (memcpy(buf, at, len), buf[len] = '\0',
+		     sscanf(buf, "%255[^:]:%lu:%lu%n", owner, s, c, &used) != 3) ||
 		    (size_t)used != len)
 			return cell_err_set(e, EINVAL,
 					    "%s:%d: not 'owner:start:count', so the "
 					    "owners of the ids in it are unknown: fix the line "
 					    "(usermod --del-sub%ss/--add-sub%ss)",
-					    file, line, kind, kind);
+					    file, *line, kind, kind);
+		return 1;
+	}
+	return 0;
+}
+
+int subid_check_file(const char *text, const char *file, const char *user, unsigned long own_id,
+		     const struct id_range *r, size_t n, const char *kind, struct cell_err *e)
+{
+	char own_num[24], owner[256];
+	unsigned long s, c;
+	int line = 0, k;
+
+	snprintf(own_num, sizeof(own_num), "%lu", own_id);
+	while ((k = subid_next(&text, &line, owner, &s, &c, file, kind, e)) > 0) {
+		long hit;
+
 		if (strcmp(owner, user) == 0 || strcmp(owner, own_num) == 0 || c == 0)
-			goto next;
+			continue;
 		hit = overlapping(r, n, s, c);
 		if (hit >= 0)
 			return cell_err_set(
@@ -196,10 +210,39 @@ int subid_check_file(const char *text, const char *file, const char *user, unsig
 				"(usermod --del-sub%ss/--add-sub%ss)",
 				kind, r[hit].start, r[hit].count, user, s, c, owner, file, line,
 				user, kind, kind);
-	next:
-		p = *nl ? nl + 1 : nl;
 	}
-	return 0;
+	return k;
+}
+
+int subid_parse_file(const char *text, const char *file, const char *user, unsigned long own_id,
+		     const char *kind, struct id_range **out, size_t *n, struct cell_err *e)
+{
+	char own_num[24], owner[256];
+	unsigned long s, c;
+	int line = 0, k;
+
+	*out = NULL;
+	*n = 0;
+	snprintf(own_num, sizeof(own_num), "%lu", own_id);
+	while ((k = subid_next(&text, &line, owner, &s, &c, file, kind, e)) > 0) {
+		struct id_range *more;
+
+		if ((strcmp(owner, user) != 0 && strcmp(owner, own_num) != 0) || c == 0)
+			continue;
+		more = realloc(*out, (*n + 1) * sizeof(**out));
+		if (!more) {
+			k = cell_err_set(e, ENOMEM, "out of memory");
+			break;
+		}
+		*out = more;
+		(*out)[(*n)++] = (struct id_range){ s, c };
+	}
+	if (k < 0) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return k;
 }
 
 int subid_check_id(unsigned long id, const char *what, const char *user, const struct id_range *r,

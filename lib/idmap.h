@@ -54,21 +54,24 @@ int idmap_text_host_of(const char *map, unsigned long inside, unsigned long *out
 /* The in-cell id that the user's own id has under this identity. */
 unsigned long idmap_inside_self(enum cell_identity id, unsigned long own);
 
-/* libsubid lookup (subid.c): /etc/subuid or the NSS subid source. */
-int subid_lookup(const char *user, bool gid, struct id_range **out, size_t *n, struct cell_err *e);
-
 /*
- * Refuse ranges that another user also holds, anywhere in them. Where the
- * NSS 'subid' source is files (the default), every line of /etc/subuid or
- * /etc/subgid is checked (subid_check_file); with another source the check
- * is that source's duty, and *by_source says so (libsubid's owner lookup of
- * both ends of each range still runs). Any error refuses.
+ * The user's subordinate ranges (subid.c), refused if another user also
+ * holds any id of them. Where the NSS 'subid' source is files (none named
+ * in /etc/nsswitch.conf, the default), /etc/subuid or /etc/subgid is read
+ * whole, as shadow's tools read it, and every line checked
+ * (subid_parse_file, subid_check_file); with another source libsubid is
+ * loaded (only then: it and its libraries cost a login ~2 ms) and asked,
+ * both ends of each range are checked with its owner lookup, the rest is
+ * that source's duty, and *by_source says so. Any error refuses.
  */
-int subid_check_unshared(const char *user, uid_t uid, bool gid, const struct id_range *r, size_t n,
-			 bool *by_source, struct cell_err *e);
+int subid_ranges(const char *user, uid_t uid, bool gid, struct id_range **out, size_t *n,
+		 bool *by_source, struct cell_err *e);
 
-/* The pure part: `text` is the file `file`; lines of `user` or of its
- * numeric id own_id are the user's own. kind is "uid" or "gid". */
+/* The pure parts: `text` is the file `file`; lines of `user` or of its
+ * numeric id own_id are the user's own, and subid_parse_file returns them
+ * (count > 0, in the file's order; malloc'd). kind is "uid" or "gid". */
+int subid_parse_file(const char *text, const char *file, const char *user, unsigned long own_id,
+		     const char *kind, struct id_range **out, size_t *n, struct cell_err *e);
 int subid_check_file(const char *text, const char *file, const char *user, unsigned long own_id,
 		     const struct id_range *r, size_t n, const char *kind, struct cell_err *e);
 

@@ -74,6 +74,7 @@ static const struct arg args[] = {
 	ARG("net_dns", T_STR, net_dns),
 	ARG("net_stack", T_ULONG, net_stack),
 	ARG("net_host_loopback", T_BOOL, net_host_loopback),
+	ARG("timing", T_BOOL, timing),
 };
 
 _Static_assert(ARRAY_SIZE(args) <= 64, "one bit of 'seen' per argument");

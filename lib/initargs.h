@@ -46,6 +46,7 @@ struct init_args {
 	const char *net_dns;	 /* the cell's nameservers, "" none */
 	unsigned long net_stack; /* net = user: enum cell_net_stack, never AUTO */
 	bool net_host_loopback;	 /* net = user: the gateway reaches the host's lo */
+	bool timing;		 /* report the monitor's phases (timing.h) */
 };
 
 /* A malloc'd argv (argv[0] "cell-init", NULL-terminated); initargs_free. */

@@ -61,6 +61,7 @@
 #include "registry.h"
 #include "rootfs.h"
 #include "systemd.h"
+#include "timing.h"
 #include "util.h"
 
 /* pam_cell gives up first (its CREATE_TIMEOUT_MS, 20 s) and closes the
@@ -376,6 +377,7 @@ static int build(struct monitor *mon, struct cell_handle *h, pid_t *user, struct
 	procfd = proc_open_root(e);
 	if (procfd < 0 || make_cgroup(mon, &mon->cg, e) < 0)
 		return -1;
+	timing_mark("cgroups");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return cell_err_sys(e, "socketpair");
 	mine = sv[0];
@@ -399,14 +401,17 @@ static int build(struct monitor *mon, struct cell_handle *h, pid_t *user, struct
 		return cell_err_set(e, m.code, "%s", m.text);
 	if (m.type != MSG_USERNS)
 		return cell_err_set(e, EPROTO, "unexpected message '%c'", m.type);
+	timing_mark("fork+unshare");
 	/* Our own unreaped child: its pid is stable while we write. */
 	if (cell_write_maps(procfd, *user, (uid_t)a->uid, a->uid_map, a->gid_map, &userns_ino, e) <
 		    0 ||
 	    (a->proc_views && set_clock(procfd, *user, e) < 0) ||
 	    cgroup_move(&mon->cg, *user, e) < 0)
 		return -1;
+	timing_mark("maps");
 	if (send_go(a, mine, procfd, *user, userns_ino, &mon->layers_lock, e) < 0)
 		return -1;
+	timing_mark("go");
 	/* 'P' (user side) and 'R' (PID 1) may come in either order. */
 	for (bool ready = false; !ready || !pid1;) {
 		if (msg_recv(mine, &m, deadline, e) < 0)
@@ -420,10 +425,12 @@ static int build(struct monitor *mon, struct cell_handle *h, pid_t *user, struct
 		else
 			return cell_err_set(e, EPROTO, "unexpected message '%c'", m.type);
 	}
+	timing_mark("pid1-mounts");
 	if (cell_verify_pid1(procfd, pid1, getpid(), (uid_t)a->uid, a->net != NET_HOST, h, e) < 0)
 		return -1;
 	if (h->ns[NS_USER] != userns_ino)
 		return cell_err_set(e, EPROTO, "PID 1 is not in the mapped user namespace");
+	timing_mark("verify");
 	return 0;
 }
 
@@ -752,6 +759,7 @@ int monitor_build(struct monitor *m, struct cell_err *e)
 	m->systemd = systemd_booted();
 	if (build(m, &m->cell, &m->user, e) < 0 || make_net(m, e) < 0)
 		return -1;
+	timing_mark("net");
 	/* The user side has nothing left to do. */
 	kill(m->user, SIGKILL);
 	reap(m->user);
@@ -762,6 +770,7 @@ int monitor_build(struct monitor *m, struct cell_err *e)
 	m->sigfd = stop_signals();
 	if (m->sigfd < 0)
 		return cell_err_sys(e, "signalfd");
+	timing_mark("join-socket");
 	/* The cell's memory limit may bring its OOM killer: never onto the
 	 * monitor, which would take the cell's clean end with it. Best effort:
 	 * it needs CAP_SYS_RESOURCE, which some containers' root lacks (the

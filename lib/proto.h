@@ -47,7 +47,8 @@ enum {
 	MSG_PID = 'P',
 	MSG_READY = 'R',
 	MSG_ERROR = 'E',
-	MSG_MOVED = 'M'
+	MSG_MOVED = 'M',
+	MSG_TIMING = 'T' /* the monitor's phases (timing.h), when asked */
 };
 
 struct cell_msg {

@@ -16,6 +16,7 @@
 #include "join.h"
 #include "net.h"
 #include "proto.h"
+#include "timing.h"
 #include "util.h"
 
 /* pam_cell's wait for cell-init; the monitor's own deadline is longer. */
@@ -38,9 +39,8 @@ static int build_map(const struct cell_conf *c, const struct cell_profile *p,
 	if (!m)
 		return cell_err_set(e, ENOMEM, "out of memory");
 	if (p->identity != IDENTITY_SELF &&
-	    (subid_lookup(a->name, gid, &r, &n, e) < 0 ||
+	    (subid_ranges(a->name, a->uid, gid, &r, &n, &source, e) < 0 ||
 	     subid_validate(r, n, own, c->subid_min, kind, a->name, e) < 0 ||
-	     subid_check_unshared(a->name, a->uid, gid, r, n, &source, e) < 0 ||
 	     subid_check_accounts(a->name, gid, r, n, e) < 0))
 		return -1;
 	*by_source |= source;
@@ -279,8 +279,10 @@ static int create(const struct cell_conf *c, const struct cell_profile *p,
 	    build_map(c, p, a, true, gidmap, &s->subid_by_source, e) < 0 ||
 	    cell_id_new(s->id, e) < 0)
 		return -1;
+	timing_mark("subids");
 	fill_init_args(args, s->id, c, p, a, uidmap, gidmap);
 	args->binds = binds;
+	args->timing = cell_timing.on;
 	/* The network: the bridge's name, the user-mode stack (the profile's,
 	 * or the first installed), and the nameservers the cell is told (the
 	 * profile's; else for its own namespace the host's that are not on
@@ -320,6 +322,7 @@ static int create(const struct cell_conf *c, const struct cell_profile *p,
 	}
 	s->pidfd = h.pidfd;
 	s->life = steal_fd(&writer);
+	timing_mark("cell");
 	memset(&s->rec, 0, sizeof(s->rec));
 	memcpy(s->rec.id, s->id, sizeof(s->rec.id));
 	if (fill_record(w, p, &h, digest, &s->rec, e) < 0)
@@ -330,6 +333,7 @@ static int create(const struct cell_conf *c, const struct cell_profile *p,
 		registry_remove(s->id, &(struct cell_err){ 0 });
 		return cell_err_prefix(e, "registering the shared cell: ");
 	}
+	timing_mark("registry");
 	return 0;
 }
 

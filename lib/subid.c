@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* The only file that talks to libsubid, so the rest stays unit-testable. */
+/* The subordinate ranges from the host: the only file that talks to
+ * libsubid, so the rest stays unit-testable. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -13,50 +15,6 @@
 
 #include "idmap.h"
 #include "util.h"
-
-int subid_lookup(const char *user, bool gid, struct id_range **out, size_t *n, struct cell_err *e)
-{
-	struct subid_range *ranges = NULL;
-	struct id_range *r;
-	int k;
-
-	*out = NULL;
-	*n = 0;
-	/* libsubid prints to stderr unless given a stream, and subid_init(NULL)
-	 * opens /dev/null without O_CLOEXEC on every call (an fd leaked into
-	 * the login program and the user's shell). One close-on-exec stream,
-	 * opened once per process. */
-	static FILE *quiet;
-
-	if (!quiet) {
-		quiet = fopen("/dev/null", "we");
-		if (!quiet)
-			return cell_err_sys(e, "opening /dev/null for libsubid");
-		subid_init("cell", quiet);
-	}
-	k = gid ? subid_get_gid_ranges(user, &ranges) : subid_get_uid_ranges(user, &ranges);
-	if (k < 0)
-		return cell_err_set(e, EIO,
-				    "cannot read subordinate %s ranges of %s (libsubid "
-				    "failed: check /etc/sub%s and the 'subid:' line of "
-				    "/etc/nsswitch.conf)",
-				    gid ? "gid" : "uid", user, gid ? "gid" : "uid");
-	if (k == 0) {
-		free(ranges);
-		return 0;
-	}
-	r = calloc((size_t)k, sizeof(*r));
-	if (!r) {
-		free(ranges);
-		return cell_err_set(e, ENOMEM, "out of memory");
-	}
-	for (int i = 0; i < k; i++)
-		r[i] = (struct id_range){ ranges[i].start, ranges[i].count };
-	free(ranges);
-	*out = r;
-	*n = (size_t)k;
-	return 0;
-}
 
 /* shadow's rule: /etc/nsswitch.conf names at most one 'subid:' source;
  * none, or "files", means /etc/subuid and /etc/subgid. */
@@ -81,6 +39,89 @@ static int subid_source_is_files(bool *files, struct cell_err *e)
 	return 0;
 }
 
+/* libsubid, loaded on first need (a 'subid:' source other than files):
+ * linked, it and the libraries it pulls in (libsemanage, libselinux,
+ * libaudit, ...) cost every login ~2 ms in the dynamic loader. Found by
+ * its soname, as the link would: the loader's trusted directories. */
+#define LIBSUBID "libsubid.so.4"
+static struct {
+	void *handle;
+	__typeof__(subid_init) *init;
+	__typeof__(subid_get_uid_ranges) *uid_ranges;
+	__typeof__(subid_get_gid_ranges) *gid_ranges;
+	__typeof__(subid_get_uid_owners) *uid_owners;
+	__typeof__(subid_get_gid_owners) *gid_owners;
+} lib;
+
+static int libsubid_load(struct cell_err *e)
+{
+	static FILE *quiet;
+	void *h;
+
+	if (lib.handle)
+		return 0;
+	h = dlopen(LIBSUBID, RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		return cell_err_set(e, ENOENT,
+				    "/etc/nsswitch.conf names a 'subid:' source other than "
+				    "files, which only libsubid reads, and %s does not load "
+				    "(%s): install libsubid4",
+				    LIBSUBID, dlerror());
+	lib.init = (__typeof__(lib.init))dlsym(h, "subid_init");
+	lib.uid_ranges = (__typeof__(lib.uid_ranges))dlsym(h, "subid_get_uid_ranges");
+	lib.gid_ranges = (__typeof__(lib.gid_ranges))dlsym(h, "subid_get_gid_ranges");
+	lib.uid_owners = (__typeof__(lib.uid_owners))dlsym(h, "subid_get_uid_owners");
+	lib.gid_owners = (__typeof__(lib.gid_owners))dlsym(h, "subid_get_gid_owners");
+	if (!lib.init || !lib.uid_ranges || !lib.gid_ranges || !lib.uid_owners || !lib.gid_owners) {
+		dlclose(h);
+		return cell_err_set(e, ENOSYS, "%s lacks the functions of shadow's libsubid",
+				    LIBSUBID);
+	}
+	/* libsubid prints to stderr unless given a stream, and subid_init(NULL)
+	 * opens /dev/null without O_CLOEXEC on every call (an fd leaked into
+	 * the login program and the user's shell). One close-on-exec stream,
+	 * opened once per process. */
+	if (!quiet && !(quiet = fopen("/dev/null", "we"))) {
+		dlclose(h);
+		return cell_err_sys(e, "opening /dev/null for libsubid");
+	}
+	lib.init("cell", quiet);
+	lib.handle = h;
+	return 0;
+}
+
+static int libsubid_lookup(const char *user, bool gid, struct id_range **out, size_t *n,
+			   struct cell_err *e)
+{
+	struct subid_range *ranges = NULL;
+	struct id_range *r;
+	int k;
+
+	if (libsubid_load(e) < 0)
+		return -1;
+	k = gid ? lib.gid_ranges(user, &ranges) : lib.uid_ranges(user, &ranges);
+	if (k < 0)
+		return cell_err_set(e, EIO,
+				    "cannot read subordinate %s ranges of %s (libsubid "
+				    "failed: check the 'subid:' line of /etc/nsswitch.conf)",
+				    gid ? "gid" : "uid", user);
+	if (k == 0) {
+		free(ranges);
+		return 0;
+	}
+	r = calloc((size_t)k, sizeof(*r));
+	if (!r) {
+		free(ranges);
+		return cell_err_set(e, ENOMEM, "out of memory");
+	}
+	for (int i = 0; i < k; i++)
+		r[i] = (struct id_range){ ranges[i].start, ranges[i].count };
+	free(ranges);
+	*out = r;
+	*n = (size_t)k;
+	return 0;
+}
+
 /* libsubid's owner lookup of both ends of each range: all another source
  * offers. An error refuses. */
 static int check_ends(const char *user, uid_t uid, bool gid, const struct id_range *r, size_t n,
@@ -93,8 +134,8 @@ static int check_ends(const char *user, uid_t uid, bool gid, const struct id_ran
 
 		for (int k = 0; k < 2; k++) {
 			_cleanup_free_ uid_t *owners = NULL;
-			int m = gid ? subid_get_gid_owners((gid_t)ends[k], &owners)
-				    : subid_get_uid_owners((uid_t)ends[k], &owners);
+			int m = gid ? lib.gid_owners((gid_t)ends[k], &owners)
+				    : lib.uid_owners((uid_t)ends[k], &owners);
 
 			if (m < 0)
 				return cell_err_set(e, EIO,
@@ -116,25 +157,32 @@ static int check_ends(const char *user, uid_t uid, bool gid, const struct id_ran
 	return 0;
 }
 
-int subid_check_unshared(const char *user, uid_t uid, bool gid, const struct id_range *r, size_t n,
-			 bool *by_source, struct cell_err *e)
+int subid_ranges(const char *user, uid_t uid, bool gid, struct id_range **out, size_t *n,
+		 bool *by_source, struct cell_err *e)
 {
-	const char *path = gid ? "/etc/subgid" : "/etc/subuid";
+	const char *path = gid ? "/etc/subgid" : "/etc/subuid", *kind = gid ? "gid" : "uid";
 	_cleanup_free_ char *text = NULL;
 	bool files;
 
+	*out = NULL;
+	*n = 0;
 	*by_source = false;
 	if (subid_source_is_files(&files, e) < 0)
 		return -1;
 	if (!files) {
 		*by_source = true;
-		return check_ends(user, uid, gid, r, n, e);
+		if (libsubid_lookup(user, gid, out, n, e) < 0)
+			return -1;
+		return check_ends(user, uid, gid, *out, *n, e);
 	}
-	/* It holds every user's ranges: root's file, whole. */
+	/* It holds every user's ranges: root's file, whole; a missing file
+	 * gives no ranges, as it does to shadow. */
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		return 0;
 	text = read_root_file(AT_FDCWD, path, path, 64u << 20, e);
-	if (!text)
+	if (!text || subid_parse_file(text, path, user, uid, kind, out, n, e) < 0)
 		return -1;
-	return subid_check_file(text, path, user, uid, r, n, gid ? "gid" : "uid", e);
+	return subid_check_file(text, path, user, uid, *out, *n, kind, e);
 }
 
 /* getpwent_r/getgrent_r with a buffer that grows on ERANGE (glibc then

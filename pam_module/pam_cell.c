@@ -4,7 +4,7 @@
  * ends it. Runs as root inside the login program (sshd, login, su), which is
  * single-threaded and calls close_session from the same process later.
  *
- *   session required pam_cell.so [conf=/etc/security/cell.conf] [debug]
+ *   session required pam_cell.so [conf=/etc/security/cell.conf] [debug] [timing]
  *
  * A checklist over the engine: who logs in (account), what cell.conf says
  * (conf), the checks a confined login must pass, the cell (session), then
@@ -28,6 +28,7 @@
 #include "env.h"
 #include "proto.h"
 #include "session.h"
+#include "timing.h"
 #include "util.h"
 
 #define DATA_KEY "pam_cell_state"
@@ -35,6 +36,7 @@
 struct args {
 	const char *conf;
 	bool debug;
+	bool timing; /* tell the application where the start spent its time */
 };
 
 struct login {
@@ -46,15 +48,18 @@ static int parse_args(pam_handle_t *pamh, int argc, const char **argv, struct ar
 {
 	a->conf = CELL_CONF_PATH;
 	a->debug = false;
+	a->timing = false;
 	for (int i = 0; i < argc; i++) {
 		if (strncmp(argv[i], "conf=", 5) == 0 && argv[i][5] == '/')
 			a->conf = argv[i] + 5;
 		else if (strcmp(argv[i], "debug") == 0)
 			a->debug = true;
+		else if (strcmp(argv[i], "timing") == 0)
+			a->timing = true;
 		else {
 			pam_syslog(pamh, LOG_ERR,
 				   "unknown module argument '%s' "
-				   "(valid: conf=/ABSOLUTE/PATH, debug): refusing",
+				   "(valid: conf=/ABSOLUTE/PATH, debug, timing): refusing",
 				   argv[i]);
 			return -1;
 		}
@@ -293,6 +298,7 @@ static int open_session(pam_handle_t *pamh, int flags, const struct args *a, str
 	long long t0 = now_ms();
 	int ret;
 
+	timing_start(a->timing, 0);
 	if (pam_get_user(pamh, &l->user, NULL) != PAM_SUCCESS || !l->user || !*l->user)
 		return refuse(pamh, flags, l, "no user name from PAM");
 	l->service = item(pamh, PAM_SERVICE, "?");
@@ -302,8 +308,10 @@ static int open_session(pam_handle_t *pamh, int flags, const struct args *a, str
 		return refuse(pamh, flags, l, "out of memory");
 
 	ret = decide(pamh, flags, a, l, c);
+	timing_mark("conf");
 	if (ret == CONFINED)
 		ret = check_confinable(pamh, flags, l, c);
+	timing_mark("checks");
 	if (ret == CONFINED) {
 		char section[300];
 		const struct session_who who = { .acct = &l->d.acct,
@@ -321,6 +329,13 @@ static int open_session(pam_handle_t *pamh, int flags, const struct args *a, str
 			ret = refuse(pamh, flags, l, "%s (profile %s)", e.msg, l->d.match.why);
 		else if ((ret = hand_over(pamh, flags, l, s, t0)) == PAM_SUCCESS)
 			s = NULL; /* PAM owns it now */
+		timing_mark("hand-over");
+	}
+	/* Two lines for the application (make bench's driver): ours and the
+	 * monitor's (timing.h). */
+	if (cell_timing.on && ret == PAM_SUCCESS) {
+		pam_info(pamh, "cell timing pam_cell %s", cell_timing.text);
+		pam_info(pamh, "cell timing monitor %s", cell_timing.other);
 	}
 	conf_free(c);
 	return ret;

@@ -28,6 +28,7 @@
 #include "net.h"
 #include "pty.h"
 #include "sandbox.h"
+#include "timing.h"
 #include "util.h"
 
 #define EXIT_NO_CELL 126
@@ -81,6 +82,7 @@ run_shell(const struct cell_join *j, int argc, char **argv, int cmd_index, bool 
 
 	sigset_t none;
 
+	timing_mark("fork");
 	sigemptyset(&none);
 	for (int sig = 1; sig < NSIG; sig++)
 		sigaction(sig, &dfl, NULL);
@@ -138,9 +140,13 @@ run_shell(const struct cell_join *j, int argc, char **argv, int cmd_index, bool 
 	 * mount): this session may reach none made outside it. */
 	if (r->landlock && strcmp(r->net, "host") == 0 && net_landlock_scope(&e) < 0)
 		die("%s", e.msg);
+	timing_mark("setup");
 	/* Last: after it, only the exec. */
 	if (sb_seccomp_load(r->seccomp_allow, r->seccomp_deny, &e) < 0)
 		die("%s", e.msg);
+	timing_mark("seccomp");
+	if (cell_timing.on)
+		dprintf(2, "cell timing cellsh %s\n", cell_timing.text);
 	execve(r->shell, args, env);
 	die("cannot run %s in the cell: %s", r->shell, strerror(errno));
 }
@@ -171,6 +177,7 @@ int main(int argc, char **argv)
 	char why[200];
 	int status;
 
+	timing_start(getenv("CELL_TIMING") && strcmp(getenv("CELL_TIMING"), "1") == 0, 0);
 	if (cellsh_parse_args(argc, argv, &args, why, sizeof(why)) < 0)
 		die("%s", why);
 	if (args.version) {
@@ -194,11 +201,14 @@ int main(int argc, char **argv)
 		die("PR_SET_DUMPABLE: %s", strerror(errno));
 	if (cell_open(id, getuid(), &j, &e) < 0)
 		die("refusing to join: %s", e.msg);
+	timing_mark("open");
 	/* Into the cell's cgroup first: the shell is forked from here. */
 	if (cell_join_cgroup(id, &e) < 0)
 		die("refusing to run outside the cell's cgroup: %s", e.msg);
+	timing_mark("cgroup");
 	if (cell_enter(&j, &e) < 0)
 		die("%s", e.msg);
+	timing_mark("enter");
 	/* On a terminal, the shell gets one of the cell's devpts (ttyname()
 	 * works inside, the outer pty is never an fd in the cell) and we relay. */
 	if (isatty(0)) {

@@ -101,5 +101,26 @@ eq "4. ... and known by name inside (id -un)" "$DU" "$(sed -n 2p <<<"$out")"
 eq "4. ... with the home the directory gives" "$DU:$dhome" "$(sed -n 3p <<<"$out")"
 eq "4. ... and no other test user in view" "1" "$(sed -n 4p <<<"$out")"
 unset NSSWITCH LD_LIBRARY_PATH CELLTEST_USER
+# 5. Subordinate ranges from a directory ("subid: celltest" in nsswitch.conf,
+# as sssd's): libsubid is loaded for it (pam_cell does not link it) and its
+# ranges are the ones mapped; a source that is down refuses the login.
+new_user SN
+write_conf "cellsh = $CELLSH
+cell_init = $W/bin/cell-init
+[user $SN]"
+files_start=$(grep "^$SN:" /etc/subuid | cut -d: -f2)
+dir_start=$((files_start + 100000000))
+printf 'passwd: files\ngroup: files\nshadow: files\nsubid: celltest\n' >"$W/nsswitch-subid.conf"
+out=$(with_pam su "$PAMTEXT" su "$SN" -c 'awk "\$1 == 0 { print \$2 }" /proc/self/uid_map' </dev/null 2>&1)
+eq "5. (control: with subid from files, the cell maps /etc/subuid's range)" "$files_start" "$out"
+export NSSWITCH=$W/nsswitch-subid.conf LD_LIBRARY_PATH=$BUILD/tests/nss CELLTEST_SUBID="$SN:$dir_start:65536"
+out=$(with_pam su "$PAMTEXT" su "$SN" -c 'awk "\$1 == 0 { print \$2 }" /proc/self/uid_map' </dev/null 2>&1)
+eq "5. with 'subid: celltest' the cell maps the directory's range, through libsubid" "$dir_start" "$out"
+export CELLTEST_SUBID_FAIL=1
+: >"$LOG"
+out=$(su_as "$SN")
+lacks "5. with the subid source down, no shell" "SHELL-RAN" "$out"
+has "5. ... refused, naming the subid line" "libsubid failed: check the 'subid:' line of /etc/nsswitch.conf" "$(cat "$LOG")"
+unset NSSWITCH LD_LIBRARY_PATH CELLTEST_SUBID CELLTEST_SUBID_FAIL
 check "nothing of a cell is left" wait_for 10 sh -c '[ -z "$(ls /run/cell 2>/dev/null | grep -E "^[0-9a-f]{32}$")" ]'
 finish

@@ -89,6 +89,38 @@ static void test_subid_file(void **state)
 	assert_int_equal(subid_check_id(165536, "x", "alice", mine, 1, "uid", &e), 0);
 }
 
+/* The user's own ranges, as shadow reads them: by name or numeric uid, in
+ * the file's order, empty ranges left out; a bad line anywhere refuses. */
+static void test_subid_parse(void **state)
+{
+	(void)state;
+	struct cell_err e = { 0 };
+	struct id_range *r = NULL;
+	size_t n = 99;
+	const char *text = "bob:165536:65536\nalice:100000:65536\n\n1001:300000:10 \n"
+			   "alice:400000:0\nalicia:500000:5\n";
+
+	assert_int_equal(subid_parse_file(text, "/etc/subuid", "alice", 1001, "uid", &r, &n, &e),
+			 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(r[0].start, 100000);
+	assert_int_equal(r[0].count, 65536);
+	assert_int_equal(r[1].start, 300000);
+	assert_int_equal(r[1].count, 10);
+	free(r);
+	assert_int_equal(subid_parse_file("bob:1:2\n", "/etc/subuid", "alice", 1001, "uid", &r,
+					  &n, &e),
+			 0);
+	assert_int_equal(n, 0);
+	assert_null(r);
+	assert_int_equal(subid_parse_file("alice:100000:65536\nalice:x:1\n", "/etc/subgid",
+					  "alice", 1001, "gid", &r, &n, &e),
+			 -1);
+	assert_null(r);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(e.msg, "/etc/subgid:2: not 'owner:start:count'"));
+}
+
 static char *fmt(const struct idmap *m)
 {
 	static char buf[16384];
@@ -194,7 +226,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_validate),
-		cmocka_unit_test(test_subid_file),     cmocka_unit_test(test_keep_id),
+		cmocka_unit_test(test_subid_file), cmocka_unit_test(test_subid_parse),     cmocka_unit_test(test_keep_id),
 		cmocka_unit_test(test_root_and_self), cmocka_unit_test(test_too_small),
 		cmocka_unit_test(test_line_limit),   cmocka_unit_test(test_page_limit),
 		cmocka_unit_test(test_overflow_inside),
