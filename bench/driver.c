@@ -36,7 +36,7 @@ static double now(void)
 }
 
 /* pam_cell's timing lines (PAM info messages), kept by conv. */
-static char timing_pam[700], timing_monitor[700];
+static char timing_pam[700], timing_monitor[700], timing_pid1[700];
 
 static int conv(int n, const struct pam_message **m, struct pam_response **r, void *d)
 {
@@ -50,6 +50,8 @@ static int conv(int n, const struct pam_message **m, struct pam_response **r, vo
 			snprintf(timing_pam, sizeof(timing_pam), "%s", t + 21);
 		else if (strncmp(t, "cell timing monitor ", 20) == 0)
 			snprintf(timing_monitor, sizeof(timing_monitor), "%s", t + 20);
+		else if (strncmp(t, "cell timing pid1 ", 17) == 0)
+			snprintf(timing_pid1, sizeof(timing_pid1), "%s", t + 17);
 	}
 	*r = calloc((size_t)n, sizeof(**r));
 	return *r ? PAM_SUCCESS : PAM_BUF_ERR;
@@ -141,20 +143,20 @@ static double now_ns(void)
  * session's close, in the order they happen. */
 static int timing_run(const char *service, const struct passwd *pw, const char *cellsh)
 {
-	double t0, t1, t2, t3, t4, pam_start, pam_end, subids = 0, mon_start, mon_end, sh_start,
-		sh_end;
+	double t0, t1, t2, t3, t4, pam_start, pam_end, subids = 0, mon_start, mon_end, go = 0,
+		pid1_start, sh_start, sh_end;
 	char err[1024] = "";
 	pam_handle_t *h;
 	int p[2], r;
 	ssize_t n;
 
-	timing_pam[0] = timing_monitor[0] = '\0';
+	timing_pam[0] = timing_monitor[0] = timing_pid1[0] = '\0';
 	if (pipe(p) < 0)
 		return -1;
 	t0 = now_ns();
 	h = open_one(service, pw->pw_name);
 	t1 = now_ns();
-	if (!h || !*timing_pam || !*timing_monitor) {
+	if (!h || !*timing_pam || !*timing_monitor || !*timing_pid1) {
 		fprintf(stderr, "driver: no timing from pam_cell (is 'timing' in its line?)\n");
 		return -1;
 	}
@@ -185,7 +187,13 @@ static int timing_run(const char *service, const struct passwd *pw, const char *
 	if (sscanf(timing_monitor, "@%lf", &mon_start) != 1 || pam_end < 0 || !subids)
 		return -1;
 	printf("  monitor:fork+exec %.3f\n", (mon_start - subids) / 1e6);
-	mon_end = print_phases("  monitor:", timing_monitor, NULL, &mon_start, NULL);
+	mon_end = print_phases("  monitor:", timing_monitor, "go", &mon_start, &go);
+	/* PID 1's: from the user side's clone (after the monitor's "go"). */
+	if (sscanf(timing_pid1, "@%lf", &pid1_start) != 1 || !go)
+		return -1;
+	printf("    pid1:clone %.3f\n", (pid1_start - go) / 1e6);
+	if (print_phases("    pid1:", timing_pid1, NULL, &pid1_start, NULL) < 0)
+		return -1;
 	printf("pam-stack-after-pam_cell %.3f\n", (t1 - pam_end) / 1e6);
 	if (sscanf(line + 19, "@%lf", &sh_start) != 1)
 		return -1;

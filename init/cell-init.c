@@ -103,8 +103,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	timing_mark("caps");
-	if (cell_timing.on)
+	/* Ours, then PID 1's (timing.h). */
+	if (cell_timing.on) {
 		msg_send(CELL_INIT_FD, MSG_TIMING, 0, 0, cell_timing.text);
+		msg_send(CELL_INIT_FD, MSG_TIMING, 0, 0, cell_timing.other[0]);
+	}
 	if (msg_send(CELL_INIT_FD, MSG_PID, 0, m.cell.pid, NULL) < 0 ||
 	    msg_send(CELL_INIT_FD, MSG_READY, 0, 0, NULL) < 0)
 		cell_kill(m.cell.pidfd, &e); /* pam_cell gave up */

@@ -139,6 +139,7 @@ static void __attribute__((noreturn)) run_pid1(const struct init_args *a, const 
 
 	/* A clone does not inherit it: die with the monitor from the start. */
 	must_prctl(PR_SET_PDEATHSIG, SIGKILL, "PR_SET_PDEATHSIG");
+	timing_start(a->timing, 0);
 	if (a->net != NET_HOST && net_lo_up(&e) < 0)
 		fail(&e);
 	if (*a->image) {
@@ -180,7 +181,9 @@ static void __attribute__((noreturn)) run_pid1(const struct init_args *a, const 
 	/* The kernel clears it on some credential changes: set it again after
 	 * the last one. */
 	must_prctl(PR_SET_PDEATHSIG, SIGKILL, "PR_SET_PDEATHSIG");
-	if (msg_send(chan, MSG_READY, 0, 0, NULL) < 0)
+	timing_mark("hostname+caps");
+	if ((cell_timing.on && msg_send(chan, MSG_TIMING, 0, 0, cell_timing.text) < 0) ||
+	    msg_send(chan, MSG_READY, 0, 0, NULL) < 0)
 		_exit(1);
 	close(chan);
 	reap_forever();
@@ -420,12 +423,14 @@ static int build(struct monitor *mon, struct cell_handle *h, pid_t *user, struct
 			pid1 = (pid_t)m.value;
 		else if (m.type == MSG_READY)
 			ready = true;
+		else if (m.type == MSG_TIMING)
+			timing_add(m.text); /* PID 1's */
 		else if (m.type == MSG_ERROR)
 			return cell_err_set(e, m.code, "%s", m.text);
 		else
 			return cell_err_set(e, EPROTO, "unexpected message '%c'", m.type);
 	}
-	timing_mark("pid1-mounts");
+	timing_mark("clone+pid1");
 	if (cell_verify_pid1(procfd, pid1, getpid(), (uid_t)a->uid, a->net != NET_HOST, h, e) < 0)
 		return -1;
 	if (h->ns[NS_USER] != userns_ino)

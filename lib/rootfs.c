@@ -15,6 +15,7 @@
 
 #include "conf.h"
 #include "net.h"
+#include "timing.h"
 #include "util.h"
 
 #define RESOLVE_INSIDE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
@@ -1014,14 +1015,28 @@ int rootfs_build_host(const struct rootfs_spec *s, int host_etc, struct cell_err
 	/* Nothing we mount may propagate back to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return cell_err_sys(e, "making the mount tree private");
+	timing_mark("private");
 	mfd = fs_new("tmpfs", root_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
 	if (mfd < 0 || (rootfd = attach_on_tmp(mfd, e)) < 0)
 		return -1;
-	if (bind_system_dirs(rootfd, e) < 0 || build_etc(rootfd, s, host_etc, e) < 0 ||
-	    mask_host_files(rootfd, s->hide, e) < 0 || bind_host_extra(rootfd, e) < 0 ||
-	    build_var(rootfd, run_size, e) < 0 || build_common(rootfd, s, run_size, e) < 0)
+	timing_mark("root");
+	if (bind_system_dirs(rootfd, e) < 0)
 		return -1;
-	return pivot(rootfd, true, e);
+	timing_mark("system-dirs");
+	if (build_etc(rootfd, s, host_etc, e) < 0)
+		return -1;
+	timing_mark("etc");
+	if (mask_host_files(rootfd, s->hide, e) < 0 || bind_host_extra(rootfd, e) < 0 ||
+	    build_var(rootfd, run_size, e) < 0)
+		return -1;
+	timing_mark("hide+var");
+	if (build_common(rootfd, s, run_size, e) < 0)
+		return -1;
+	timing_mark("home+tmp+dev+proc");
+	if (pivot(rootfd, true, e) < 0)
+		return -1;
+	timing_mark("pivot");
+	return 0;
 }
 
 /* ---- rootfs = image:NAME ---- */

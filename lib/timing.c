@@ -42,6 +42,7 @@ void timing_mark(const char *phase)
 
 void timing_add(const char *text)
 {
-	if (cell_timing.on)
-		snprintf(cell_timing.other, sizeof(cell_timing.other), "%s", text);
+	if (cell_timing.on && cell_timing.others < 2)
+		snprintf(cell_timing.other[cell_timing.others++], sizeof(cell_timing.other[0]),
+			 "%s", text);
 }

@@ -18,7 +18,8 @@ struct cell_timing {
 	bool on;
 	long long last_ns;
 	char text[640];
-	char other[640]; /* another process's report (the monitor's) */
+	char other[2][640]; /* other processes' reports (the monitor's, PID 1's) */
+	unsigned others;
 };
 
 extern struct cell_timing cell_timing;
@@ -26,7 +27,7 @@ extern struct cell_timing cell_timing;
 /* Begin (start_ns: when, 0 now). */
 void timing_start(bool on, long long start_ns);
 void timing_mark(const char *phase);
-/* Keep another process's report (text), as it is, in .other. */
+/* Keep another process's report (text), as it is, in the next .other. */
 void timing_add(const char *text);
 long long timing_now_ns(void);
 

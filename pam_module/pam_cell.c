@@ -331,11 +331,12 @@ static int open_session(pam_handle_t *pamh, int flags, const struct args *a, str
 			s = NULL; /* PAM owns it now */
 		timing_mark("hand-over");
 	}
-	/* Two lines for the application (make bench's driver): ours and the
-	 * monitor's (timing.h). */
+	/* Three lines for the application (make bench's driver): ours, the
+	 * monitor's and PID 1's (timing.h). */
 	if (cell_timing.on && ret == PAM_SUCCESS) {
 		pam_info(pamh, "cell timing pam_cell %s", cell_timing.text);
-		pam_info(pamh, "cell timing monitor %s", cell_timing.other);
+		pam_info(pamh, "cell timing monitor %s", cell_timing.other[0]);
+		pam_info(pamh, "cell timing pid1 %s", cell_timing.other[1]);
 	}
 	conf_free(c);
 	return ret;
