@@ -3,13 +3,20 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/sched.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -367,5 +374,125 @@ int sb_seccomp_load(const char *allow, const char *extra, struct cell_err *e)
 	seccomp_release(ctx);
 	if (r < 0)
 		return cell_err_set(e, -r, "loading the seccomp filter: %s", strerror(-r));
+	return 0;
+}
+
+/* ---- the per-profile cache ---- */
+
+#define CACHE_MAX (64u << 10)
+
+/* "cell-seccomp 1\nALLOW\nDENY\n" and its name, seccomp-<FNV-1a 64 of it>. */
+static int cache_header(const char *allow, const char *deny, char *hdr, size_t hsize, char name[32])
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	int n = snprintf(hdr, hsize, "cell-seccomp 1\n%s\n%s\n", allow ? allow : "",
+			 deny ? deny : "");
+
+	if (n < 0 || (size_t)n >= hsize)
+		return -1;
+	for (int i = 0; i < n; i++)
+		h = (h ^ (unsigned char)hdr[i]) * 0x100000001b3ULL;
+	snprintf(name, 32, "seccomp-%016llx", (unsigned long long)h);
+	return n;
+}
+
+int sb_seccomp_cache(int dirfd, const char *allow, const char *deny, struct cell_err *e)
+{
+	char hdr[1024], name[32], tmp[48];
+	scmp_filter_ctx ctx;
+	int n = cache_header(allow, deny, hdr, sizeof(hdr), name), r;
+	_cleanup_close_ int fd = -1;
+
+	if (n < 0)
+		return cell_err_set(e, E2BIG, "the seccomp lists are too long to cache");
+	if (faccessat(dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;
+	/* Root's file in root's directory, renamed into place whole. */
+	snprintf(tmp, sizeof(tmp), "%s.%d", name, (int)getpid());
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return cell_err_sys(e, "creating the seccomp cache");
+	/* Readable by every cellsh whatever the login program's umask. */
+	if (fchmod(fd, 0644) < 0) {
+		unlinkat(dirfd, tmp, 0);
+		return cell_err_sys(e, "chmod of the seccomp cache");
+	}
+	ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx) {
+		unlinkat(dirfd, tmp, 0);
+		return cell_err_set(e, ENOMEM, "seccomp_init failed");
+	}
+	r = build(ctx, allow ? allow : "", deny ? deny : "");
+	if (r == 0)
+		r = write(fd, hdr, (size_t)n + 1) == n + 1 ? 0 : -EIO; /* with its NUL */
+	if (r == 0)
+		r = seccomp_export_bpf(ctx, fd);
+	seccomp_release(ctx);
+	if (r < 0 || renameat(dirfd, tmp, dirfd, name) < 0) {
+		unlinkat(dirfd, tmp, 0);
+		return cell_err_set(e, r < 0 ? -r : errno, "writing the seccomp cache");
+	}
+	return 0;
+}
+
+int sb_seccomp_cached(int dirfd, const char *allow, const char *deny, struct sb_filter *f,
+		      struct cell_err *e)
+{
+	char hdr[1024], name[32];
+	_cleanup_free_ unsigned char *buf = NULL;
+	int n = cache_header(allow, deny, hdr, sizeof(hdr), name);
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	size_t got = 0;
+
+	f->prog = NULL;
+	f->len = 0;
+	if (n < 0)
+		return 0;
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	/* None, or not readable to us (then it is no one's to abuse): compile. */
+	if (fd < 0)
+		return errno == ENOENT || errno == EACCES
+			       ? 0
+			       : cell_err_sys(e, "opening the seccomp cache %s", name);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022) ||
+	    st.st_size <= n + 1 || st.st_size > CACHE_MAX)
+		return cell_err_set(e, EPERM,
+				    "the seccomp cache %s is not root's alone or not a filter: "
+				    "refusing it",
+				    name);
+	buf = malloc((size_t)st.st_size);
+	if (!buf)
+		return cell_err_set(e, ENOMEM, "out of memory");
+	while (got < (size_t)st.st_size) {
+		ssize_t k = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (k <= 0)
+			return cell_err_sys(e, "reading the seccomp cache %s", name);
+		got += (size_t)k;
+	}
+	/* Its lists must be ours (not merely its name: a hash may collide). */
+	if (memcmp(buf, hdr, (size_t)n + 1) != 0)
+		return 0;
+	got -= (size_t)n + 1;
+	if (got % sizeof(struct sock_filter) || got / sizeof(struct sock_filter) > BPF_MAXINSNS)
+		return cell_err_set(e, EINVAL, "the seccomp cache %s is not a whole filter", name);
+	f->len = got / sizeof(struct sock_filter);
+	f->prog = malloc(got);
+	if (!f->prog)
+		return cell_err_set(e, ENOMEM, "out of memory");
+	memcpy(f->prog, buf + n + 1, got);
+	return 1;
+}
+
+int sb_seccomp_load_prog(const struct sb_filter *f, struct cell_err *e)
+{
+	struct sock_fprog prog = { .len = (unsigned short)f->len,
+				   .filter = (struct sock_filter *)(void *)f->prog };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return cell_err_sys(e, "PR_SET_NO_NEW_PRIVS");
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		return cell_err_sys(e, "loading the seccomp filter");
 	return 0;
 }

@@ -42,4 +42,23 @@ const char *sb_seccomp_check_deny(const char *list);
 /* Needs no_new_privs (or CAP_SYS_ADMIN). */
 int sb_seccomp_load(const char *allow, const char *deny, struct cell_err *e);
 
+/*
+ * The filter of (allow, deny) compiled once per profile rather than per
+ * join (libseccomp takes ~0.5 ms): dirfd's "seccomp-HASH" holds a header
+ * naming both lists, then the program. Root (pam_cell) writes it if
+ * missing (best effort: 0 or -1, nothing else depends on it).
+ * sb_seccomp_cached reads it into *f, checking that root owns it, nobody
+ * else may write it, and it names exactly these lists: 1, or 0 when there
+ * is no such file (the caller compiles: sb_seccomp_load), -1 if one is
+ * there but bad. sb_seccomp_load_prog sets no_new_privs and loads it.
+ */
+struct sb_filter {
+	size_t len; /* instructions */
+	unsigned char *prog;
+};
+int sb_seccomp_cache(int dirfd, const char *allow, const char *deny, struct cell_err *e);
+int sb_seccomp_cached(int dirfd, const char *allow, const char *deny, struct sb_filter *f,
+		      struct cell_err *e);
+int sb_seccomp_load_prog(const struct sb_filter *f, struct cell_err *e);
+
 #endif

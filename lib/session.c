@@ -16,6 +16,8 @@
 #include "join.h"
 #include "net.h"
 #include "proto.h"
+#include "registry.h"
+#include "sandbox.h"
 #include "timing.h"
 #include "util.h"
 
@@ -333,7 +335,16 @@ static int create(const struct cell_conf *c, const struct cell_profile *p,
 		registry_remove(s->id, &(struct cell_err){ 0 });
 		return cell_err_prefix(e, "registering the shared cell: ");
 	}
-	timing_mark("registry");
+	/* The profile's seccomp filter, compiled once for all its cells
+	 * (cellsh compiles it itself if this fails). */
+	{
+		_cleanup_close_ int run = registry_dir(&(struct cell_err){ 0 });
+
+		if (run >= 0)
+			sb_seccomp_cache(run, p->seccomp_allow, p->seccomp_deny,
+					 &(struct cell_err){ 0 });
+	}
+	timing_mark("registry+filter");
 	return 0;
 }
 

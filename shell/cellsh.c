@@ -10,6 +10,7 @@
  *   cellsh -c COMMAND [ARG0 [ARG...]]   COMMAND passed verbatim
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -50,6 +51,11 @@ static void die(const char *fmt, ...)
 	fputc('\n', stderr);
 	exit(EXIT_NO_CELL);
 }
+
+/* The profile's filter from the per-profile cache (sandbox.h), read
+ * before entering the cell (its /run/cell is not the host's); none: the
+ * child compiles it. */
+static struct sb_filter filter;
 
 static void forward(int sig)
 {
@@ -142,7 +148,8 @@ run_shell(const struct cell_join *j, int argc, char **argv, int cmd_index, bool 
 		die("%s", e.msg);
 	timing_mark("setup");
 	/* Last: after it, only the exec. */
-	if (sb_seccomp_load(r->seccomp_allow, r->seccomp_deny, &e) < 0)
+	if ((filter.prog ? sb_seccomp_load_prog(&filter, &e)
+			 : sb_seccomp_load(r->seccomp_allow, r->seccomp_deny, &e)) < 0)
 		die("%s", e.msg);
 	timing_mark("seccomp");
 	if (cell_timing.on)
@@ -206,6 +213,14 @@ int main(int argc, char **argv)
 	if (cell_join_cgroup(id, &e) < 0)
 		die("refusing to run outside the cell's cgroup: %s", e.msg);
 	timing_mark("cgroup");
+	{
+		_cleanup_close_ int run = open(CELL_RUN_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+		if (run < 0 || sb_seccomp_cached(run, j.rec.seccomp_allow, j.rec.seccomp_deny,
+						 &filter, &e) < 0)
+			die("%s", run < 0 ? "cannot open " CELL_RUN_DIR : e.msg);
+	}
+	timing_mark("filter");
 	if (cell_enter(&j, &e) < 0)
 		die("%s", e.msg);
 	timing_mark("enter");

@@ -17,7 +17,7 @@ cleanup() {
 	userdel -r "$USER_NAME" >/dev/null 2>&1 || true
 	sed -i "/^$USER_NAME:/d" /etc/subuid /etc/subgid
 	rm -rf "$W"
-	[ -z "$made_run" ] || { rm -f /run/cell/swept /run/cell/lock-*; rmdir /run/cell 2>/dev/null; } || true
+	[ -z "$made_run" ] || { rm -f /run/cell/swept /run/cell/lock-* /run/cell/seccomp-*; rmdir /run/cell 2>/dev/null; } || true
 }
 trap cleanup EXIT
 

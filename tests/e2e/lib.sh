@@ -88,8 +88,10 @@ new_group() { # new_group VAR: a unique group
 }
 
 # What a cell may leave behind: registry files, cell cgroups, cell-init.
-# /run/cell but the last sweep's time stamp (registry_sweep), which any logout may touch.
-reg_listing() { ls /run/cell 2>/dev/null | grep -vx swept | sort; }
+# /run/cell but the state any login or logout may leave: the last sweep's
+# time stamp (registry_sweep) and the profiles' compiled seccomp filters.
+REG_STATE='swept|seccomp-[0-9a-f]{16}'
+reg_listing() { ls /run/cell 2>/dev/null | grep -vxE "$REG_STATE" | sort; }
 registry_ids() { ls /run/cell 2>/dev/null | grep -E "^[0-9a-f]{32}$" | sort; }
 # A cell's cgroup, or a user's parent of their cells (user_* limits).
 cell_cgroups() {
@@ -323,8 +325,10 @@ cleanup() {
 	for f in $CG_PARENTS_MADE; do rmdir "$f" 2>/dev/null; done
 	[ -n "$MADE_SSHD_DIR" ] && rmdir /run/sshd 2>/dev/null
 	[ -n "$MADE_DEVLOG" ] && rm -f /dev/log
-	# Made by this test: its state files (locks, the sweep's stamp) are ours.
-	[ -n "$MADE_RUNCELL" ] && rm -f /run/cell/swept /run/cell/lock-* && rmdir /run/cell 2>/dev/null
+	# Made by this test: its state files (locks, the sweep's stamp, the
+	# filters) are ours.
+	[ -n "$MADE_RUNCELL" ] && rm -f /run/cell/swept /run/cell/lock-* /run/cell/seccomp-* &&
+		rmdir /run/cell 2>/dev/null
 	# cellctl enable adds the test's cellsh to /etc/shells.
 	[ -n "${W:-}" ] && sed -i "\|^$W/|d" /etc/shells
 	[ -n "${W:-}" ] && rm -rf "$W"
