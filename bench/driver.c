@@ -11,12 +11,17 @@
  *                                       SERVICE and CELL_TIMING=1 for cellsh:
  *                                       prints "PHASE MS" lines per run, the
  *                                       phases of one start in order
+ *   driver netns N                      N times: a child times its own
+ *                                       unshare(CLONE_NEWNET), the kernel's
+ *                                       cost of a network namespace; prints
+ *                                       milliseconds per run
  *   driver hold SERVICE USER N          open N sessions (N cells) and keep
  *                                       them; print "ready SECONDS" and wait
  *                                       for a line on stdin; close all and
  *                                       print "closed SECONDS"
  */
 #include <grp.h>
+#include <sched.h>
 #include <pwd.h>
 #include <security/pam_appl.h>
 #include <stdio.h>
@@ -143,7 +148,7 @@ static double now_ns(void)
  * session's close, in the order they happen. */
 static int timing_run(const char *service, const struct passwd *pw, const char *cellsh)
 {
-	double t0, t1, t2, t3, t4, pam_start, pam_end, subids = 0, mon_start, mon_end, go = 0,
+	double t0, t1, t2, t3, t4, pam_start, pam_end, spawn = 0, mon_start, mon_end, go = 0,
 		pid1_start, sh_start, sh_end;
 	char err[1024] = "";
 	pam_handle_t *h;
@@ -177,16 +182,16 @@ static int timing_run(const char *service, const struct passwd *pw, const char *
 	}
 	line[strcspn(line, "\n")] = '\0';
 	/* In the order of a login: the PAM stack up to pam_cell, pam_cell (its
-	 * "cell" phase is the monitor's, from its fork and exec to its last
-	 * mark, and the wait for its report), the rest of the stack, cellsh,
-	 * the shell, the close. */
+	 * "spawn" forks the monitor, "monitor" waits for its report: the
+	 * monitor's own phases below, from its exec on), the rest of the
+	 * stack, cellsh, the shell, the close. */
 	if (sscanf(timing_pam, "@%lf", &pam_start) != 1)
 		return -1;
 	printf("pam-stack-before-pam_cell %.3f\n", (pam_start - t0) / 1e6);
-	pam_end = print_phases("pam_cell:", timing_pam, "subids", &pam_start, &subids);
-	if (sscanf(timing_monitor, "@%lf", &mon_start) != 1 || pam_end < 0 || !subids)
+	pam_end = print_phases("pam_cell:", timing_pam, "spawn", &pam_start, &spawn);
+	if (sscanf(timing_monitor, "@%lf", &mon_start) != 1 || pam_end < 0 || !spawn)
 		return -1;
-	printf("  monitor:fork+exec %.3f\n", (mon_start - subids) / 1e6);
+	printf("  monitor:exec %.3f\n", (mon_start - spawn) / 1e6);
 	mon_end = print_phases("  monitor:", timing_monitor, "go", &mon_start, &go);
 	/* PID 1's: from the user side's clone (after the monitor's "go"). */
 	if (sscanf(timing_pid1, "@%lf", &pid1_start) != 1 || !go)
@@ -207,11 +212,42 @@ static int timing_run(const char *service, const struct passwd *pw, const char *
 	return 0;
 }
 
+/* The kernel's own cost of a new network namespace, timed in a child (the
+ * teardown, asynchronous, is not in it); 20 ms apart so one's teardown is
+ * not the next one's. */
+static int netns_cost(int n)
+{
+	for (int i = 0; i < n; i++) {
+		int p[2];
+		double ms = -1;
+		pid_t pid;
+
+		if (pipe(p) < 0 || (pid = fork()) < 0)
+			return 1;
+		if (pid == 0) {
+			double t = now();
+
+			ms = unshare(CLONE_NEWNET) == 0 ? (now() - t) * 1000 : -1;
+			_exit(write(p[1], &ms, sizeof(ms)) == sizeof(ms) ? 0 : 1);
+		}
+		close(p[1]);
+		if (read(p[0], &ms, sizeof(ms)) != sizeof(ms) || ms < 0)
+			return 1;
+		close(p[0]);
+		waitpid(pid, NULL, 0);
+		printf("%.3f\n", ms);
+		usleep(20000);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct passwd *pw;
 	int n;
 
+	if (argc == 3 && strcmp(argv[1], "netns") == 0)
+		return netns_cost(atoi(argv[2]));
 	if (argc < 5 || !(pw = getpwnam(argv[3])) || (n = atoi(argv[4])) <= 0) {
 		fprintf(stderr, "usage: driver run|timing SERVICE USER N CELLSH | hold SERVICE USER "
 				"N\n");

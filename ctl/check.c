@@ -274,6 +274,35 @@ static int idmapped_mount(void)
 	return r;
 }
 
+/* Every login moves its shell into the cell's cgroup: by default the
+ * kernel then waits for an RCU grace period (cgroup_threadgroup_rwsem),
+ * about 7 ms on a quiet 2-core machine, which make bench's breakdown shows
+ * as cellsh:cgroup under sshd. favordynmods makes that cheap, and forks
+ * and exits dearer: the admin's call. */
+static void check_dynmods(void)
+{
+	char line[512];
+	const char *k;
+	bool on = false;
+	FILE *f = fopen("/proc/mounts", "re");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "cgroup", 6) == 0 && strstr(line, "favordynmods"))
+			on = true;
+	if (f)
+		fclose(f);
+	/* kstrtobool's yes: 1, y, t(rue) */
+	if (read_small("/proc/cmdline", line, sizeof(line)) == 0 &&
+	    (k = strstr(line, "cgroup_favordynmods=")) && k[20] && strchr("1yYtT", k[20]))
+		on = true;
+	if (!on)
+		say("note",
+		    "cgroups without favordynmods: moving each login's shell into its cell "
+		    "waits for an RCU grace period (several ms per login); for quicker logins "
+		    "at the cost of dearer forks and exits: mount -o remount,favordynmods "
+		    "/sys/fs/cgroup (v2), or boot with cgroup_favordynmods=true (Linux >= 6.7)");
+}
+
 static void check_kernel(void)
 {
 	char v[64];
@@ -331,6 +360,7 @@ static void check_kernel(void)
 	}
 	if (systemd_booted())
 		say("ok", "systemd is PID 1: each cell is a transient unit cell-ID.scope");
+	check_dynmods();
 }
 
 /* ---- where pam_cell's log lines go ---- */

@@ -206,6 +206,7 @@ int cell_create(const struct cell_spec *s, struct cell_handle *h, struct cell_er
 		exec_cell_init(initfd, theirs, s->life_fd, argv);
 	closep(&theirs);
 	theirs = -1;
+	timing_mark("spawn");
 
 	/* 'P' then 'R' from cell-init's monitor, or 'E' with the reason. */
 	while (!pid1 || !h->pid) {
@@ -214,6 +215,7 @@ int cell_create(const struct cell_spec *s, struct cell_handle *h, struct cell_er
 		if (m.type == MSG_PID && !pid1 && m.value > 1 && m.value <= PID_MAX_LIMIT) {
 			pid1 = (pid_t)m.value;
 		} else if (m.type == MSG_READY && pid1) {
+			timing_mark("monitor");
 			if (cell_verify_pid1(procfd, pid1, child, (uid_t)s->args->uid,
 					     s->args->net != NET_HOST, h, e) < 0)
 				goto out;

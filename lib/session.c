@@ -324,7 +324,7 @@ static int create(const struct cell_conf *c, const struct cell_profile *p,
 	}
 	s->pidfd = h.pidfd;
 	s->life = steal_fd(&writer);
-	timing_mark("cell");
+	timing_mark("verify");
 	memset(&s->rec, 0, sizeof(s->rec));
 	memcpy(s->rec.id, s->id, sizeof(s->rec.id));
 	if (fill_record(w, p, &h, digest, &s->rec, e) < 0)

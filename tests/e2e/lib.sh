@@ -13,6 +13,7 @@ CREATED_GROUPS=()
 CREATED_PATHS=()	# made outside $W (removed by cleanup)
 CREATED_MOUNTS=()	# host mounts a test made (unmounted by cleanup, before the paths)
 CLEANUP_CMDS=()	# commands undoing what a test made (a bridge, a netns), run first
+LAST_CLEANUP_CMDS=()	# and run last (a mount the rest of the cleanup works under)
 STARTED_PIDS=()
 MADE_SSHD_DIR=""
 MADE_DEVLOG=""
@@ -332,6 +333,7 @@ cleanup() {
 	# cellctl enable adds the test's cellsh to /etc/shells.
 	[ -n "${W:-}" ] && sed -i "\|^$W/|d" /etc/shells
 	[ -n "${W:-}" ] && rm -rf "$W"
+	for f in "${LAST_CLEANUP_CMDS[@]}"; do eval "$f" 2>/dev/null; done
 }
 
 # The usual start of a root suite: install, client key, syslog capture.

@@ -245,6 +245,8 @@ else
 			"chmod 0666 /dev/net/tun" "$out"
 		chmod 0666 /dev/net/tun && CLEANUP_CMDS+=("chmod $tun_mode /dev/net/tun")
 	fi
+	# ip netns makes /run/netns a mount point the first time: ours to undo.
+	mountpoint -q /run/netns || CLEANUP_CMDS+=("ip netns del $SRVNS; [ -z \"\$(ls /run/netns)\" ] && umount /run/netns && rmdir /run/netns")
 	ip netns add "$SRVNS" && CLEANUP_CMDS+=("ip netns del $SRVNS")
 	ip link add "cth$$" type veth peer name eth0 netns "$SRVNS"
 	ip addr add 10.231.88.1/30 dev "cth$$" && ip link set "cth$$" up
