@@ -278,7 +278,7 @@ while True:
 	eq "... the host's sshd on 127.0.0.1 is not reachable" "TCP closed" "$(sed -n 3p <<<"$out")"
 	bg_ssh "$W/u.out" "$U" 'echo started; sleep 30'
 	u=$BG
-	wait_for 15 grep -q started "$W/u.out"
+	wait_for 15 grep -qs started "$W/u.out"
 	pp=$(pgrep -u "$U" -f -- '--config-net' | head -1)
 	check "... pasta runs as the user ($U), not root" test -n "$pp"
 	check "... in the cell's cgroup" sh -c "grep -q '/cell/' /proc/$pp/cgroup"
@@ -317,7 +317,7 @@ else
 	eq "... the cell's address is slirp4netns's" "10.0.2.100/24" "$(sed -n 5p <<<"$out")"
 	bg_ssh "$W/s.out" "$S" 'echo started; sleep 30'
 	s=$BG
-	wait_for 15 grep -q started "$W/s.out"
+	wait_for 15 grep -qs started "$W/s.out"
 	sp=$(pgrep -u "$S" -x slirp4netns | head -1)
 	check "... slirp4netns runs as the user ($S), not root" test -n "$sp"
 	check "... in the cell's cgroup" sh -c "grep -q '/cell/' /proc/$sp/cgroup"
