@@ -268,10 +268,11 @@ scale_run() { # scale_run N LABEL
 	avail=$(awk '/MemAvailable/ { print $2 }' /proc/meminfo)
 	# Kernel memory per cell grows with the cells (each memory cgroup holds
 	# a shrinker slot for every superblock: cgroups × superblocks), so the
-	# last row's figure, scaled by the ratio of counts, times two, must fit.
+	# last row's figure, scaled by the ratio of counts (an overestimate:
+	# part of it is flat), must fit.
 	need=$((n * 2 * 1024))
 	if [ -n "${LAST_PER:-}" ] && [ "${LAST_PER:-0}" -gt 0 ]; then
-		need=$((n * LAST_PER * 2 * n / LAST_N))
+		need=$((n * LAST_PER * n / LAST_N))
 	fi
 	if [ "$n" -gt 1 ] && [ "$avail" -lt "$need" ]; then
 		SCALE_ROWS+="| $n$label | not run: it would need about $((need / 1024)) MiB, $((avail / 1024)) MiB available | | | | | |"$'\n'; return
