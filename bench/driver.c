@@ -20,9 +20,10 @@
  *                                       for a line on stdin; close all and
  *                                       print "closed SECONDS"
  */
+#include <fcntl.h>
 #include <grp.h>
-#include <sched.h>
 #include <pwd.h>
+#include <sched.h>
 #include <security/pam_appl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,7 +157,7 @@ static int timing_run(const char *service, const struct passwd *pw, const char *
 	ssize_t n;
 
 	timing_pam[0] = timing_monitor[0] = timing_pid1[0] = '\0';
-	if (pipe(p) < 0)
+	if (pipe2(p, O_CLOEXEC) < 0)
 		return -1;
 	t0 = now_ns();
 	h = open_one(service, pw->pw_name);
@@ -222,7 +223,7 @@ static int netns_cost(int n)
 		double ms = -1;
 		pid_t pid;
 
-		if (pipe(p) < 0 || (pid = fork()) < 0)
+		if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0)
 			return 1;
 		if (pid == 0) {
 			double t = now();

@@ -306,7 +306,8 @@ scale_run() { # scale_run N LABEL
 	down=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
 	per_free=$(( (used1 - used0 - drv) / held ))
 	per_pss=$(( pss / held ))
-	[ -n "$label" ] || { LAST_PER=$per_free; LAST_N=$held; }
+	# (A few cells' delta is noise: only a row of hundreds guides the next.)
+	[ -n "$label" ] || [ "$held" -lt 500 ] || { LAST_PER=$per_free; LAST_N=$held; }
 	SCALE_ROWS+="| $held$label | $(printf %.2f "$start") s ($(awk -v s="$start" -v n="$held" 'BEGIN { printf "%.0f", n / s }') cells/s) | $one ms | $down s | $per_free KiB | $per_pss KiB | $procs |"$'\n'
 	echo "  $held idle cells: start ${start}s, one more ${one} ms, teardown ${down}s, free delta $per_free KiB/cell, PSS $per_pss KiB/cell" >&2
 }
