@@ -7,20 +7,21 @@ pass=0 fail=0 skip=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-tally() { # tally NAME STATUS OUTPUT-FILE, counting TAP-ish and cmocka lines
+tally() { # tally NAME STATUS OUTPUT-FILE SECONDS, counting TAP-ish and cmocka lines
 	local p f s
 	p=$(grep -cE '^(ok -|\[       OK \])' "$3")
 	f=$(grep -cE '^(not ok -|\[  FAILED  \] [a-z_]+$|\[  ERROR   \])' "$3")
 	s=$(grep -cE '^(skip -|\[  SKIPPED \] [a-z_]+$)' "$3")
 	if [ "$2" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "not ok - $1 exited $2"; fi
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
-	printf '== %s: %d passed, %d failed, %d skipped\n' "$1" "$p" "$f" "$s"
+	printf '== %s: %d passed, %d failed, %d skipped (%d s)\n' "$1" "$p" "$f" "$s" "$4"
 }
 
 run() { # run NAME COMMAND...
+	local t0=$SECONDS
 	echo "== $1"
 	"${@:2}" 2>&1 | tee "$log"
-	tally "$1" "${PIPESTATUS[0]}" "$log"
+	tally "$1" "${PIPESTATUS[0]}" "$log" $((SECONDS - t0))
 }
 
 for t in build/tests/test_*; do run "unit $(basename "$t")" "$t"; done
@@ -43,5 +44,5 @@ else
 	echo "skip - end-to-end suites # they need root (users, namespaces, sshd)"
 	skip=$((skip + 1))
 fi
-echo "$pass passed, $fail failed, $skip skipped"
+echo "$pass passed, $fail failed, $skip skipped ($SECONDS s in all)"
 [ "$fail" -eq 0 ]
