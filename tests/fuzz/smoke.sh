@@ -8,7 +8,7 @@ if ! command -v clang >/dev/null; then
 	echo "skip - fuzz smoke # clang is not installed (tools/install-deps.sh --test installs it)"
 	exit 0
 fi
-make -s fuzz-build >/dev/null || { echo "not ok - fuzz targets build"; exit 1; }
+make -s -j"$(nproc)" fuzz-build >/dev/null || { echo "not ok - fuzz targets build"; exit 1; }
 for f in build/fuzz/fuzz_*; do
 	[ -x "$f" ] || continue
 	n=$(basename "$f")
