@@ -325,30 +325,47 @@ static const char *parse_rootfs(const struct profile_key *k, void *dst, const ch
 	return store(k, dst, v, why);
 }
 
+/* The keys whose value is one word of a list, stored as its index. */
+static const char *const overlay_names[] = {
+	[OVERLAY_PERSISTENT] = "persistent", [OVERLAY_VOLATILE] = "volatile", [OVERLAY_NONE] = "none"
+};
+static const char *const net_stack_names[] = {
+	[NET_STACK_AUTO] = "auto", [NET_STACK_PASTA] = "pasta", [NET_STACK_SLIRP] = "slirp4netns"
+};
+
+static const char *word_name(const char *const *names, size_t n, int i)
+{
+	return i >= 0 && (size_t)i < n ? names[i] : "?";
+}
+
+/* v's index in names, or -1. */
+static int word_index(const char *const *names, size_t n, const char *v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
 const char *overlay_name(enum cell_overlay o)
 {
-	switch (o) {
-	case OVERLAY_PERSISTENT:
-		return "persistent";
-	case OVERLAY_VOLATILE:
-		return "volatile";
-	case OVERLAY_NONE:
-		return "none";
-	default:
-		return "?";
-	}
+	return word_name(overlay_names, ARRAY_SIZE(overlay_names), (int)o);
+}
+
+const char *net_stack_name(enum cell_net_stack s)
+{
+	return word_name(net_stack_names, ARRAY_SIZE(net_stack_names), (int)s);
 }
 
 static const char *parse_overlay(const struct profile_key *k, void *dst, const char *v)
 {
-	enum cell_overlay *o = dst;
+	int i = word_index(overlay_names, ARRAY_SIZE(overlay_names), v);
 
 	(void)k;
-	for (int i = OVERLAY_PERSISTENT; i <= OVERLAY_NONE; i++)
-		if (strcmp(v, overlay_name((enum cell_overlay)i)) == 0) {
-			*o = (enum cell_overlay)i;
-			return NULL;
-		}
+	if (i >= 0) {
+		*(enum cell_overlay *)dst = (enum cell_overlay)i;
+		return NULL;
+	}
 	return "must be 'persistent' (the user's changes kept across logins), 'volatile' "
 	       "(kept until logout) or 'none' (the image read-only)";
 }
@@ -379,36 +396,21 @@ static const char *parse_net(const struct profile_key *k, void *dst, const char 
 	     strspn(br, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
 		     strlen(br)))
 		return "must be 'host' (the host's network, loopback and abstract sockets "
-		       "included), 'none' (loopback alone), 'user' (outbound through pasta or slirp4netns) or "
-		       "'bridge:NAME' (a veth on the admin's bridge NAME)";
+		       "included), 'none' (loopback alone), 'user' (outbound through pasta or "
+		       "slirp4netns) or 'bridge:NAME' (a veth on the admin's bridge NAME)";
 	snprintf(dst, 32, "%s", v);
 	return NULL;
 }
 
-const char *net_stack_name(enum cell_net_stack s)
-{
-	switch (s) {
-	case NET_STACK_AUTO:
-		return "auto";
-	case NET_STACK_PASTA:
-		return "pasta";
-	case NET_STACK_SLIRP:
-		return "slirp4netns";
-	default:
-		return "?";
-	}
-}
-
 static const char *parse_net_stack(const struct profile_key *k, void *dst, const char *v)
 {
-	enum cell_net_stack *s = dst;
+	int i = word_index(net_stack_names, ARRAY_SIZE(net_stack_names), v);
 
 	(void)k;
-	for (int i = NET_STACK_AUTO; i <= NET_STACK_SLIRP; i++)
-		if (strcmp(v, net_stack_name((enum cell_net_stack)i)) == 0) {
-			*s = (enum cell_net_stack)i;
-			return NULL;
-		}
+	if (i >= 0) {
+		*(enum cell_net_stack *)dst = (enum cell_net_stack)i;
+		return NULL;
+	}
 	return "must be 'auto' (pasta if installed, else slirp4netns), 'pasta' or 'slirp4netns'";
 }
 

@@ -30,12 +30,15 @@
 
 #define NET_LOCK_MS 10000
 
-/* The user-mode stack's common ground: /dev/net/tun open to users (the
- * stack, as the user, opens it in the cell's namespace). */
-static int tun_open_to_users(struct cell_err *e)
+/* The user-mode stack's common ground: its program found (tool, an fd of
+ * tool_open) and /dev/net/tun open to users (the stack, as the user,
+ * opens it in the cell's namespace). 0, or -1 naming the fix. */
+static int stack_ready(int tool, const char *name, const char *package, struct cell_err *e)
 {
 	struct stat st;
 
+	if (tool < 0)
+		return cell_err_set(e, ENOENT, "net = user needs %s: install %s", name, package);
 	if (stat("/dev/net/tun", &st) < 0 || !S_ISCHR(st.st_mode) || (st.st_mode & 0666) != 0666)
 		return cell_err_set(e, EACCES,
 				    "net = user needs /dev/net/tun open to users (mode 0666, as "
@@ -243,9 +246,7 @@ pid_t net_pasta_start(const struct net_user *u, struct cell_err *e)
 			       netns,	NULL,		NULL,	    NULL,	    NULL };
 	size_t n = 16;
 
-	if (pasta < 0)
-		return cell_err_set(e, ENOENT, "net = user needs pasta: install passt");
-	if (tun_open_to_users(e) < 0)
+	if (stack_ready(pasta, "pasta", "passt", e) < 0)
 		return -1;
 	snprintf(userns, sizeof(userns), "/proc/%d/ns/user", (int)u->pid1);
 	snprintf(netns, sizeof(netns), "/proc/%d/ns/net", (int)u->pid1);
@@ -279,9 +280,7 @@ pid_t net_slirp_start(const struct net_user *u, struct cell_err *e)
 			       NULL };
 	size_t n = 6;
 
-	if (slirp < 0)
-		return cell_err_set(e, ENOENT, "net = user needs slirp4netns: install slirp4netns");
-	if (tun_open_to_users(e) < 0)
+	if (stack_ready(slirp, "slirp4netns", "slirp4netns", e) < 0)
 		return -1;
 	snprintf(userns, sizeof(userns), "--userns-path=/proc/%d/ns/user", (int)u->pid1);
 	snprintf(netns, sizeof(netns), "/proc/%d/ns/net", (int)u->pid1);

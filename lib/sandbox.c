@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "registry.h"
 #include "util.h"
 
 const char *const sb_rlimit_names[SB_NRLIMITS] = {
@@ -455,12 +456,19 @@ int sb_seccomp_cached(int dirfd, const char *allow, const char *deny, struct sb_
 		return errno == ENOENT || errno == EACCES
 			       ? 0
 			       : cell_err_sys(e, "opening the seccomp cache %s", name);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022) ||
-	    st.st_size <= n + 1 || st.st_size > CACHE_MAX)
+	if (fstat(fd, &st) < 0)
+		return cell_err_sys(e, "reading the seccomp cache %s", name);
+	/* Someone but root could have written it: refuse, and say so. */
+	if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))
 		return cell_err_set(e, EPERM,
-				    "the seccomp cache %s is not root's alone or not a filter: "
-				    "refusing it",
+				    "the seccomp cache " CELL_RUN_DIR "/%s is not a file "
+				    "root alone may write: refusing to use it or to run without "
+				    "it; remove it (the next login makes it anew) and find out "
+				    "who changed it",
 				    name);
+	/* Root's, but not what we write: compile instead. */
+	if (st.st_size <= n + 1 || st.st_size > CACHE_MAX)
+		return 0;
 	buf = malloc((size_t)st.st_size);
 	if (!buf)
 		return cell_err_set(e, ENOMEM, "out of memory");
@@ -476,7 +484,7 @@ int sb_seccomp_cached(int dirfd, const char *allow, const char *deny, struct sb_
 		return 0;
 	got -= (size_t)n + 1;
 	if (got % sizeof(struct sock_filter) || got / sizeof(struct sock_filter) > BPF_MAXINSNS)
-		return cell_err_set(e, EINVAL, "the seccomp cache %s is not a whole filter", name);
+		return 0;
 	f->len = got / sizeof(struct sock_filter);
 	f->prog = malloc(got);
 	if (!f->prog)

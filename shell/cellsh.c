@@ -10,7 +10,6 @@
  *   cellsh -c COMMAND [ARG0 [ARG...]]   COMMAND passed verbatim
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -214,11 +213,12 @@ int main(int argc, char **argv)
 		die("refusing to run outside the cell's cgroup: %s", e.msg);
 	timing_mark("cgroup");
 	{
-		_cleanup_close_ int run = open(CELL_RUN_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		/* Root's directory, every component checked, as the record's. */
+		_cleanup_close_ int run = open_trusted_path(CELL_RUN_DIR, true, &e);
 
 		if (run < 0 || sb_seccomp_cached(run, j.rec.seccomp_allow, j.rec.seccomp_deny,
 						 &filter, &e) < 0)
-			die("%s", run < 0 ? "cannot open " CELL_RUN_DIR : e.msg);
+			die("%s", e.msg);
 	}
 	timing_mark("filter");
 	if (cell_enter(&j, &e) < 0)

@@ -186,6 +186,8 @@ name=$(python3 -c 'h = 0xcbf29ce484222325
 for b in b"cell-seccomp 1\n\n\n": h = ((h ^ b) * 0x100000001b3) % 2**64
 print("seccomp-%016x" % h)')
 cache=/run/cell/$name
+# Tampered with below: whatever happens, not left for the next logins.
+CLEANUP_CMDS+=("rm -f $cache")
 ssh_to "$U" true >/dev/null 2>&1
 eq "a login leaves its profile's filter compiled in $cache, root's, 0644" "0 644" "$(stat -c '%u %a' "$cache" 2>&1)"
 has "... and the cell is filtered by it (no nested user namespace)" "Operation not permitted" \
@@ -193,7 +195,8 @@ has "... and the cell is filtered by it (no nested user namespace)" "Operation n
 chown "$U" "$cache"
 out=$(ssh_to "$U" 'echo INSIDE' 2>&1)
 lacks "a filter file the user could have written: no shell" "INSIDE" "$out"
-has "... refused, naming it" "is not root's alone or not a filter" "$out"
+has "... refused, naming it and the fix" "is not a file root alone may write" "$out"
+has "... (the fix)" "remove it (the next login makes it anew)" "$out"
 chown 0 "$cache"
 # A file of that name for other lists (a hash collision): not used,
 # cellsh compiles the profile's own filter.
@@ -201,6 +204,11 @@ printf 'cell-seccomp 1\nuserns\n\n\0%064d' 0 >"$cache"
 out=$(ssh_to "$U" 'echo INSIDE; unshare -U true' 2>&1)
 has "a filter file naming other lists is passed over: the login works" "INSIDE" "$out"
 has "... and the profile's own filter is compiled and applied" "Operation not permitted" "$out"
+# Root's, with these lists, but cut short: not a filter; compiled instead.
+printf 'cell-seccomp 1\n\n\n\0abc' >"$cache"
+out=$(ssh_to "$U" 'echo INSIDE; unshare -U true' 2>&1)
+has "a filter file of these lists cut short is passed over: the login works" "INSIDE" "$out"
+has "... and the filter is compiled and applied" "Operation not permitted" "$out"
 rm -f "$cache"
 ssh_to "$U" true >/dev/null 2>&1
 check "... and the next login compiles it again" test -s "$cache"
