@@ -214,17 +214,41 @@ static int bind_host_extra(int rootfd, struct cell_err *e)
 	return 0;
 }
 
+/*
+ * The cell's scratch space. /tmp, /var/tmp, /run, /dev (/dev/shm in it) and,
+ * on the host's tree, /var/log are directories of one tmpfs of tmpfs_size,
+ * each bound to its place with its own attributes: one superblock where
+ * there were six. A superblock is a tmpfs instance and a shrinker, and every
+ * memory cgroup on the host keeps a slot per shrinker, so the kernel's
+ * memory grew as cells x superblocks. The cost: the directories share one
+ * size limit. statefd is that tmpfs (the root itself on the host's tree).
+ */
+static int scratch_bind(int rootfd, int statefd, const char *rel, mode_t mode, unsigned attrs,
+			struct cell_err *e)
+{
+	_cleanup_close_ int src = -1;
+
+	/* A fresh tmpfs of PID 1's, before any code of the user's runs. */
+	if (mkdir_inside(statefd, rel, e) < 0)
+		return -1;
+	if (fchmodat(statefd, rel, mode, 0) < 0)
+		return cell_err_sys(e, "chmod /%s in the cell", rel);
+	src = open_inside(statefd, rel, O_PATH | O_DIRECTORY, e);
+	if (src < 0 || mkdir_inside(rootfd, rel, e) < 0)
+		return -1;
+	return bind_fd(src, rootfd, rel, attrs, false, e);
+}
+
 /* A private /var/log with empty login records: last, lastlog and who work
  * and show no other user's logins; /var/run is /run; /srv exists, empty. */
-static int build_var(int rootfd, const char *size, struct cell_err *e)
+static int build_var(int rootfd, struct cell_err *e)
 {
-	const char *log_opts[] = { "size", size, "mode", "0755", NULL };
 	static const char *const records[] = { "wtmp", "btmp", "lastlog" };
 	_cleanup_close_ int logfd = -1;
 
 	if (mkdir_inside(rootfd, "srv", e) < 0 ||
-	    mount_fs(rootfd, "var/log", "tmpfs", log_opts,
-		     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e) < 0)
+	    scratch_bind(rootfd, rootfd, "var/log", 0755,
+			 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e) < 0)
 		return -1;
 	if (symlinkat("/run", rootfd, "var/run") < 0)
 		return cell_err_sys(e, "symlink /var/run in the cell");
@@ -298,9 +322,8 @@ static int bind_home(int rootfd, const struct rootfs_spec *s, struct cell_err *e
 	return bind_fd(hfd, rootfd, s->home + 1, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true, e);
 }
 
-static int build_dev(int rootfd, const struct rootfs_spec *s, struct cell_err *e)
+static int build_dev(int rootfd, int statefd, const struct rootfs_spec *s, struct cell_err *e)
 {
-	static const char *const dev_opts[] = { "size", "64k", "mode", "0755", NULL };
 	char pty_max[24];
 	const char *pts_opts[] = { "newinstance", NULL,	 "ptmxmode", "0666", "mode",
 				   "0620",	  "max", pty_max,    NULL };
@@ -309,14 +332,13 @@ static int build_dev(int rootfd, const struct rootfs_spec *s, struct cell_err *e
 						{ "/proc/self/fd/0", "stdin" },
 						{ "/proc/self/fd/1", "stdout" },
 						{ "/proc/self/fd/2", "stderr" } };
-	char shm_size[32];
-	const char *shm_opts[] = { "size", shm_size, "mode", "1777", NULL };
 	_cleanup_close_ int devfd = -1;
 
 	/* The host's pty pool (kernel.pty.nr) is shared by every cell. */
 	snprintf(pty_max, sizeof(pty_max), "%lu", s->pty_max);
-	if (mount_fs(rootfd, "dev", "tmpfs", dev_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, e) <
-	    0)
+	/* nodev too: the nodes are binds of the host's, each its own mount. */
+	if (scratch_bind(rootfd, statefd, "dev", 0755,
+			 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e) < 0)
 		return -1;
 	devfd = open_inside(rootfd, "dev", O_PATH | O_DIRECTORY, e);
 	if (devfd < 0)
@@ -340,9 +362,10 @@ static int build_dev(int rootfd, const struct rootfs_spec *s, struct cell_err *e
 	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
 		if (symlinkat(links[i][0], devfd, links[i][1]) < 0)
 			return cell_err_sys(e, "symlink /dev/%s", links[i][1]);
-	snprintf(shm_size, sizeof(shm_size), "%llu", s->tmpfs_size);
-	return mount_fs(devfd, "shm", "tmpfs", shm_opts,
-			MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e);
+	/* /dev/shm: within /dev's bind, so nosuid, nodev and noexec too. */
+	if (mkdirat(devfd, "shm", 01777) < 0 || fchmodat(devfd, "shm", 01777, 0) < 0)
+		return cell_err_sys(e, "creating /dev/shm in the cell");
+	return 0;
 }
 
 static bool exists_inside(int rootfd, const char *rel)
@@ -447,23 +470,7 @@ static int write_accounts(int srcfd, int outdir, const struct rootfs_spec *s, bo
 	return 0;
 }
 
-/* A scratch tmpfs attached for a moment at /NAME of the new root (Linux
- * before 6.15 clones no file out of a detached mount, and overlayfs takes
- * its layers by path); scratch_drop detaches it and removes the point. */
-static int scratch_new(int rootfd, const char *name, struct cell_err *e)
-{
-	static const char *const opts[] = { "size", "1m", "mode", "0755", NULL };
-	const unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
-	_cleanup_close_ int mfd = -1;
-
-	if (mkdirat(rootfd, name, 0700) < 0)
-		return cell_err_sys(e, "mkdir /%s in the cell", name);
-	mfd = fs_new("tmpfs", opts, attrs, e);
-	if (mfd < 0 || attach(mfd, rootfd, name, e) < 0)
-		return -1;
-	return open_inside(rootfd, name, O_PATH | O_DIRECTORY, e);
-}
-
+/* Detach what was attached for a moment at /NAME and remove the point. */
 static int scratch_drop(int rootfd, const char *name, int dir, struct cell_err *e)
 {
 	char path[64];
@@ -531,19 +538,27 @@ static bool net_file(const struct rootfs_spec *s, const char *rel)
 	return s->own_net && (strcmp(rel, "hosts") == 0 || strcmp(rel, "resolv.conf") == 0);
 }
 
+/* A directory NAME of the scratch tmpfs statefd that no bind shows whole:
+ * the source of files bound one by one. */
+static int scratch_dir(int statefd, const char *name, struct cell_err *e)
+{
+	if (mkdirat(statefd, name, 0700) < 0)
+		return cell_err_sys(e, "mkdir %s in the cell's scratch tmpfs", name);
+	return open_inside(statefd, name, O_PATH | O_DIRECTORY, e);
+}
+
 /* rootfs = image with a network of its own: the files bound over the
  * image's (made first if it has none), as the accounts are. */
-static int build_net_files(int rootfd, const struct rootfs_spec *s, struct cell_err *e)
+static int build_net_files(int rootfd, int statefd, const struct rootfs_spec *s, struct cell_err *e)
 {
 	_cleanup_close_ int dir = -1;
 
 	if (!s->own_net)
 		return 0;
-	dir = scratch_new(rootfd, ".netfiles", e);
-	if (dir < 0 || write_net_files(dir, s, e) < 0 ||
-	    bind_over_etc(rootfd, dir, net_files, ARRAY_SIZE(net_files), e) < 0)
+	dir = scratch_dir(statefd, ".netfiles", e);
+	if (dir < 0 || write_net_files(dir, s, e) < 0)
 		return -1;
-	return scratch_drop(rootfd, ".netfiles", dir, e);
+	return bind_over_etc(rootfd, dir, net_files, ARRAY_SIZE(net_files), e);
 }
 
 /* rootfs = image: generated, then bound read-only over the image's own
@@ -551,18 +566,17 @@ static int build_net_files(int rootfd, const struct rootfs_spec *s, struct cell_
  * name no other person, and an account from a directory (LDAP, sssd) is
  * known inside, where /etc/passwd lacks it and its daemon's socket is out
  * of reach. */
-static int build_accounts(int rootfd, const struct rootfs_spec *s, struct cell_err *e)
+static int build_accounts(int rootfd, int statefd, const struct rootfs_spec *s, struct cell_err *e)
 {
 	_cleanup_close_ int dir = -1;
 
 	if (!s->user)
 		return 0;
-	dir = scratch_new(rootfd, ".accounts", e);
+	dir = scratch_dir(statefd, ".accounts", e);
 	if (dir < 0 || write_accounts(rootfd, dir, s, false, e) < 0 ||
-	    write_accounts(rootfd, dir, s, true, e) < 0 ||
-	    bind_over_etc(rootfd, dir, etc_own, ARRAY_SIZE(etc_own), e) < 0)
+	    write_accounts(rootfd, dir, s, true, e) < 0)
 		return -1;
-	return scratch_drop(rootfd, ".accounts", dir, e);
+	return bind_over_etc(rootfd, dir, etc_own, ARRAY_SIZE(etc_own), e);
 }
 
 /* ---- rootfs = host: the host's /etc, as a cell sees it ---- */
@@ -697,15 +711,15 @@ static int etc_top_entry(int top, const char *rel, mode_t type, struct cell_err 
 	return 0;
 }
 
-/* The host's /etc under a read-only overlayfs whose top layer (a scratch
- * tmpfs) holds the cell's passwd and group, a whiteout for each of
+/* The host's /etc under a read-only overlayfs whose top layer (the root
+ * tmpfs's own /etc, which the overlay then covers: no tmpfs of its own) holds the cell's passwd and group, a whiteout for each of
  * etc_absent and for every config file pam_cell read below /etc: those are
  * absent, not merely unreadable, and nothing is copied. Host mounts below
  * /etc are bound on top, read-only. */
 static int build_etc(int rootfd, const struct rootfs_spec *s, int host_etc, struct cell_err *e)
 {
 	const unsigned attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-	static const char *const ovl_opts[] = { "lowerdir", "/tmp/.etc:/tmp/.host-etc", "userxattr",
+	static const char *const ovl_opts[] = { "lowerdir", "/tmp/etc:/tmp/.host-etc", "userxattr",
 						NULL, NULL };
 	_cleanup_close_ int host = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_close_ int top = -1, ovl = -1, lower = -1;
@@ -725,7 +739,9 @@ static int build_etc(int rootfd, const struct rootfs_spec *s, int host_etc, stru
 	if (attach(host_etc, rootfd, ".host-etc", e) < 0 ||
 	    (lower = open_inside(rootfd, ".host-etc", O_PATH | O_DIRECTORY, e)) < 0)
 		goto out;
-	top = scratch_new(rootfd, ".etc", e);
+	if (mkdir_inside(rootfd, "etc", e) < 0)
+		goto out;
+	top = open_inside(rootfd, "etc", O_PATH | O_DIRECTORY, e);
 	if (top < 0 || (s->user && (write_accounts(host, top, s, false, e) < 0 ||
 				    write_accounts(host, top, s, true, e) < 0)))
 		goto out;
@@ -764,8 +780,7 @@ static int build_etc(int rootfd, const struct rootfs_spec *s, int host_etc, stru
 			goto out;
 	}
 	ovl = fs_new("overlay", ovl_opts, attrs, e);
-	if (ovl < 0 || mkdir_inside(rootfd, "etc", e) < 0 || attach(ovl, rootfd, "etc", e) < 0 ||
-	    scratch_drop(rootfd, ".etc", top, e) < 0 ||
+	if (ovl < 0 || attach(ovl, rootfd, "etc", e) < 0 ||
 	    scratch_drop(rootfd, ".host-etc", lower, e) < 0)
 		goto out;
 	for (int i = 0; i < nsubs; i++) {
@@ -958,22 +973,18 @@ static int bind_proc_views(int rootfd, int views, struct cell_err *e)
 }
 
 /* What every root gets on top of its system part: the home, fresh /tmp,
- * /var/tmp, /run, /dev, the config's binds and /proc. */
-static int build_common(int rootfd, const struct rootfs_spec *s, const char *run_size,
-			struct cell_err *e)
+ * /var/tmp, /run, /dev from the scratch tmpfs statefd, the config's binds
+ * and /proc. */
+static int build_common(int rootfd, int statefd, const struct rootfs_spec *s, struct cell_err *e)
 {
 	static const char *const proc_opts[] = { NULL };
-	char tmp_size[32];
-	const char *tmp_opts[] = { "size", tmp_size, "mode", "1777", NULL };
-	const char *run_opts[] = { "size", run_size, "mode", "0755", NULL };
 	const unsigned nosuid_nodev = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 
-	snprintf(tmp_size, sizeof(tmp_size), "%llu", s->tmpfs_size);
 	if (bind_home(rootfd, s, e) < 0 ||
-	    mount_fs(rootfd, "tmp", "tmpfs", tmp_opts, nosuid_nodev, e) < 0 ||
-	    mount_fs(rootfd, "var/tmp", "tmpfs", tmp_opts, nosuid_nodev, e) < 0 ||
-	    mount_fs(rootfd, "run", "tmpfs", run_opts, nosuid_nodev, e) < 0 ||
-	    build_dev(rootfd, s, e) < 0 || apply_binds(rootfd, s->binds, e) < 0)
+	    scratch_bind(rootfd, statefd, "tmp", 01777, nosuid_nodev, e) < 0 ||
+	    scratch_bind(rootfd, statefd, "var/tmp", 01777, nosuid_nodev, e) < 0 ||
+	    scratch_bind(rootfd, statefd, "run", 0755, nosuid_nodev, e) < 0 ||
+	    build_dev(rootfd, statefd, s, e) < 0 || apply_binds(rootfd, s->binds, e) < 0)
 		return -1;
 	/* procfs must be mounted while the host's /proc is still visible. */
 	if (mount_fs(rootfd, "proc", "proc", proc_opts, nosuid_nodev | MOUNT_ATTR_NOEXEC, e) < 0)
@@ -1000,18 +1011,21 @@ static int pivot(int rootfd, bool read_only, struct cell_err *e)
 	return 0;
 }
 
-static void run_size_of(const struct rootfs_spec *s, char *buf, size_t size)
+/* The scratch tmpfs's options: tmpfs_size, given as bytes. */
+static void scratch_size(const struct rootfs_spec *s, char *buf, size_t size)
 {
-	snprintf(buf, size, "%llu", s->tmpfs_size < (16ULL << 20) ? s->tmpfs_size : 16ULL << 20);
+	snprintf(buf, size, "%llu", s->tmpfs_size);
 }
 
 int rootfs_build_host(const struct rootfs_spec *s, int host_etc, struct cell_err *e)
 {
-	static const char *const root_opts[] = { "size", "1m", "mode", "0755", NULL };
+	char size[32];
+	const char *root_opts[] = { "size", size, "mode", "0755", NULL };
 	_cleanup_close_ int mfd = -1, rootfd = -1;
-	char run_size[32];
 
-	run_size_of(s, run_size, sizeof(run_size));
+	/* The root is the cell's scratch tmpfs too (read-only once pivoted,
+	 * its scratch directories bound writable). */
+	scratch_size(s, size, sizeof(size));
 	/* Nothing we mount may propagate back to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return cell_err_sys(e, "making the mount tree private");
@@ -1027,10 +1041,10 @@ int rootfs_build_host(const struct rootfs_spec *s, int host_etc, struct cell_err
 		return -1;
 	timing_mark("etc");
 	if (mask_host_files(rootfd, s->hide, e) < 0 || bind_host_extra(rootfd, e) < 0 ||
-	    build_var(rootfd, run_size, e) < 0)
+	    build_var(rootfd, e) < 0)
 		return -1;
 	timing_mark("hide+var");
-	if (build_common(rootfd, s, run_size, e) < 0)
+	if (build_common(rootfd, rootfd, s, e) < 0)
 		return -1;
 	timing_mark("home+tmp+dev+proc");
 	if (pivot(rootfd, true, e) < 0)
@@ -1044,13 +1058,14 @@ int rootfs_build_host(const struct rootfs_spec *s, int host_etc, struct cell_err
 int rootfs_build_image(const struct rootfs_spec *s, const struct rootfs_image *img,
 		       struct cell_err *e)
 {
-	char stage_size[32], upper[40], work[40], run_size[32];
+	char stage_size[32], upper[40], work[40], size[32];
 	const char *stage_opts[] = { "size", stage_size, "mode", "0700", NULL };
-	_cleanup_close_ int stage_mfd = -1, stage = -1, ovl = -1, rootfd = -1;
+	const char *state_opts[] = { "size", size, "mode", "0755", NULL };
+	_cleanup_close_ int stage_mfd = -1, stage = -1, ovl = -1, rootfd = -1, state = -1;
 	bool persistent = img->overlay == OVERLAY_PERSISTENT;
 	struct stat st;
 
-	run_size_of(s, run_size, sizeof(run_size));
+	scratch_size(s, size, sizeof(size));
 	/* A persistent upper is on disk; the others are this tmpfs. */
 	snprintf(stage_size, sizeof(stage_size), "%llu",
 		 persistent	  ? 1ULL << 20
@@ -1094,12 +1109,17 @@ int rootfs_build_image(const struct rootfs_spec *s, const struct rootfs_image *i
 	if (attach(ovl, stage, "root", e) < 0)
 		return -1;
 	rootfd = open_inside(stage, "root", O_PATH | O_DIRECTORY, e);
-	if (rootfd < 0)
+	/* The scratch tmpfs, its directories bound into the root: it goes
+	 * from the stage with the old root, lives on in those binds. */
+	if (rootfd < 0 ||
+	    mount_fs(stage, "state", "tmpfs", state_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e) <
+		    0 ||
+	    (state = open_inside(stage, "state", O_PATH | O_DIRECTORY, e)) < 0)
 		return -1;
 	/* identity = root owns its distribution's /etc/passwd; the others see
 	 * the image's system accounts and themselves. */
-	if ((img->own_accounts ? 0 : build_accounts(rootfd, s, e)) < 0 ||
-	    build_net_files(rootfd, s, e) < 0 || build_common(rootfd, s, run_size, e) < 0 ||
+	if ((img->own_accounts ? 0 : build_accounts(rootfd, state, s, e)) < 0 ||
+	    build_net_files(rootfd, state, s, e) < 0 || build_common(rootfd, state, s, e) < 0 ||
 	    pivot(rootfd, img->overlay == OVERLAY_NONE, e) < 0)
 		return -1;
 	if (stat(s->shell, &st) < 0 || !S_ISREG(st.st_mode))

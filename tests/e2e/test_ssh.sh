@@ -108,7 +108,7 @@ lacks "... no other user's name" " $OTHER " " $(sed -n 3p <<<"$out")"
 has "... the user's own line" " $U " " $(sed -n 3p <<<"$out")"
 eq "getent group: no member lists" "0" "$(sed -n 4p <<<"$out")"
 eq "/etc/passwd is read-only" "1" "$(sed -n 5p <<<"$out")"
-lacks "... and the scratch mount it was written in is gone" ".accounts" "$(ssh_to "$U" 'ls -a /; grep accounts /proc/self/mountinfo' 2>&1)"
+eq "... and nothing it was built with is left in / (no .host-etc, no scratch point)" "" "$(ssh_to "$U" 'ls -A / | grep "^\."' 2>&1)"
 eq "the user's passwd line: home and the profile's shell" "/home/$U:/bin/bash" \
 	"$(ssh_to "$U" "getent passwd $U | cut -d: -f6,7" 2>&1)"
 
