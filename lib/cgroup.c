@@ -32,6 +32,14 @@ static bool has_word(const char *list, const char *name, char sep)
 	return false;
 }
 
+bool systemd_booted(void)
+{
+	struct stat st;
+
+	/* sd_booted(3)'s test: this directory exists only under systemd as PID 1. */
+	return lstat("/run/systemd/system", &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 int cgroup_layout(struct cgroup_layout *l, struct cell_err *e)
 {
 	_cleanup_free_ char *line = NULL;

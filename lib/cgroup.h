@@ -32,6 +32,10 @@ struct cgroup_layout {
 
 int cgroup_layout(struct cgroup_layout *l, struct cell_err *e);
 
+/* Is systemd PID 1 (sd_booted(3))? Then cgroups are systemd's to hand out
+ * (systemd.c asks for them). */
+bool systemd_booted(void);
+
 /* Create <hierarchy>/cell/<id> for every controller and set the limits;
  * with any of the user's limits set (ulim), <hierarchy>/cell/<user>/<id>,
  * the user's limits on <user> (all of that user's cells under it). */

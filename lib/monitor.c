@@ -5,8 +5,8 @@
  * read end of the cell's life pipe.
  *
  *   monitor (root, for the cell's whole life)
- *     gets the cell's cgroup: on a systemd host a transient scope that
- *     holds the monitor itself (systemd.c), else <hierarchy>/cell/<id>
+ *     gets the cell's cgroup: on a systemd host the transient scope
+ *     pam_cell had systemd start around it (create.c), else <hierarchy>/cell/<id>
  *     (cgroup.c); forks the user side; writes its uid/gid maps and puts it
  *     in the cgroup; checks PID 1; listens on the join socket; then waits
  *     until the cell ends (PID 1 dies), its last session goes (see proto.h
@@ -60,7 +60,6 @@
 #include "proto.h"
 #include "registry.h"
 #include "rootfs.h"
-#include "systemd.h"
 #include "timing.h"
 #include "util.h"
 
@@ -255,8 +254,9 @@ static void reap(pid_t pid)
 		;
 }
 
-/* The cell's cgroup, with the profile's limits. On a systemd host systemd
- * makes it (and puts this process in it), else cgroup.c does. */
+/* The cell's cgroup, with the profile's limits. On a systemd host the
+ * scope pam_cell asked systemd for before our exec (create.c), which holds
+ * us; else cgroup.c makes it. */
 static int make_cgroup(const struct monitor *m, struct cell_cgroup *cg, struct cell_err *e)
 {
 	const struct init_args *a = &m->args;
@@ -270,13 +270,6 @@ static int make_cgroup(const struct monitor *m, struct cell_cgroup *cg, struct c
 		return cgroup_open_direct(&m->layout, m->user_dir, &a->user_limits, a->id, cg, e);
 	}
 	snprintf(unit, sizeof(unit), "cell-%s.scope", a->id);
-	if (systemd_scope_start(&(struct scope_spec){ .id = a->id,
-						      .user = a->user,
-						      .uid = a->uid,
-						      .limits = &lim,
-						      .user_limits = &a->user_limits },
-				e) < 0)
-		return -1;
 	return cgroup_open_unit(&m->layout, unit, cg, e);
 }
 

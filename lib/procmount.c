@@ -22,13 +22,11 @@
 #include <unistd.h>
 
 #include "registry.h"
-#include "systemd.h"
 #include "util.h"
 
 #define PROCFS_DIR     CELL_RUN_DIR "/procfs"
 #define FUSE_MAGIC     0x65735546
 #define PROCFS_LOCK_MS 10000
-#define PROCFS_SCOPE   "cell-procfs.scope"
 
 /* Served, and answering? statfs of a FUSE mount goes to its server: a dead
  * one answers ENOTCONN at once. */
@@ -135,14 +133,15 @@ int procview_mount(struct cell_err *e)
 		exe = open_server(e);
 		if (exe < 0 || start(exe, &pid, e) < 0)
 			return cell_err_prefix(e, "proc views: ");
-		/* Under systemd, a unit of its own: the cell's scope (which
-		 * holds us) ends with the cell. */
-		if (systemd_booted() &&
-		    systemd_scope_start(&(struct scope_spec){ .unit = PROCFS_SCOPE, .pid = pid },
-					e) < 0) {
+		/* It answers once it is set up (under systemd: in a scope of its
+		 * own, which it asks for first, not the cell's, which ends with
+		 * the cell); statfs waits for that, or fails if it died. */
+		if (!serving()) {
 			kill(pid, SIGKILL);
 			umount2(PROCFS_DIR, MNT_DETACH);
-			return cell_err_prefix(e, "proc views: ");
+			return cell_err_set(e, ECHILD,
+					    "proc views: cell-procfs stopped before serving (its "
+					    "reason is in the system log)");
 		}
 	}
 	/* A clone for the cell's PID 1 to take its files from. */

@@ -3,11 +3,13 @@
  * On a host that systemd booted, a cell's cgroup is a transient scope that
  * systemd creates and owns: cell-<id>.scope in the user's slice, with
  * Delegate=yes and the profile's limits as unit properties, the way
- * container managers ask for theirs. The root monitor asks, for itself (the
- * scope's first process); everything it forks afterwards starts there.
+ * container managers ask for theirs. pam_cell asks, for the monitor it
+ * forked and holds back until the scope is there (create.c); everything
+ * the monitor forks starts there. cell-procfs asks for its own scope.
  *
  * libsystemd is loaded only here, on such hosts (dlopen), so that a host
- * without systemd pays nothing for it. The connection is systemd's private
+ * without systemd pays nothing for it, and never in cell-init, which is
+ * static (systemd_booted is cgroup.c's). The connection is systemd's private
  * socket (root only: no D-Bus daemon, no policy in between), the way
  * systemctl talks to PID 1 as root.
  */
@@ -26,14 +28,6 @@
 
 #define SYSTEMD_PRIVATE	 "unix:path=/run/systemd/private"
 #define JOB_TIMEOUT_USEC (20ULL * 1000 * 1000)
-
-bool systemd_booted(void)
-{
-	struct stat st;
-
-	/* sd_booted(3)'s test: this directory exists only under systemd as PID 1. */
-	return lstat("/run/systemd/system", &st) == 0 && S_ISDIR(st.st_mode);
-}
 
 /* The few sd-bus calls used, resolved from libsystemd.so.0. */
 static struct {

@@ -8,9 +8,6 @@
 #include "cgroup.h"
 #include "err.h"
 
-/* Is systemd PID 1 (sd_booted(3))? Then cgroups are systemd's to hand out. */
-bool systemd_booted(void);
-
 struct scope_spec {
 	const char *id;	   /* the cell's id: the unit is cell-<id>.scope */
 	const char *user;  /* for the unit's description */

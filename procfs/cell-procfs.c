@@ -37,7 +37,9 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "procmount.h"
 #include "procview.h"
+#include "systemd.h"
 #include "util.h"
 
 #define FUSE_FD	    3
@@ -748,6 +750,14 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (cgroup_layout(&layout, &e) < 0) {
+		syslog(LOG_ERR, "%s", e.msg);
+		return 1;
+	}
+	/* Under systemd, a unit of our own, asked for while root and before
+	 * answering anything: the cell's scope we started in ends with it. */
+	if (systemd_booted() &&
+	    systemd_scope_start(&(struct scope_spec){ .unit = PROCFS_SCOPE, .pid = getpid() }, &e) <
+		    0) {
 		syslog(LOG_ERR, "%s", e.msg);
 		return 1;
 	}

@@ -18,6 +18,11 @@ else
 fi
 check "cellsh is static: no dynamic loader reads LD_* from the login environment" \
 	sh -c "! readelf -l '$BUILD/cellsh' | grep -q 'Requesting program interpreter'"
+# cell-init starts for every cell: static, it loads nothing (pam_cell asks
+# systemd for the scope, the only use it had for libsystemd).
+check "cell-init is static: its exec loads no library" \
+	sh -c "! readelf -l '$BUILD/cell-init' | grep -q 'Requesting program interpreter' && ! readelf -d '$BUILD/cell-init' | grep -q NEEDED"
+lacks "... and has no sd-bus code in it (no libsystemd to dlopen)" "systemd_scope_start" "$(nm "$BUILD/cell-init")"
 out=$(env LD_PRELOAD=/nonexistent/evil.so "$BUILD/cellsh" -c true 2>&1)
 lacks "LD_PRELOAD is never acted on by cellsh" "ld.so" "$out"
 finish

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cell_create (create.h), pam_cell's part of building a cell: exec
+ * cell-init and wait for its monitor's word. On a host systemd booted,
+ * between fork and exec, ask systemd for the cell's scope holding that
+ * child (systemd.c), so that cell-init starts in it and needs no libsystemd
+ * of its own: it is static (started for every cell), and so is cellsh,
+ * which uses create.c but never this file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "create.h"
+#include "initargs.h"
+#include "proto.h"
+#include "systemd.h"
+#include "timing.h"
+#include "util.h"
+
+/* In the forked child: no allocation, no return. With go_fd >= 0, exec only
+ * once the parent writes a byte there (the scope holds us then). */
+static void __attribute__((noreturn))
+exec_cell_init(int initfd, int sock, int life, int go_fd, char *const argv[])
+{
+	static char path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+	static char *const envp[] = { path, NULL };
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t none;
+	int null;
+
+	/* Out of the way of 0-4 first: a login program may run with a closed
+	 * stdin/stdout/stderr, so these fds may be anywhere. */
+	sock = fcntl(sock, F_DUPFD_CLOEXEC, 10);
+	initfd = fcntl(initfd, F_DUPFD_CLOEXEC, 10);
+	life = fcntl(life, F_DUPFD_CLOEXEC, 10);
+	if (go_fd >= 0 && (go_fd = fcntl(go_fd, F_DUPFD_CLOEXEC, 10)) < 0)
+		_exit(127);
+	if (sock < 0 || initfd < 0 || life < 0)
+		_exit(127);
+
+	/* The login program's signal handlers and mask are not ours. */
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Out of the login's session: terminal signals never reach the cell. */
+	setsid();
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+		_exit(127);
+	/* dup2's target is not close-on-exec: fds 3 and 4 survive the exec. */
+	if (dup2(sock, CELL_INIT_FD) < 0 || dup2(life, CELL_LIFE_FD) < 0)
+		_exit(127);
+	/* Everything above fd 4 closes at exec, including initfd itself. */
+	if (close_range(CELL_LIFE_FD + 1, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		_exit(127);
+	if (go_fd >= 0) {
+		char go = 0;
+		ssize_t n;
+
+		while ((n = read(go_fd, &go, 1)) < 0 && errno == EINTR)
+			;
+		if (n != 1 || go != 'g')
+			_exit(127); /* the parent gave up: no scope, no cell */
+	}
+	syscall(SYS_execveat, initfd, "", argv, envp, AT_EMPTY_PATH);
+	_exit(127);
+}
+
+int cell_create(const struct cell_spec *s, struct cell_handle *h, struct cell_err *e)
+{
+	_cleanup_close_ int initfd = -1, procfd = -1, mine = -1, theirs = -1, go_r = -1, go_w = -1;
+	const struct init_args *a = s->args;
+	bool scope = systemd_booted();
+	long long deadline = now_ms() + s->timeout_ms;
+	char **argv = NULL;
+	struct cell_msg m;
+	pid_t child, pid1 = 0;
+	int sv[2], r = -1;
+
+	memset(h, 0, sizeof(*h));
+	h->pidfd = -1;
+	if (geteuid() != 0)
+		return cell_err_set(e, EPERM,
+				    "creating a cell needs root (pam_cell runs in "
+				    "the login program's session stack)");
+	initfd = open_trusted_path(s->cell_init, false, e);
+	if (initfd < 0)
+		return cell_err_prefix(e, "cell_init: ");
+	procfd = proc_open_root(e);
+	if (procfd < 0 || initargs_encode(s->args, &argv, e) < 0)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		cell_err_sys(e, "socketpair");
+		goto out;
+	}
+	mine = sv[0];
+	theirs = sv[1];
+	if (scope) {
+		int go[2];
+
+		if (pipe2(go, O_CLOEXEC) < 0) {
+			cell_err_sys(e, "pipe2");
+			goto out;
+		}
+		go_r = go[0];
+		go_w = go[1];
+	}
+	child = fork();
+	if (child < 0) {
+		cell_err_sys(e, "fork");
+		goto out;
+	}
+	if (child == 0)
+		exec_cell_init(initfd, theirs, s->life_fd, go_r, argv);
+	closep(&theirs);
+	closep(&go_r);
+	theirs = go_r = -1;
+	timing_mark("spawn");
+	if (scope) {
+		struct cell_limits lim = a->limits;
+
+		/* The cell's scope, its first process the monitor-to-be, which
+		 * waits until then (and exits without a byte from us). */
+		lim.account = a->proc_views; /* the views read the cell's own usage */
+		if (systemd_scope_start(&(struct scope_spec){ .id = a->id,
+							      .user = a->user,
+							      .uid = a->uid,
+							      .limits = &lim,
+							      .user_limits = &a->user_limits,
+							      .pid = child },
+					e) < 0)
+			goto out;
+		if (write(go_w, "g", 1) != 1) {
+			cell_err_sys(e, "starting cell-init");
+			goto out;
+		}
+		timing_mark("scope");
+	}
+
+	/* 'P' then 'R' from cell-init's monitor, or 'E' with the reason. */
+	while (!pid1 || !h->pid) {
+		if (msg_recv(mine, &m, deadline, e) < 0)
+			goto out;
+		if (m.type == MSG_PID && !pid1 && m.value > 1 && m.value <= PID_MAX_LIMIT) {
+			pid1 = (pid_t)m.value;
+		} else if (m.type == MSG_READY && pid1) {
+			timing_mark("monitor");
+			if (cell_verify_pid1(procfd, pid1, child, (uid_t)s->args->uid,
+					     s->args->net != NET_HOST, h, e) < 0)
+				goto out;
+		} else if (m.type == MSG_TIMING) {
+			timing_add(m.text);
+		} else if (m.type == MSG_ERROR) {
+			cell_err_set(e, m.code, "cell-init: %s", m.text);
+			goto out;
+		} else {
+			cell_err_set(e, EPROTO, "cell-init: unexpected message '%c'", m.type);
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	/* On failure nothing is killed from here: closing the socket (and the
+	 * caller closing the life pipe) makes the monitor kill the cell, remove
+	 * its cgroups and exit, so this never waits on a dying cell. The
+	 * monitor stays our unreaped child until the login program exits; it
+	 * is reaped then (by init), which costs one zombie per login. */
+	initargs_free(argv);
+	return r;
+}
