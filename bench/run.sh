@@ -336,7 +336,7 @@ u=${MED[unshare]:-0}
 	echo "|---|---|---|---|---|---|"
 	for k in none minimal unshare bubblewrap firejail cell cell_bash; do
 		peak=""
-		case $k in cell) peak=$PEAK_CELL;; bubblewrap) peak=$PEAK_BWRAP;; unshare) peak=$PEAK_UNSHARE;; esac
+		case $k in cell) peak=${PEAK_CELL:-};; bubblewrap) peak=${PEAK_BWRAP:-};; unshare) peak=${PEAK_UNSHARE:-};; esac
 		echo "| $k | ${MED[$k]:-${NOTE[$k]:-}} | ${P90[$k]:-} | $(ratio "${MED[$k]:--}" "$u") | $(ratio "${MED[$k]:--}" "${MED[minimal]:-0}") | $peak |"
 	done
 	echo "| jailkit | ${NOTE[jailkit]} | | | | |"
