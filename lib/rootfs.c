@@ -617,10 +617,41 @@ static void unescape_octal(char *s)
 
 #define ETC_SUBMOUNTS_MAX 64
 
-/* The host's mounts below /etc (a container's /etc/resolv.conf, say), the
- * outermost only (a recursive bind brings what lies below them): paths
- * relative to /etc, strdup'd into out. Returns how many, or -1. */
-static int etc_submounts(char **out, struct cell_err *e)
+/* rel (below /etc) into out, the outermost submounts only (a recursive
+ * bind brings what lies below them): one inside a listed one is left out,
+ * one found later replaces those below it. */
+static int submount_add(char **out, int *n, const char *rel, struct cell_err *e)
+{
+	for (int i = 0; i < *n; i++) {
+		size_t l = strlen(out[i]);
+
+		if (strncmp(rel, out[i], l) == 0 && (rel[l] == '/' || rel[l] == '\0'))
+			return 0;
+	}
+	for (int i = 0; i < *n; i++) {
+		size_t l = strlen(rel);
+
+		if (strncmp(out[i], rel, l) == 0 && out[i][l] == '/') {
+			free(out[i]);
+			out[i--] = out[--*n];
+		}
+	}
+	if (*n == ETC_SUBMOUNTS_MAX)
+		return cell_err_set(e, E2BIG,
+				    "more than %d mounts below the host's /etc: rootfs = host "
+				    "cannot show them all; give these users rootfs = image:NAME, "
+				    "or mount a directory once instead of its files one by one",
+				    ETC_SUBMOUNTS_MAX);
+	if (!(out[*n] = strdup(rel)))
+		return cell_err_set(e, ENOMEM, "out of memory");
+	++*n;
+	return 0;
+}
+
+/* The host's mounts below /etc (a container's /etc/resolv.conf, say) from
+ * /proc/self/mountinfo: every mount of the host's table is read, so this
+ * costs as much as the host has mounts (Linux < 6.8 only). */
+static int etc_submounts_scan(char **out, struct cell_err *e)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char *line = NULL;
@@ -631,7 +662,6 @@ static int etc_submounts(char **out, struct cell_err *e)
 		return cell_err_sys(e, "reading /proc/self/mountinfo");
 	while (getline(&line, &cap, f) > 0) {
 		char *p = line, *end;
-		bool inside = false;
 
 		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... */
 		for (int i = 0; i < 4 && p; i++)
@@ -642,42 +672,123 @@ static int etc_submounts(char **out, struct cell_err *e)
 		unescape_octal(p);
 		if (strncmp(p, "/etc/", 5) != 0 || !p[5])
 			continue;
-		p += 5;
-		for (int i = 0; i < n && !inside; i++) {
-			size_t l = strlen(out[i]);
-
-			inside = strncmp(p, out[i], l) == 0 && (p[l] == '/' || p[l] == '\0');
-		}
-		if (inside)
-			continue;
-		/* An outer one found later replaces what lies below it. */
-		for (int i = 0; i < n; i++) {
-			size_t l = strlen(p);
-
-			if (strncmp(out[i], p, l) == 0 && out[i][l] == '/') {
-				free(out[i]);
-				out[i--] = out[--n];
-			}
-		}
-		if (n == ETC_SUBMOUNTS_MAX) {
-			cell_err_set(e, E2BIG,
-				     "more than %d mounts below the host's /etc: rootfs = host "
-				     "cannot show them all; give these users rootfs = image:NAME, "
-				     "or mount a directory once instead of its files one by one",
-				     ETC_SUBMOUNTS_MAX);
+		if (submount_add(out, &n, p + 5, e) < 0) {
 			n = -1;
 			break;
 		}
-		if (!(out[n] = strdup(p))) {
-			cell_err_sys(e, "reading /proc/self/mountinfo");
-			n = -1;
-			break;
-		}
-		n++;
 	}
 	free(line);
 	fclose(f);
 	return n;
+}
+
+/* listmount(2) and statmount(2), Linux 6.8: not in this libc's headers. */
+#define STATX_MNT_ID_UNIQUE_ 0x4000U
+#define STATMOUNT_MNT_POINT_ 0x10U
+struct mnt_id_req_ {
+	uint32_t size, spare;
+	uint64_t mnt_id, param;
+};
+struct statmount_ {
+	uint32_t size, spare1;
+	uint64_t mask;
+	uint32_t sb_dev_major, sb_dev_minor;
+	uint64_t sb_magic;
+	uint32_t sb_flags, fs_type;
+	uint64_t mnt_id, mnt_parent_id;
+	uint32_t mnt_id_old, mnt_parent_id_old;
+	uint64_t mnt_attr, mnt_propagation, mnt_peer_group, mnt_master, propagate_from;
+	uint32_t mnt_root, mnt_point;
+	uint64_t spare2[50];
+	char str[];
+};
+
+/* The mount point of mount id, relative to our root, into buf (PATH_MAX).
+ * Returns 0 or an errno value. */
+static int mount_point(uint64_t id, char *buf)
+{
+	static char sm_buf[sizeof(struct statmount_) + 2 * PATH_MAX];
+	struct statmount_ *sm = (struct statmount_ *)(void *)sm_buf;
+	struct mnt_id_req_ req = { .size = 24, .mnt_id = id, .param = STATMOUNT_MNT_POINT_ };
+
+	if (syscall(457 /* statmount */, &req, sm, sizeof(sm_buf), 0) < 0)
+		return errno;
+	if (!(sm->mask & STATMOUNT_MNT_POINT_) || sm->mnt_point >= sizeof(sm_buf) - sizeof(*sm) ||
+	    strnlen(sm->str + sm->mnt_point, PATH_MAX) >= PATH_MAX)
+		return ENAMETOOLONG;
+	strcpy(buf, sm->str + sm->mnt_point);
+	return 0;
+}
+
+/* Below the recursive clone attached at probe: its submounts, relative to
+ * it, into out. Returns how many, -1 on error, -2 without listmount. */
+static int listed_below(int probe, char **out, struct cell_err *e)
+{
+	static uint64_t ids[ETC_SUBMOUNTS_MAX * 4];
+	char base[PATH_MAX], point[PATH_MAX];
+	struct statx sx;
+	size_t l;
+	long got;
+	int n = 0, err;
+
+	if (statx(probe, "", AT_EMPTY_PATH, STATX_MNT_ID_UNIQUE_, &sx) < 0)
+		return cell_err_sys(e, "statx of the host's /etc");
+	if (!(sx.stx_mask & STATX_MNT_ID_UNIQUE_))
+		return -2; /* Linux < 6.8 */
+	if ((err = mount_point(sx.stx_mnt_id, base)) != 0)
+		return err == ENOSYS ? -2 : cell_err_set(e, err, "statmount of the host's /etc");
+	got = syscall(458 /* listmount */,
+		      &(struct mnt_id_req_){ .size = 24, .mnt_id = sx.stx_mnt_id }, ids,
+		      ARRAY_SIZE(ids), 0);
+	if (got < 0)
+		return errno == ENOSYS ? -2 : cell_err_sys(e, "listmount of the host's /etc");
+	if ((size_t)got == ARRAY_SIZE(ids))
+		return cell_err_set(e, E2BIG, "more than %zu mounts below the host's /etc",
+				    ARRAY_SIZE(ids) - 1);
+	l = strlen(base);
+	for (long i = 0; i < got; i++) {
+		if ((err = mount_point(ids[i], point)) != 0) {
+			cell_err_set(e, err, "statmount of a mount below the host's /etc");
+			goto fail;
+		}
+		/* Below base by construction; anything else is not ours to show. */
+		if (strncmp(point, base, l) != 0 || point[l] != '/' || !point[l + 1])
+			continue;
+		if (submount_add(out, &n, point + l + 1, e) < 0)
+			goto fail;
+	}
+	return n;
+fail:
+	while (n > 0)
+		free(out[--n]);
+	return -1;
+}
+
+/*
+ * The host's /etc submounts from etc_all, a recursive clone of the host's
+ * /etc (the monitor's: below it are /etc's submounts and nothing else),
+ * attached for a moment: listmount names the mounts below it alone, so this
+ * costs as much as /etc has submounts, whatever the host's table holds.
+ * Where the kernel lacks listmount, etc_submounts_scan.
+ */
+static int etc_submounts(int rootfd, int etc_all, char **out, struct cell_err *e)
+{
+	_cleanup_close_ int probe = -1;
+	int n;
+
+	if (mkdirat(rootfd, ".host-etc-all", 0700) < 0)
+		return cell_err_sys(e, "mkdir /.host-etc-all in the cell");
+	if (attach(etc_all, rootfd, ".host-etc-all", e) < 0 ||
+	    (probe = open_inside(rootfd, ".host-etc-all", O_PATH | O_DIRECTORY, e)) < 0)
+		return -1;
+	n = listed_below(probe, out, e);
+	/* (On an error the probe stays: PID 1 fails, and its namespace goes.) */
+	if (n != -1 && scratch_drop(rootfd, ".host-etc-all", probe, e) < 0) {
+		while (n > 0)
+			free(out[--n]);
+		return -1;
+	}
+	return n == -2 ? etc_submounts_scan(out, e) : n;
 }
 
 /* What the top layer holds at rel: a whiteout, an empty directory or file
@@ -716,7 +827,8 @@ static int etc_top_entry(int top, const char *rel, mode_t type, struct cell_err 
  * etc_absent and for every config file pam_cell read below /etc: those are
  * absent, not merely unreadable, and nothing is copied. Host mounts below
  * /etc are bound on top, read-only. */
-static int build_etc(int rootfd, const struct rootfs_spec *s, int host_etc, struct cell_err *e)
+static int build_etc(int rootfd, const struct rootfs_spec *s, int host_etc, int etc_all,
+		     struct cell_err *e)
 {
 	const unsigned attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 	static const char *const ovl_opts[] = { "lowerdir", "/tmp/etc:/tmp/.host-etc", "userxattr",
@@ -728,7 +840,7 @@ static int build_etc(int rootfd, const struct rootfs_spec *s, int host_etc, stru
 
 	if (host < 0)
 		return cell_err_sys(e, "opening the host's /");
-	nsubs = etc_submounts(subs, e);
+	nsubs = etc_submounts(rootfd, etc_all, subs, e);
 	if (nsubs < 0)
 		return -1;
 	/* overlayfs takes its layers by path: attached for a moment. */
@@ -1017,7 +1129,7 @@ static void scratch_size(const struct rootfs_spec *s, char *buf, size_t size)
 	snprintf(buf, size, "%llu", s->tmpfs_size);
 }
 
-int rootfs_build_host(const struct rootfs_spec *s, int host_etc, struct cell_err *e)
+int rootfs_build_host(const struct rootfs_spec *s, int host_etc, int etc_all, struct cell_err *e)
 {
 	char size[32];
 	const char *root_opts[] = { "size", size, "mode", "0755", NULL };
@@ -1037,7 +1149,7 @@ int rootfs_build_host(const struct rootfs_spec *s, int host_etc, struct cell_err
 	if (bind_system_dirs(rootfd, e) < 0)
 		return -1;
 	timing_mark("system-dirs");
-	if (build_etc(rootfd, s, host_etc, e) < 0)
+	if (build_etc(rootfd, s, host_etc, etc_all, e) < 0)
 		return -1;
 	timing_mark("etc");
 	if (mask_host_files(rootfd, s->hide, e) < 0 || bind_host_extra(rootfd, e) < 0 ||
