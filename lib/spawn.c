@@ -117,8 +117,13 @@ int cell_create(const struct cell_spec *s, struct cell_handle *h, struct cell_er
 		cell_err_sys(e, "fork");
 		goto out;
 	}
-	if (child == 0)
+	if (child == 0) {
+		/* Our copy of the write end would keep the pipe open: a parent
+		 * that gave up must read as end of file. */
+		if (go_w >= 0)
+			close(go_w);
 		exec_cell_init(initfd, theirs, s->life_fd, go_r, argv);
+	}
 	closep(&theirs);
 	closep(&go_r);
 	theirs = go_r = -1;

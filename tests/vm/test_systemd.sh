@@ -290,4 +290,33 @@ vm_root 'umount /run/cell/procfs && rmdir /run/cell/procfs'
 check "9. unmounted, the server exits and its scope goes" \
 	wait_for 10 vm_root '! pgrep -x cell-procfs >/dev/null && ! systemctl -q is-active cell-procfs.scope'
 check_gone "9. the cell ends at logout, nothing left" "$E" "views"
+# ---- 10. systemd refuses the scope: the login is refused, nothing waits ----
+# pam_cell asks for the cell's scope between its fork and cell-init's exec;
+# a second sshd of the guest's, in a mount namespace where systemd's private
+# socket is an empty file, cannot: the login must be refused with the
+# reason, and the child held back from its exec must exit, not wait.
+vm_root 'cat >/root/celltest-client' <"$VM_RUN/client"
+out=$(vm_root "bash -s $(printf '%q ' "$A")" <<'EOF' 2>&1
+A=$1
+chmod 0600 /root/celltest-client
+: >/run/celltest-nosd
+# (Every command here off this script's stdin, which is the script.)
+unshare -m --propagation private sh -c 'mount --bind /run/celltest-nosd /run/systemd/private &&
+	exec /usr/sbin/sshd -D -p 2222 -o PidFile=/run/celltest-sshd2.pid' </dev/null >/dev/null 2>&1 &
+for i in $(seq 50); do ss -ltnH 'sport = :2222' | grep -q . && break; sleep 0.2; done
+ssh -i /root/celltest-client -p 2222 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+	-o BatchMode=yes -o LogLevel=ERROR "$A@127.0.0.1" 'echo IN-CELL=$CELL_ID' </dev/null 2>&1
+echo "rc=$?"
+kill "$(cat /run/celltest-sshd2.pid)"
+for i in $(seq 50); do ss -ltnH 'sport = :2222' | grep -q . || break; sleep 0.2; done
+for i in $(seq 50); do pgrep -f "sshd: $A" >/dev/null || break; sleep 0.2; done
+echo "left=$(pgrep -f "sshd: $A" | wc -l) inits=$(pgrep -x cell-init | wc -l) scopes=$(systemctl list-units --all --no-legend 'cell-*' | wc -l)"
+rm -f /root/celltest-client /run/celltest-nosd /run/celltest-sshd2.pid
+EOF
+)
+lacks "10. without systemd's socket the confined login is refused" "IN-CELL=" "$out"
+has "10. ... and says why (the scope could not be asked for)" "connecting to systemd" \
+	"$out $(vm_root "journalctl --no-pager -n 200" 2>&1 | grep -i cell)"
+has "10. ... the child held back from cell-init's exec exited: no process of the login, monitor or scope is left" \
+	"left=0 inits=0 scopes=0" "$out"
 exit 0
