@@ -156,10 +156,9 @@ static void __attribute__((noreturn)) run_pid1(const struct init_args *a, const 
 			if (fds[i] >= 0)
 				close(fds[i]);
 	} else {
-		if (rootfs_build_host(&rs, fds[0], fds[1], &e) < 0)
+		if (rootfs_build_host(&rs, fds[0], &e) < 0)
 			fail(&e);
 		close(fds[0]);
-		close(fds[1]);
 	}
 	if (fds[2] >= 0)
 		close(fds[2]); /* its files are bound over /proc now */
@@ -214,9 +213,9 @@ static void __attribute__((noreturn)) user_side(const struct init_args *a)
 	}
 	if (msg_send(chan, MSG_USERNS, 0, 0, NULL) < 0)
 		_exit(1);
-	/* With 'G': the host's /etc and its recursive clone, or an image's
-	 * tree and (persistent) the user's layers; then with proc views their
-	 * server's mount. PID 1 inherits them. */
+	/* With 'G': the host's /etc, or an image's tree and (persistent) the
+	 * user's layers; then with proc views their server's mount. PID 1
+	 * inherits them. */
 	if (msg_recv_fds(chan, &m, now_ms() + SETUP_TIMEOUT_MS, fds, 3, &e) < 0 || m.type != MSG_GO)
 		_exit(1); /* the monitor gave up: it reports the reason */
 	while (n < 3 && fds[n] >= 0)
@@ -228,7 +227,7 @@ static void __attribute__((noreturn)) user_side(const struct init_args *a)
 		fds[2] = views;
 	}
 	if (fds[0] < 0 || (a->proc_views ? fds[2] < 0 : fds[2] >= 0) ||
-	    (*a->image ? (a->overlay == OVERLAY_PERSISTENT) != (fds[1] >= 0) : fds[1] < 0)) {
+	    (*a->image ? (a->overlay == OVERLAY_PERSISTENT) != (fds[1] >= 0) : fds[1] >= 0)) {
 		cell_err_set(&e, EPROTO, "'G' came without the trees it must carry");
 		fail(&e);
 	}
@@ -294,23 +293,15 @@ static int send_go(const struct init_args *a, int chan_fd, int procfd, pid_t use
 	if (!*a->image) {
 		/* The host's /etc without what is mounted below it (which a less
 		 * privileged mount namespace may not leave behind): the lower
-		 * layer of the cell's /etc; and with it, read-only, only for
-		 * PID 1 to list those submounts (listmount names what is below a
-		 * mount: /etc's, not the host's whole table). Root's path, no
-		 * user can change it. */
+		 * layer of the cell's /etc. Root's path, no user can change it. */
 		struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
 						     MOUNT_ATTR_NODEV };
 		_cleanup_close_ int etc =
 			open_tree(AT_FDCWD, "/etc", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-		_cleanup_close_ int all = open_tree(
-			AT_FDCWD, "/etc", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 
-		if (etc < 0 || mount_setattr(etc, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0 ||
-		    all < 0 ||
-		    mount_setattr(all, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro, sizeof(ro)) < 0)
+		if (etc < 0 || mount_setattr(etc, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
 			return cell_err_sys(e, "cloning the host's /etc");
-		if (msg_send_fds(chan_fd, MSG_GO, (int[]){ etc, all, views }, views >= 0 ? 3 : 2) <
-		    0)
+		if (msg_send_fds(chan_fd, MSG_GO, (int[]){ etc, views }, views >= 0 ? 2 : 1) < 0)
 			return cell_err_sys(e, "telling the user side to go on");
 		return 0;
 	}

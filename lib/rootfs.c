@@ -751,9 +751,16 @@ static int listed_below(int probe, char **out, struct cell_err *e)
 			cell_err_set(e, err, "statmount of a mount below the host's /etc");
 			goto fail;
 		}
-		/* Below base by construction; anything else is not ours to show. */
-		if (strncmp(point, base, l) != 0 || point[l] != '/' || !point[l + 1])
-			continue;
+		/* Below base by construction. Anything else would leave a
+		 * submount unfound, and the lower layer would show what it hides
+		 * on the host: refuse. */
+		if (strncmp(point, base, l) != 0 || point[l] != '/' || !point[l + 1]) {
+			cell_err_set(e, EINVAL,
+				     "listmount named %s as below the host's /etc (%s): "
+				     "cannot tell the cell's /etc what to show",
+				     point, base);
+			goto fail;
+		}
 		if (submount_add(out, &n, point + l + 1, e) < 0)
 			goto fail;
 	}
@@ -765,20 +772,24 @@ fail:
 }
 
 /*
- * The host's /etc submounts from etc_all, a recursive clone of the host's
- * /etc (the monitor's: below it are /etc's submounts and nothing else),
+ * The host's /etc submounts from a recursive clone of our /etc (a copy of
+ * the host's; a recursive clone is ours to make, locked submounts and all:
+ * no privileged step),
  * attached for a moment: listmount names the mounts below it alone, so this
  * costs as much as /etc has submounts, whatever the host's table holds.
  * Where the kernel lacks listmount, etc_submounts_scan.
  */
-static int etc_submounts(int rootfd, int etc_all, char **out, struct cell_err *e)
+static int etc_submounts(int rootfd, char **out, struct cell_err *e)
 {
-	_cleanup_close_ int probe = -1;
+	_cleanup_close_ int all = -1, probe = -1;
 	int n;
 
+	all = open_tree(AT_FDCWD, "/etc", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (all < 0) /* (an unbindable mount below it, say): the slow way */
+		return etc_submounts_scan(out, e);
 	if (mkdirat(rootfd, ".host-etc-all", 0700) < 0)
 		return cell_err_sys(e, "mkdir /.host-etc-all in the cell");
-	if (attach(etc_all, rootfd, ".host-etc-all", e) < 0 ||
+	if (attach(all, rootfd, ".host-etc-all", e) < 0 ||
 	    (probe = open_inside(rootfd, ".host-etc-all", O_PATH | O_DIRECTORY, e)) < 0)
 		return -1;
 	n = listed_below(probe, out, e);
@@ -827,8 +838,7 @@ static int etc_top_entry(int top, const char *rel, mode_t type, struct cell_err 
  * etc_absent and for every config file pam_cell read below /etc: those are
  * absent, not merely unreadable, and nothing is copied. Host mounts below
  * /etc are bound on top, read-only. */
-static int build_etc(int rootfd, const struct rootfs_spec *s, int host_etc, int etc_all,
-		     struct cell_err *e)
+static int build_etc(int rootfd, const struct rootfs_spec *s, int host_etc, struct cell_err *e)
 {
 	const unsigned attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 	static const char *const ovl_opts[] = { "lowerdir", "/tmp/etc:/tmp/.host-etc", "userxattr",
@@ -840,7 +850,7 @@ static int build_etc(int rootfd, const struct rootfs_spec *s, int host_etc, int 
 
 	if (host < 0)
 		return cell_err_sys(e, "opening the host's /");
-	nsubs = etc_submounts(rootfd, etc_all, subs, e);
+	nsubs = etc_submounts(rootfd, subs, e);
 	if (nsubs < 0)
 		return -1;
 	/* overlayfs takes its layers by path: attached for a moment. */
@@ -1129,7 +1139,7 @@ static void scratch_size(const struct rootfs_spec *s, char *buf, size_t size)
 	snprintf(buf, size, "%llu", s->tmpfs_size);
 }
 
-int rootfs_build_host(const struct rootfs_spec *s, int host_etc, int etc_all, struct cell_err *e)
+int rootfs_build_host(const struct rootfs_spec *s, int host_etc, struct cell_err *e)
 {
 	char size[32];
 	const char *root_opts[] = { "size", size, "mode", "0755", NULL };
@@ -1149,7 +1159,7 @@ int rootfs_build_host(const struct rootfs_spec *s, int host_etc, int etc_all, st
 	if (bind_system_dirs(rootfd, e) < 0)
 		return -1;
 	timing_mark("system-dirs");
-	if (build_etc(rootfd, s, host_etc, etc_all, e) < 0)
+	if (build_etc(rootfd, s, host_etc, e) < 0)
 		return -1;
 	timing_mark("etc");
 	if (mask_host_files(rootfd, s->hide, e) < 0 || bind_host_extra(rootfd, e) < 0 ||

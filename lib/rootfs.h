@@ -43,7 +43,7 @@ struct rootfs_spec {
  * s->hide below /etc absent, elsewhere unreadable; then pivot_root, the
  * old root detached, the root made read-only.
  */
-int rootfs_build_host(const struct rootfs_spec *s, int host_etc, int etc_all, struct cell_err *e);
+int rootfs_build_host(const struct rootfs_spec *s, int host_etc, struct cell_err *e);
 
 /* rootfs = image:NAME: what the monitor prepared (image.h). */
 struct rootfs_image {
