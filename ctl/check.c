@@ -275,10 +275,11 @@ static int idmapped_mount(void)
 }
 
 /* Every login moves its shell into the cell's cgroup: by default the
- * kernel then waits for an RCU grace period (cgroup_threadgroup_rwsem),
- * about 7 ms on a quiet 2-core machine, which make bench's breakdown shows
- * as cellsh:cgroup under sshd. favordynmods makes that cheap, and forks
- * and exits dearer: the admin's call. */
+ * kernel may then wait for an RCU grace period (cgroup_threadgroup_rwsem).
+ * Measured as cellsh:cgroup under sshd: 0.5 ms on a fresh 2-core VM, 8 to
+ * 16 ms on the same kind of VM once its cgroup state had grown (thousands
+ * of cells made and gone). favordynmods makes the move cheap, and forks and
+ * exits dearer: the admin's call. */
 static void check_dynmods(void)
 {
 	char line[512];
@@ -298,7 +299,7 @@ static void check_dynmods(void)
 	if (!on)
 		say("note",
 		    "cgroups without favordynmods: moving each login's shell into its cell "
-		    "waits for an RCU grace period (several ms per login); for quicker logins "
+		    "may wait for an RCU grace period (up to several ms per login); for quicker logins "
 		    "at the cost of dearer forks and exits: mount -o remount,favordynmods "
 		    "/sys/fs/cgroup (v2), or boot with cgroup_favordynmods=true (Linux >= 6.7)");
 }

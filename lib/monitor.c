@@ -6,7 +6,7 @@
  *
  *   monitor (root, for the cell's whole life)
  *     gets the cell's cgroup: on a systemd host the transient scope
- *     pam_cell had systemd start around it (create.c), else <hierarchy>/cell/<id>
+ *     pam_cell had systemd start around it (spawn.c), else <hierarchy>/cell/<id>
  *     (cgroup.c); forks the user side; writes its uid/gid maps and puts it
  *     in the cgroup; checks PID 1; listens on the join socket; then waits
  *     until the cell ends (PID 1 dies), its last session goes (see proto.h
@@ -255,7 +255,7 @@ static void reap(pid_t pid)
 }
 
 /* The cell's cgroup, with the profile's limits. On a systemd host the
- * scope pam_cell asked systemd for before our exec (create.c), which holds
+ * scope pam_cell asked systemd for before our exec (spawn.c), which holds
  * us; else cgroup.c makes it. */
 static int make_cgroup(const struct monitor *m, struct cell_cgroup *cg, struct cell_err *e)
 {

@@ -139,9 +139,11 @@ int procview_mount(struct cell_err *e)
 		if (!serving()) {
 			kill(pid, SIGKILL);
 			umount2(PROCFS_DIR, MNT_DETACH);
-			return cell_err_set(e, ECHILD,
-					    "proc views: cell-procfs stopped before serving (its "
-					    "reason is in the system log)");
+			return cell_err_set(
+				e, ECHILD,
+				"proc views: cell-procfs stopped before serving: its "
+				"reason is in the system log (journalctl -t cell-procfs, "
+				"or /var/log/syslog)");
 		}
 	}
 	/* A clone for the cell's PID 1 to take its files from. */

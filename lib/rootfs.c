@@ -617,6 +617,15 @@ static void unescape_octal(char *s)
 
 #define ETC_SUBMOUNTS_MAX 64
 
+static int too_many_submounts(struct cell_err *e)
+{
+	return cell_err_set(e, E2BIG,
+			    "more than %d mounts below the host's /etc: rootfs = host cannot show "
+			    "them all; give these users rootfs = image:NAME, or mount a directory "
+			    "once instead of its files one by one",
+			    ETC_SUBMOUNTS_MAX);
+}
+
 /* rel (below /etc) into out, the outermost submounts only (a recursive
  * bind brings what lies below them): one inside a listed one is left out,
  * one found later replaces those below it. */
@@ -637,11 +646,7 @@ static int submount_add(char **out, int *n, const char *rel, struct cell_err *e)
 		}
 	}
 	if (*n == ETC_SUBMOUNTS_MAX)
-		return cell_err_set(e, E2BIG,
-				    "more than %d mounts below the host's /etc: rootfs = host "
-				    "cannot show them all; give these users rootfs = image:NAME, "
-				    "or mount a directory once instead of its files one by one",
-				    ETC_SUBMOUNTS_MAX);
+		return too_many_submounts(e);
 	if (!(out[*n] = strdup(rel)))
 		return cell_err_set(e, ENOMEM, "out of memory");
 	++*n;
@@ -682,7 +687,14 @@ static int etc_submounts_scan(char **out, struct cell_err *e)
 	return n;
 }
 
-/* listmount(2) and statmount(2), Linux 6.8: not in this libc's headers. */
+/* listmount(2) and statmount(2), Linux 6.8: not in this libc's headers
+ * (the numbers are the generic table's, x86_64's and arm64's). */
+#ifndef SYS_statmount
+#define SYS_statmount 457
+#endif
+#ifndef SYS_listmount
+#define SYS_listmount 458
+#endif
 #define STATX_MNT_ID_UNIQUE_ 0x4000U
 #define STATMOUNT_MNT_POINT_ 0x10U
 struct mnt_id_req_ {
@@ -702,6 +714,8 @@ struct statmount_ {
 	uint64_t spare2[50];
 	char str[];
 };
+/* The kernel grows statmount into the spare words: its strings stay at 512. */
+_Static_assert(sizeof(struct statmount_) == 512, "statmount's fixed part is 512 bytes");
 
 /* The mount point of mount id, relative to our root, into buf (PATH_MAX).
  * Returns 0 or an errno value. */
@@ -711,7 +725,7 @@ static int mount_point(uint64_t id, char *buf)
 	struct statmount_ *sm = (struct statmount_ *)(void *)sm_buf;
 	struct mnt_id_req_ req = { .size = 24, .mnt_id = id, .param = STATMOUNT_MNT_POINT_ };
 
-	if (syscall(457 /* statmount */, &req, sm, sizeof(sm_buf), 0) < 0)
+	if (syscall(SYS_statmount, &req, sm, sizeof(sm_buf), 0) < 0)
 		return errno;
 	if (!(sm->mask & STATMOUNT_MNT_POINT_) || sm->mnt_point >= sizeof(sm_buf) - sizeof(*sm) ||
 	    strnlen(sm->str + sm->mnt_point, PATH_MAX) >= PATH_MAX)
@@ -737,14 +751,12 @@ static int listed_below(int probe, char **out, struct cell_err *e)
 		return -2; /* Linux < 6.8 */
 	if ((err = mount_point(sx.stx_mnt_id, base)) != 0)
 		return err == ENOSYS ? -2 : cell_err_set(e, err, "statmount of the host's /etc");
-	got = syscall(458 /* listmount */,
-		      &(struct mnt_id_req_){ .size = 24, .mnt_id = sx.stx_mnt_id }, ids,
-		      ARRAY_SIZE(ids), 0);
+	got = syscall(SYS_listmount, &(struct mnt_id_req_){ .size = 24, .mnt_id = sx.stx_mnt_id },
+		      ids, ARRAY_SIZE(ids), 0);
 	if (got < 0)
 		return errno == ENOSYS ? -2 : cell_err_sys(e, "listmount of the host's /etc");
 	if ((size_t)got == ARRAY_SIZE(ids))
-		return cell_err_set(e, E2BIG, "more than %zu mounts below the host's /etc",
-				    ARRAY_SIZE(ids) - 1);
+		return too_many_submounts(e);
 	l = strlen(base);
 	for (long i = 0; i < got; i++) {
 		if ((err = mount_point(ids[i], point)) != 0) {

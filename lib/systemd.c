@@ -221,8 +221,11 @@ int systemd_scope_start(const struct scope_spec *s, struct cell_err *e)
 	if (r >= 0)
 		r = sd.start(bus);
 	if (r < 0) {
-		cell_err_set(e, -r, "connecting to systemd (%s): %s", SYSTEMD_PRIVATE,
-			     strerror(-r));
+		cell_err_set(e, -r,
+			     "connecting to systemd (%s): %s; /run/systemd/system says systemd "
+			     "is PID 1, and each cell is a scope it starts: see 'systemctl "
+			     "is-system-running'",
+			     SYSTEMD_PRIVATE, strerror(-r));
 		goto out;
 	}
 	/* Before the call: the job may finish before the reply is read. */
