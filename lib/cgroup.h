@@ -31,6 +31,10 @@ struct cgroup_layout {
 };
 
 int cgroup_layout(struct cgroup_layout *l, struct cell_err *e);
+/* Its two ways, for tests: the usual places (false: not all there), and
+ * the whole mount table. */
+bool cgroup_layout_usual(struct cgroup_layout *l);
+int cgroup_layout_scan(struct cgroup_layout *l, struct cell_err *e);
 
 /* Is systemd PID 1 (sd_booted(3))? Then cgroups are systemd's to hand out
  * (systemd.c asks for them). */
