@@ -42,8 +42,6 @@ session required $W/pam_cell.so conf=$CONF"
 start_sshd >/dev/null || exit 1
 
 declare -A MED P90 NOTE
-# (what a section left out of BENCH_ONLY would have set: blank in the report)
-MOUNTS_BASE="" MOUNTS_MANY="" IMG_SIZE_S="" IMG_SIZE_L="" SCALE_ROWS=""
 stats() { # stats NAME < one number (ms) per line
 	sort -n | awk -v name="$1" '{ a[NR] = $1 } END {
 		if (!NR) { print name, "-", "-"; exit }
@@ -338,6 +336,8 @@ scale_run "$last" " (no cgroups)"
 fi
 
 # ---- report ----
+# (A section BENCH_ONLY left out leaves its cells blank.)
+set +u
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "-") printf "%.2f", a / b; else print "-" }'; }
 mach="$(uname -sr), $(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, $(. /etc/os-release; echo "$PRETTY_NAME")"
 {
@@ -358,7 +358,7 @@ u=${MED[unshare]:-0}
 		case $k in cell) peak=${PEAK_CELL:-};; bubblewrap) peak=${PEAK_BWRAP:-};; unshare) peak=${PEAK_UNSHARE:-};; esac
 		echo "| $k | ${MED[$k]:-${NOTE[$k]:-}} | ${P90[$k]:-} | $(ratio "${MED[$k]:--}" "$u") | $(ratio "${MED[$k]:--}" "${MED[minimal]:-0}") | $peak |"
 	done
-	echo "| jailkit | ${NOTE[jailkit]:-} | | | | |"
+	echo "| jailkit | ${NOTE[jailkit]} | | | | |"
 	echo
 	over() { awk -v a="${MED[$1]:-0}" -v b="${MED[none]:-0}" 'BEGIN { printf "%.2f", a - b }'; }
 	echo "Overhead over *none* (the same \`/bin/true\` run as the user without isolation): cell $(over cell) ms, minimal $(over minimal) ms, bubblewrap $(over bubblewrap) ms; cell's is $(ratio "$(over cell)" "$(over minimal)")× the minimal's (target ≤ 1.3×) and $(ratio "$(over cell)" "$(over bubblewrap)")× bubblewrap's."

@@ -2,7 +2,8 @@
 /*
  * cell-init: the cell's root monitor (lib/monitor.c), exec'd by pam_cell's
  * child with fd 3 a socket to pam_cell, fd 4 the read end of the cell's
- * life pipe, and nothing else open. A checklist: refuse any other start,
+ * life pipe, on a systemd host fd 5 a pipe to wait on, and nothing else
+ * open. A checklist: refuse any other start,
  * read the arguments, build the cell, drop every capability but CAP_KILL,
  * tell pam_cell, watch, tear down.
  */
@@ -64,6 +65,17 @@ int main(int argc, char **argv)
 	    fstat(CELL_LIFE_FD, &lst) < 0 || !S_ISFIFO(lst.st_mode)) {
 		fprintf(stderr, "cell-init: started by pam_cell.so only; not a command\n");
 		return 2;
+	}
+	/* On a systemd host, nothing before the cell's scope holds us: pam_cell
+	 * writes 'g' then, and closes the pipe unwritten if systemd refused. */
+	if (fstat(CELL_GO_FD, &st) == 0 && S_ISFIFO(st.st_mode)) {
+		char go = 0;
+		ssize_t n;
+
+		while ((n = read(CELL_GO_FD, &go, 1)) < 0 && errno == EINTR)
+			;
+		if (n != 1 || go != 'g')
+			return 1; /* no scope, no cell; pam_cell says why */
 	}
 	if (close_range(CELL_LIFE_FD + 1, ~0U, 0) < 0) {
 		cell_err_sys(&e, "close_range");

@@ -37,8 +37,11 @@
 
 #include "err.h"
 
-#define CELL_INIT_FD  3
-#define CELL_LIFE_FD  4		/* read end of the life pipe, in the monitor */
+#define CELL_INIT_FD 3
+#define CELL_LIFE_FD 4 /* read end of the life pipe, in the monitor */
+/* On a host systemd booted only: a pipe where pam_cell writes 'g' once the
+ * cell's scope holds cell-init, which waits for it before anything else. */
+#define CELL_GO_FD    5
 #define PID_MAX_LIMIT (1 << 22) /* the kernel's largest pid_max */
 
 enum {

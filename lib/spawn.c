@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
- * cell_create (create.h), pam_cell's part of building a cell: exec
- * cell-init and wait for its monitor's word. On a host systemd booted,
- * between fork and exec, ask systemd for the cell's scope holding that
- * child (systemd.c), so that cell-init starts in it and needs no libsystemd
+ * cell_create (create.h), pam_cell's part of building a cell: start
+ * cell-init and wait for its monitor's word. On a host systemd booted, ask
+ * systemd for the cell's scope holding cell-init while it waits for our
+ * go (systemd.c), so that the cell starts in it and cell-init needs no libsystemd
  * of its own: it is static (started for every cell), and so is cellsh,
  * which uses create.c but never this file.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -23,28 +25,42 @@
 #include "timing.h"
 #include "util.h"
 
-/* In the forked child: no allocation, no return. With go_fd >= 0, exec only
- * once the parent writes a byte there (the scope holds us then). */
-static void __attribute__((noreturn))
-exec_cell_init(int initfd, int sock, int life, int go_fd, char *const argv[])
+/* What the child needs, on the parent's memory (CLONE_VM). */
+struct spawn_ctx {
+	int initfd, sock, life, go_fd;
+	char *const *argv;
+};
+
+/*
+ * The child, started with CLONE_VM | CLONE_VFORK on a stack of its own: it
+ * shares the login program's memory and the login program is stopped until
+ * the exec, so no page table is copied (fork's copy cost 1-2 ms of every
+ * start from a large login program) and nothing here writes that memory
+ * but errno. System calls only, no allocation, no return. A wait for
+ * systemd's scope would stop the login program too: cell-init waits for
+ * the byte on CELL_GO_FD after its exec instead.
+ */
+static int spawn_child(void *arg)
 {
 	static char path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
 	static char *const envp[] = { path, NULL };
+	const struct spawn_ctx *c = arg;
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	int sock, initfd, life, go_fd = -1, null;
 	sigset_t none;
-	int null;
 
-	/* Out of the way of 0-4 first: a login program may run with a closed
+	/* Out of the way of 0-5 first: a login program may run with a closed
 	 * stdin/stdout/stderr, so these fds may be anywhere. */
-	sock = fcntl(sock, F_DUPFD_CLOEXEC, 10);
-	initfd = fcntl(initfd, F_DUPFD_CLOEXEC, 10);
-	life = fcntl(life, F_DUPFD_CLOEXEC, 10);
-	if (go_fd >= 0 && (go_fd = fcntl(go_fd, F_DUPFD_CLOEXEC, 10)) < 0)
+	sock = fcntl(c->sock, F_DUPFD_CLOEXEC, 10);
+	initfd = fcntl(c->initfd, F_DUPFD_CLOEXEC, 10);
+	life = fcntl(c->life, F_DUPFD_CLOEXEC, 10);
+	if (c->go_fd >= 0 && (go_fd = fcntl(c->go_fd, F_DUPFD_CLOEXEC, 10)) < 0)
 		_exit(127);
 	if (sock < 0 || initfd < 0 || life < 0)
 		_exit(127);
 
-	/* The login program's signal handlers and mask are not ours. */
+	/* The login program's signal handlers and mask are not ours (the
+	 * handlers are our copy: no CLONE_SIGHAND). */
 	for (int sig = 1; sig < NSIG; sig++)
 		sigaction(sig, &dfl, NULL);
 	sigemptyset(&none);
@@ -54,23 +70,43 @@ exec_cell_init(int initfd, int sock, int life, int go_fd, char *const argv[])
 	null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
 		_exit(127);
-	/* dup2's target is not close-on-exec: fds 3 and 4 survive the exec. */
-	if (dup2(sock, CELL_INIT_FD) < 0 || dup2(life, CELL_LIFE_FD) < 0)
-		_exit(127);
-	/* Everything above fd 4 closes at exec, including initfd itself. */
+	/* Everything above fd 4 closes at exec, initfd itself included... */
 	if (close_range(CELL_LIFE_FD + 1, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		_exit(127);
-	if (go_fd >= 0) {
-		char go = 0;
-		ssize_t n;
-
-		while ((n = read(go_fd, &go, 1)) < 0 && errno == EINTR)
-			;
-		if (n != 1 || go != 'g')
-			_exit(127); /* the parent gave up: no scope, no cell */
-	}
-	syscall(SYS_execveat, initfd, "", argv, envp, AT_EMPTY_PATH);
+	/* ...but dup2's targets, which are not close-on-exec: 3, 4 (and 5). */
+	if (dup2(sock, CELL_INIT_FD) < 0 || dup2(life, CELL_LIFE_FD) < 0 ||
+	    (go_fd >= 0 && dup2(go_fd, CELL_GO_FD) < 0))
+		_exit(127);
+	syscall(SYS_execveat, initfd, "", c->argv, envp, AT_EMPTY_PATH);
 	_exit(127);
+}
+
+/* Start cell-init; returns its pid, or -1 with errno. */
+static pid_t spawn_cell_init(struct spawn_ctx *c)
+{
+	const size_t size = 64 * 1024, guard = 4096;
+	char *stack;
+	pid_t pid;
+	int err;
+
+	stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
+		     -1, 0);
+	if (stack == MAP_FAILED)
+		return -1;
+	/* An overflow faults instead of writing what lies below. */
+	if (mprotect(stack, guard, PROT_NONE) < 0) {
+		err = errno;
+		munmap(stack, size);
+		errno = err;
+		return -1;
+	}
+	/* Returns once the child has exec'd or exited (CLONE_VFORK): its
+	 * stack is ours to free then. */
+	pid = clone(spawn_child, stack + size, CLONE_VM | CLONE_VFORK | SIGCHLD, c);
+	err = errno;
+	munmap(stack, size);
+	errno = err;
+	return pid;
 }
 
 int cell_create(const struct cell_spec *s, struct cell_handle *h, struct cell_err *e)
@@ -112,17 +148,11 @@ int cell_create(const struct cell_spec *s, struct cell_handle *h, struct cell_er
 		go_r = go[0];
 		go_w = go[1];
 	}
-	child = fork();
+	child = spawn_cell_init(&(struct spawn_ctx){
+		.initfd = initfd, .sock = theirs, .life = s->life_fd, .go_fd = go_r, .argv = argv });
 	if (child < 0) {
-		cell_err_sys(e, "fork");
+		cell_err_sys(e, "starting cell-init");
 		goto out;
-	}
-	if (child == 0) {
-		/* Our copy of the write end would keep the pipe open: a parent
-		 * that gave up must read as end of file. */
-		if (go_w >= 0)
-			close(go_w);
-		exec_cell_init(initfd, theirs, s->life_fd, go_r, argv);
 	}
 	closep(&theirs);
 	closep(&go_r);
@@ -131,8 +161,8 @@ int cell_create(const struct cell_spec *s, struct cell_handle *h, struct cell_er
 	if (scope) {
 		struct cell_limits lim = a->limits;
 
-		/* The cell's scope, its first process the monitor-to-be, which
-		 * waits until then (and exits without a byte from us). */
+		/* The cell's scope, its first process cell-init, which waits
+		 * until then (and exits without a byte from us). */
 		lim.account = a->proc_views; /* the views read the cell's own usage */
 		if (systemd_scope_start(&(struct scope_spec){ .id = a->id,
 							      .user = a->user,
