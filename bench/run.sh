@@ -33,7 +33,8 @@ new_user U
 write_conf "cellsh = $CELLSH
 cell_init = $W/bin/cell-init
 [user $U]
-memory_max = 256M"
+memory_max = 256M
+max_cells = 100000"
 HOME_U=$(getent passwd "$U" | cut -d: -f6)
 CONF_BEFORE=$(cat "$CONF")
 install_pam cell-bench "account required pam_unix.so
@@ -90,10 +91,24 @@ NOTE[jailkit]="not measured: jk_chrootsh needs a chroot jail built per user (jk_
 # Like with like: the cell row runs /bin/true inside too (the profile's
 # shell: cellsh -c true execs "/bin/true -c true"); cell_bash is the
 # everyday case, bash -c true.
+# cell's own no-isolation row: the same driver and PAM stack without
+# pam_cell, /bin/true as the user (run "/bin/true -c true": the fork,
+# the drop to the user and the exec the cell row also has, and nothing of
+# setpriv's). cell's overhead is over this, the others' over none.
+install_pam cell-bench-plain "account required pam_unix.so
+session required pam_unix.so"
+"$B/driver" run cell-bench-plain "$U" 3 /bin/true >/dev/null || NOTE[none_pam]="driver failed"
 CONF_MAIN=$(cat "$CONF")
 printf '%s\nshell = /bin/true\n' "$CONF_MAIN" >"$CONF"
 "$B/driver" run cell-bench "$U" 3 "$CELLSH" >/dev/null || NOTE[cell]="driver failed"
-record < <("$B/driver" run cell-bench "$U" "$N" "$CELLSH" | stats cell)
+# In turns (5 rounds), so that the machine's drift falls on both alike.
+: >"$W/cell.ms"; : >"$W/none_pam.ms"
+for round in 1 2 3 4 5; do
+	"$B/driver" run cell-bench "$U" $(( (N + 4) / 5 )) "$CELLSH" >>"$W/cell.ms"
+	"$B/driver" run cell-bench-plain "$U" $(( (N + 4) / 5 )) /bin/true >>"$W/none_pam.ms"
+done
+record < <(stats cell <"$W/cell.ms")
+record < <(stats none_pam <"$W/none_pam.ms")
 PEAK_CELL=$(peak_kib "$B/driver" run cell-bench "$U" 1 "$CELLSH")
 # Where one start goes: pam_cell's "timing" argument and cellsh's
 # CELL_TIMING=1 report each phase; the median of each over N starts.
@@ -353,17 +368,17 @@ u=${MED[unshare]:-0}
 	echo
 	echo "| what | median ms | p90 ms | × unshare | × minimum | peak RSS KiB |"
 	echo "|---|---|---|---|---|---|"
-	for k in none minimal unshare bubblewrap firejail cell cell_bash; do
+	for k in none minimal unshare bubblewrap firejail none_pam cell cell_bash; do
 		peak=""
 		case $k in cell) peak=${PEAK_CELL:-};; bubblewrap) peak=${PEAK_BWRAP:-};; unshare) peak=${PEAK_UNSHARE:-};; esac
 		echo "| $k | ${MED[$k]:-${NOTE[$k]:-}} | ${P90[$k]:-} | $(ratio "${MED[$k]:--}" "$u") | $(ratio "${MED[$k]:--}" "${MED[minimal]:-0}") | $peak |"
 	done
 	echo "| jailkit | ${NOTE[jailkit]} | | | | |"
 	echo
-	over() { awk -v a="${MED[$1]:-0}" -v b="${MED[none]:-0}" 'BEGIN { printf "%.2f", a - b }'; }
-	echo "Overhead over *none* (the same \`/bin/true\` run as the user without isolation): cell $(over cell) ms, minimal $(over minimal) ms, bubblewrap $(over bubblewrap) ms; cell's is $(ratio "$(over cell)" "$(over minimal)")× the minimal's (target ≤ 1.3×) and $(ratio "$(over cell)" "$(over bubblewrap)")× bubblewrap's."
+	over() { awk -v a="${MED[$1]:-0}" -v b="${MED[${2:-none}]:-0}" 'BEGIN { printf "%.2f", a - b }'; }
+	echo "Overhead over no isolation: minimal $(over minimal) ms and bubblewrap $(over bubblewrap) ms over *none* (\`setpriv\` then \`/bin/true\`, as their rows run); cell $(over cell none_pam) ms over *none_pam* (the driver and PAM stack of the cell row without pam_cell, \`/bin/true\` as the user), the two taken in turns. cell's is $(ratio "$(over cell none_pam)" "$(over minimal)")× the minimal's (target ≤ 1.3×) and $(ratio "$(over cell none_pam)" "$(over bubblewrap)")× bubblewrap's."
 	echo
-	echo "*none*: \`true\` as the user; *minimal*: [bench/minimal.c](../minimal.c) (one clone with user, mount, pid, uts, ipc namespaces, a map write, one bind, proc, pivot_root); *unshare*: \`unshare -Urmupf --mount-proc chroot ROOT true\`; *bubblewrap*: the same namespaces plus cgroup, and the host profile's mount set; *firejail*: \`--noprofile\`; *cell*: [bench/driver.c](../driver.c) as root runs the real PAM session stack (\`pam_open_session\` with pam_unix and pam_cell), \`cellsh -c true\` as the user, \`pam_close_session\`. Every user-side row includes a \`setpriv\` exec; cell's row includes PAM itself (the stack is pam_unix and pam_cell), the root monitor, the cgroups, the time namespace, the seccomp filter and the cell's own mount set, and runs \`/bin/true\` inside like the others (the profile's shell); *cell_bash* is the same with bash, the usual shell."
+	echo "*none*: \`true\` as the user; *minimal*: [bench/minimal.c](../minimal.c) (one clone with user, mount, pid, uts, ipc namespaces, a map write, one bind, proc, pivot_root); *unshare*: \`unshare -Urmupf --mount-proc chroot ROOT true\`; *bubblewrap*: the same namespaces plus cgroup, and the host profile's mount set; *firejail*: \`--noprofile\`; *none_pam*: the cell row without pam_cell (the same driver, fork, drop to the user and PAM stack, \`/bin/true\` run as the user); *cell*: [bench/driver.c](../driver.c) as root runs the real PAM session stack (\`pam_open_session\` with pam_unix and pam_cell), \`cellsh -c true\` as the user, \`pam_close_session\`. Every user-side row includes a \`setpriv\` exec; cell's row includes PAM itself (the stack is pam_unix and pam_cell), the root monitor, the cgroups, the time namespace, the seccomp filter and the cell's own mount set, and runs \`/bin/true\` inside like the others (the profile's shell); *cell_bash* is the same with bash, the usual shell."
 	echo
 	echo "## Where one cell start goes"
 	echo

@@ -671,7 +671,7 @@ static enum monitor_end watch(struct monitor *m)
 			if (s.n == FIRST_SESSION) {
 				registry_linger_clear(a->id);
 				registry_shared_clear((uid_t)a->uid, a->id);
-				registry_remove(a->id, &e);
+				registry_remove(a->id, (uid_t)a->uid, &e);
 				registry_life_remove(a->id);
 				cell_kill(m->cell.pidfd, &e);
 				if (lock >= 0)
@@ -818,7 +818,7 @@ int monitor_teardown(struct monitor *m)
 	reap(m->cell.pid);
 	registry_join_remove(m->args.id);
 	/* Idempotent: pam_cell may have removed it already. */
-	registry_remove(m->args.id, &e);
+	registry_remove(m->args.id, (uid_t)m->args.uid, &e);
 	registry_linger_clear(m->args.id);
 	if (m->args.shared)
 		end_shared(&m->args);

@@ -206,6 +206,72 @@ int registry_parse(const char *text, struct cell_record *r, struct cell_err *e)
 	return 0;
 }
 
+/* ---- the per-user index ----
+ * CELL_RUN_DIR/by-uid/UID/ID: a hard link to each record of that uid's
+ * cells (root's directories, 0700), so that counting a user's cells reads
+ * theirs, not every cell's: 37 us a record, 75 ms a login at 2000 cells. */
+#define BY_UID "by-uid"
+
+/* by-uid/UID under the registry fd dfd, made if create; -1 if missing. */
+static int open_user_index(int dfd, uid_t uid, bool create, struct cell_err *e)
+{
+	_cleanup_close_ int top = -1, dir = -1;
+	char name[16];
+	struct stat st;
+
+	snprintf(name, sizeof(name), "%u", (unsigned)uid);
+	if (create && mkdirat(dfd, BY_UID, 0700) < 0 && errno != EEXIST)
+		return cell_err_sys(e, "registry: creating %s/%s", CELL_RUN_DIR, BY_UID);
+	top = openat(dfd, BY_UID, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (top < 0)
+		return cell_err_sys(e, "registry: opening %s/%s", CELL_RUN_DIR, BY_UID);
+	if (create && mkdirat(top, name, 0700) < 0 && errno != EEXIST)
+		return cell_err_sys(e, "registry: creating %s/%s/%s", CELL_RUN_DIR, BY_UID, name);
+	dir = openat(top, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dir < 0)
+		return cell_err_sys(e, "registry: opening %s/%s/%s", CELL_RUN_DIR, BY_UID, name);
+	/* Only root makes entries in CELL_RUN_DIR: checked all the same. */
+	if (fstat(dir, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022))
+		return cell_err_set(e, EPERM, "%s/%s/%s is not root's directory", CELL_RUN_DIR,
+				    BY_UID, name);
+	return steal_fd(&dir);
+}
+
+/* Link the record (just written) into its user's index. A last cell's
+ * monitor may remove an emptied user directory meanwhile: then again. */
+static int index_add(int dfd, const struct cell_record *r, struct cell_err *e)
+{
+	for (int tries = 0; tries < 3; tries++) {
+		_cleanup_close_ int dir = open_user_index(dfd, (uid_t)r->uid, true, e);
+
+		if (dir < 0)
+			return -1;
+		if (linkat(dfd, r->id, dir, r->id, 0) == 0)
+			return 0;
+		if (errno != ENOENT)
+			break;
+	}
+	return cell_err_sys(e, "registry: linking %s into %s/%s", r->id, CELL_RUN_DIR, BY_UID);
+}
+
+/* Out of its user's index; the directories too once empty (rmdir fails
+ * while they are not): no cell, nothing of the index left. */
+static void index_remove(int dfd, uid_t uid, const char *id)
+{
+	_cleanup_close_ int top = -1, dir = -1;
+	struct cell_err ignored;
+	char name[16];
+
+	dir = open_user_index(dfd, uid, false, &ignored);
+	if (dir < 0)
+		return;
+	unlinkat(dir, id, 0);
+	snprintf(name, sizeof(name), "%u", (unsigned)uid);
+	top = openat(dfd, BY_UID, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (top >= 0 && unlinkat(top, name, AT_REMOVEDIR) == 0)
+		unlinkat(dfd, BY_UID, AT_REMOVEDIR);
+}
+
 int registry_write(const struct cell_record *r, struct cell_err *e)
 {
 	_cleanup_close_ int dfd = -1, fd = -1;
@@ -226,24 +292,22 @@ int registry_write(const struct cell_record *r, struct cell_err *e)
 		unlinkat(dfd, r->id, 0);
 		return -1;
 	}
+	if (index_add(dfd, r, e) < 0) {
+		unlinkat(dfd, r->id, 0);
+		return -1;
+	}
 	return 0;
 }
 
-int registry_read(const char *id, struct cell_record *r, struct cell_err *e)
+/* The record named id in directory dfd (CELL_RUN_DIR or a user's index):
+ * a root-owned regular file, written by root only, for that cell. */
+static int read_record_at(int dfd, const char *id, struct cell_record *r, struct cell_err *e)
 {
-	_cleanup_close_ int dfd = -1, fd = -1;
+	_cleanup_close_ int fd = -1;
 	char buf[16384];
 	struct stat st;
 	ssize_t n;
 
-	memset(r, 0, sizeof(*r));
-	if (!cell_id_valid(id))
-		return cell_err_set(e, EINVAL, "'%s' is not a cell id (32 hex digits)", id);
-	dfd = open_run_dir(false, e);
-	if (dfd < 0 && e->code == ENOENT)
-		return cell_err_set(e, ENOENT, "no live cell %s (no cell exists at all)", id);
-	if (dfd < 0)
-		return cell_err_prefix(e, "registry: ");
 	fd = openat(dfd, id, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -267,7 +331,22 @@ int registry_read(const char *id, struct cell_record *r, struct cell_err *e)
 	return 0;
 }
 
-int registry_remove(const char *id, struct cell_err *e)
+int registry_read(const char *id, struct cell_record *r, struct cell_err *e)
+{
+	_cleanup_close_ int dfd = -1;
+
+	memset(r, 0, sizeof(*r));
+	if (!cell_id_valid(id))
+		return cell_err_set(e, EINVAL, "'%s' is not a cell id (32 hex digits)", id);
+	dfd = open_run_dir(false, e);
+	if (dfd < 0 && e->code == ENOENT)
+		return cell_err_set(e, ENOENT, "no live cell %s (no cell exists at all)", id);
+	if (dfd < 0)
+		return cell_err_prefix(e, "registry: ");
+	return read_record_at(dfd, id, r, e);
+}
+
+int registry_remove(const char *id, uid_t uid, struct cell_err *e)
 {
 	_cleanup_close_ int dfd = -1;
 
@@ -276,6 +355,7 @@ int registry_remove(const char *id, struct cell_err *e)
 	dfd = open_run_dir(false, e);
 	if (dfd < 0)
 		return -1;
+	index_remove(dfd, uid, id);
 	if (unlinkat(dfd, id, 0) < 0 && errno != ENOENT)
 		return cell_err_sys(e, "removing %s/%s", CELL_RUN_DIR, id);
 	return 0;
@@ -361,6 +441,7 @@ int registry_sweep(int every_s)
 		if (!cell_id_valid(de->d_name) || registry_read(de->d_name, &r, &e) < 0)
 			continue;
 		if (!record_alive(&r) && unlinkat(dfd, de->d_name, 0) == 0) {
+			index_remove(dfd, (uid_t)r.uid, de->d_name);
 			registry_linger_clear(de->d_name);
 			removed++;
 		}
@@ -371,7 +452,7 @@ int registry_sweep(int every_s)
 
 long registry_count_user(uid_t uid, struct cell_err *e)
 {
-	_cleanup_close_ int dfd = -1;
+	_cleanup_close_ int dfd = -1, dir = -1;
 	struct cell_record r;
 	struct cell_err ignored;
 	struct dirent *de;
@@ -382,12 +463,29 @@ long registry_count_user(uid_t uid, struct cell_err *e)
 	dfd = open_run_dir(true, e);
 	if (dfd < 0)
 		return cell_err_prefix(e, "counting the user's cells: ");
-	if (!(d = registry_list(dfd)))
-		return cell_err_sys(e, "counting the user's cells: listing %s", CELL_RUN_DIR);
-	while ((de = readdir(d)))
-		if (cell_id_valid(de->d_name) && registry_read(de->d_name, &r, &ignored) == 0 &&
-		    r.uid == uid && record_alive(&r))
+	dir = open_user_index(dfd, uid, false, e);
+	if (dir < 0 && e->code == ENOENT)
+		return 0; /* no cell of theirs was ever indexed, or the last has gone */
+	if (dir < 0)
+		return cell_err_prefix(e, "counting the user's cells: ");
+	if (!(d = fdopendir(dir)))
+		return cell_err_sys(e, "counting the user's cells: listing %s/%s", CELL_RUN_DIR,
+				    BY_UID);
+	dir = -1; /* the DIR's now */
+	while ((de = readdir(d))) {
+		if (!cell_id_valid(de->d_name))
+			continue;
+		memset(&r, 0, sizeof(r));
+		if (read_record_at(dirfd(d), de->d_name, &r, &ignored) < 0) {
+			/* Gone meanwhile; else counted: a limit is never lifted
+			 * by a record that could not be read. */
+			n += ignored.code != ENOENT;
+		} else if (record_alive(&r)) {
 			n++;
+		} else { /* its monitor was SIGKILLed before it could unlink it */
+			unlinkat(dirfd(d), de->d_name, 0);
+		}
+	}
 	closedir(d);
 	return n;
 }

@@ -72,7 +72,8 @@ int cell_id_new(char id[CELL_ID_LEN + 1], struct cell_err *e);
 
 int registry_write(const struct cell_record *r, struct cell_err *e);
 int registry_read(const char *id, struct cell_record *r, struct cell_err *e);
-int registry_remove(const char *id, struct cell_err *e);
+/* The record, and its link in the uid's index (registry_count_user). */
+int registry_remove(const char *id, uid_t uid, struct cell_err *e);
 
 /* Remove entries whose PID 1 is gone (a monitor that was SIGKILLed could
  * not remove its own) and join sockets nobody listens on. Root only; with
@@ -81,8 +82,8 @@ int registry_remove(const char *id, struct cell_err *e);
  * Returns how many records were removed. */
 int registry_sweep(int every_s);
 
-/* How many live cells the registry holds for uid (every record is read),
- * or -1 when the registry cannot be read. */
+/* How many live cells the registry holds for uid (their records alone,
+ * through the uid's index), or -1 when the registry cannot be read. */
 long registry_count_user(uid_t uid, struct cell_err *e);
 
 /* Shared cells (share = user); see registry.c. Root only. */

@@ -332,7 +332,7 @@ static int create(const struct cell_conf *c, const struct cell_profile *p,
 	if (registry_write(&s->rec, e) < 0)
 		return cell_err_prefix(e, "registering the cell: ");
 	if (p->share_user && registry_shared_set(a->uid, s->id, e) < 0) {
-		registry_remove(s->id, &(struct cell_err){ 0 });
+		registry_remove(s->id, (uid_t)a->uid, &(struct cell_err){ 0 });
 		return cell_err_prefix(e, "registering the shared cell: ");
 	}
 	/* The profile's seccomp filter, compiled once for all its cells
@@ -397,7 +397,7 @@ int session_open(const struct cell_conf *c, const struct cell_profile *p,
 undo:
 	if (!s->shared && s->pidfd >= 0) {
 		cell_kill(s->pidfd, &ignored);
-		registry_remove(s->id, &ignored);
+		registry_remove(s->id, w->acct->uid, &ignored);
 	}
 	/* A shared cell's monitor drops this session; with none left, it ends. */
 	if (s->shared && s->life >= 0)
@@ -418,7 +418,7 @@ int session_close(struct cell_session *s, struct cell_err *e)
 		 * shared cell's last session, its monitor ends it. */
 		if (cell_kill(s->pidfd, r ? &later : e) < 0)
 			r = -1;
-		if (registry_remove(s->id, r ? &later : e) < 0)
+		if (registry_remove(s->id, (uid_t)s->rec.uid, r ? &later : e) < 0)
 			r = -1;
 	}
 	session_release(s);

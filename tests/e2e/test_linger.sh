@@ -72,10 +72,23 @@ ssh_to "$M" 'sleep 8' >/dev/null 2>&1 &
 m2=$!
 STARTED_PIDS+=($m1 $m2)
 wait_for 10 sh -c "[ \$(grep -lx 'user=$M' /run/cell/* 2>/dev/null | wc -l) -ge 2 ]"
+# The count reads M's index alone: a link per live cell of theirs.
+IDX=/run/cell/by-uid/$(id -u "$M")
+eq "M's index holds their two cells, and only theirs" \
+	"$(grep -lx "user=$M" /run/cell/* 2>/dev/null | xargs -n1 basename | sort | tr '\n' ' ')" \
+	"$(ls "$IDX" 2>/dev/null | sort | tr '\n' ' ')"
+# A record a SIGKILLed monitor left (its PID 1 long gone): not counted, and
+# removed by the count.
+stale=0123456789abcdef0123456789abcdef
+src=$(ls "$IDX" | head -1)
+sed -e "s/^id=.*/id=$stale/" -e "s/^pid=.*/pid=$(sh -c 'echo $$')/" "$IDX/$src" >"$IDX/$stale"
 : >"$LOG"
 out=$(ssh_to "$M" 'echo THIRD-RAN' 2>&1)
 lacks "max_cells = 2: a third concurrent login gets no cell and no shell" "THIRD-RAN" "$out"
-has "... it is told why and what to do" "already has 2 live cell(s), as many as 'max_cells = 2' allows: end one" "$out"
+has "... it is told why and what to do (2 live: the stale record is not counted)" \
+	"already has 2 live cell(s), as many as 'max_cells = 2' allows: end one" "$out"
+check "... and the count removed the stale record from the index" test ! -e "$IDX/$stale"
 wait "$m1" "$m2"
 eq "once they ended, a login works again" "AGAIN" "$(ssh_to "$M" 'echo AGAIN' 2>&1)"
+check "with no cell left, nothing of the index is left" wait_for 10 test ! -e /run/cell/by-uid
 finish
