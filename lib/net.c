@@ -142,21 +142,47 @@ void net_host_gateway(char *buf, size_t size)
 	fclose(f);
 }
 
-int net_pool_addr(const char *pool, unsigned n, char *buf, size_t size, unsigned *prefix)
+/* pool's network address and prefix, or -1. */
+static int pool_base(const char *pool, uint32_t *base, unsigned *prefix)
 {
 	unsigned a, b, c, d, p;
-	uint32_t base, host;
-	struct in_addr out;
 
-	if (sscanf(pool, "%u.%u.%u.%u/%u", &a, &b, &c, &d, &p) != 5 || p < 16 || p > 29)
+	if (sscanf(pool, "%u.%u.%u.%u/%u", &a, &b, &c, &d, &p) != 5 || p < 16 || p > 29 ||
+	    a > 255 || b > 255 || c > 255 || d > 255)
 		return -1;
-	base = ((uint32_t)a << 24 | (uint32_t)b << 16 | (uint32_t)c << 8 | d) &
-	       ~((1u << (32 - p)) - 1);
+	*base = ((uint32_t)a << 24 | (uint32_t)b << 16 | (uint32_t)c << 8 | d) &
+		~((1u << (32 - p)) - 1);
+	*prefix = p;
+	return 0;
+}
+
+int net_pool_index(const char *pool, const char *addr)
+{
+	struct in_addr in;
+	uint32_t base, host;
+	unsigned p;
+
+	if (pool_base(pool, &base, &p) < 0 || inet_pton(AF_INET, addr, &in) != 1)
+		return -1;
+	host = ntohl(in.s_addr);
+	/* In the pool, neither its network address nor its broadcast. */
+	if (host <= base || host - base >= (1u << (32 - p)) - 1)
+		return -1;
+	return (int)(host - base);
+}
+
+int net_pool_addr(const char *pool, unsigned n, char *buf, size_t size, unsigned *prefix)
+{
+	uint32_t base;
+	struct in_addr out;
+	unsigned p;
+
+	if (pool_base(pool, &base, &p) < 0)
+		return -1;
 	/* Neither the network's address nor its broadcast. */
 	if (n == 0 || n >= (1u << (32 - p)) - 1)
 		return -1;
-	host = base + n;
-	out.s_addr = htonl(host);
+	out.s_addr = htonl(base + n);
 	if (!inet_ntop(AF_INET, &out, buf, (socklen_t)size))
 		return -1;
 	*prefix = p;

@@ -39,6 +39,9 @@ void net_host_gateway(char *buf, size_t size);
 /* The n-th address of pool (a.b.c.d/N): 1 the bridge's (the gateway), 2..
  * the cells'. Returns -1 past the pool's last host address. */
 int net_pool_addr(const char *pool, unsigned n, char *buf, size_t size, unsigned *prefix);
+/* Its inverse: which n addr is in pool, or -1 if it is not one of its
+ * host addresses. */
+int net_pool_index(const char *pool, const char *addr);
 
 struct net_bridge {
 	const char *bridge, *pool;

@@ -143,6 +143,7 @@ static int claim_addr(const struct net_bridge *b, const char *id, int *claim, ch
 		_cleanup_close_ int other = -1;
 		char br[32], a[32];
 		ssize_t n;
+		int i;
 
 		if (len <= 4 || strcmp(de->d_name + len - 4, ".net") != 0)
 			continue;
@@ -157,16 +158,10 @@ static int claim_addr(const struct net_bridge *b, const char *id, int *claim, ch
 		text[n > 0 ? n : 0] = '\0';
 		if (sscanf(text, "%31s %31s", br, a) != 2 || strcmp(br, b->bridge) != 0)
 			continue;
-		for (unsigned i = 2; i < 8192; i++) {
-			char cand[32];
-
-			if (net_pool_addr(b->pool, i, cand, sizeof(cand), &prefix) < 0)
-				break;
-			if (strcmp(cand, a) == 0) {
-				used[i / 8] |= (unsigned char)(1u << (i % 8));
-				break;
-			}
-		}
+		/* O(1) a cell (the candidates' strings compared, it was up to 8190). */
+		i = net_pool_index(b->pool, a);
+		if (i >= 2 && i < 8192)
+			used[i / 8] |= (unsigned char)(1u << (i % 8));
 	}
 	closedir(d);
 	for (unsigned i = 2;; i++) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Cell ids and size parsing: what cellsh accepts from its environment. */
+/* Cell ids and size parsing: what cellsh accepts from its environment; the
+ * bridge pool's addresses, both ways. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +8,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "net.h"
 #include "registry.h"
 #include "util.h"
 
@@ -49,11 +51,38 @@ static void test_numbers(void **state)
 	assert_int_equal(parse_size("99999999999G", &s), -1);
 }
 
+/* net_pool_index undoes net_pool_addr over a whole pool, and names no
+ * address outside it (its network and broadcast addresses included). */
+static void test_pool(void **state)
+{
+	(void)state;
+	char a[32];
+	unsigned prefix = 0;
+
+	for (unsigned n = 1; n < 255; n++) {
+		assert_int_equal(net_pool_addr("10.77.0.0/24", n, a, sizeof(a), &prefix), 0);
+		assert_int_equal(prefix, 24);
+		assert_int_equal(net_pool_index("10.77.0.0/24", a), (int)n);
+	}
+	assert_int_equal(net_pool_addr("10.77.0.0/24", 255, a, sizeof(a), &prefix), -1);
+	assert_int_equal(net_pool_addr("10.77.0.0/20", 4000, a, sizeof(a), &prefix), 0);
+	assert_string_equal(a, "10.77.15.160");
+	assert_int_equal(net_pool_index("10.77.0.0/20", "10.77.15.160"), 4000);
+	assert_int_equal(net_pool_index("10.77.0.0/24", "10.77.0.0"), -1);	/* network */
+	assert_int_equal(net_pool_index("10.77.0.0/24", "10.77.0.255"), -1);	/* broadcast */
+	assert_int_equal(net_pool_index("10.77.0.0/24", "10.77.1.2"), -1);	/* outside */
+	assert_int_equal(net_pool_index("10.77.0.0/24", "10.76.255.2"), -1);	/* below */
+	assert_int_equal(net_pool_index("10.77.0.0/24", "not-an-address"), -1);
+	assert_int_equal(net_pool_index("10.77.0.0/8", "10.77.0.2"), -1);	/* pool too wide */
+	assert_int_equal(net_pool_index("10.77.0.300/24", "10.77.0.2"), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_pool),
 	};
 
 	return cmocka_run_group_tests_name("registry", tests, NULL, NULL);
