@@ -18,6 +18,7 @@
 #include "proto.h"
 #include "registry.h"
 #include "sandbox.h"
+#include "subidcache.h"
 #include "timing.h"
 #include "util.h"
 
@@ -28,8 +29,8 @@
 
 /* One kind of ids (uid or gid): the ranges, every check, the map. */
 static int build_map(const struct cell_conf *c, const struct cell_profile *p,
-		     const struct cell_account *a, bool gid, char *map, bool *by_source,
-		     struct cell_err *e)
+		     const struct cell_account *a, bool gid, const struct subid_stamp *stamp,
+		     char *map, bool *by_source, struct cell_err *e)
 {
 	_cleanup_free_ struct id_range *r = NULL;
 	_cleanup_free_ struct idmap *m = malloc(sizeof(*m));
@@ -40,11 +41,19 @@ static int build_map(const struct cell_conf *c, const struct cell_profile *p,
 
 	if (!m)
 		return cell_err_set(e, ENOMEM, "out of memory");
-	if (p->identity != IDENTITY_SELF &&
-	    (subid_ranges(a->name, a->uid, gid, &r, &n, &source, e) < 0 ||
-	     subid_validate(r, n, own, c->subid_min, kind, a->name, e) < 0 ||
-	     subid_check_accounts(a->name, gid, r, n, e) < 0))
-		return -1;
+	if (p->identity != IDENTITY_SELF) {
+		/* A verdict kept under the same account files (subidcache.c)
+		 * stands for subid_ranges' and subid_check_accounts' reading of
+		 * every account; the profile's own checks run every time. */
+		bool cached = stamp && subid_cache_get(stamp, a->name, a->uid, gid, &r, &n);
+
+		if ((!cached && subid_ranges(a->name, a->uid, gid, &r, &n, &source, e) < 0) ||
+		    subid_validate(r, n, own, c->subid_min, kind, a->name, e) < 0 ||
+		    (!cached && subid_check_accounts(a->name, gid, r, n, e) < 0))
+			return -1;
+		if (!cached && !source && stamp)
+			subid_cache_put(stamp, a->name, a->uid, gid, r, n);
+	}
 	*by_source |= source;
 	if (idmap_build(p->identity, own, r, n, p->subid_count, kind, a->name, m, e) < 0 ||
 	    idmap_format(m, map, MAP_SIZE, e) < 0)
@@ -60,8 +69,9 @@ int session_check_ids(const struct cell_conf *c, const struct cell_profile *p,
 
 	if (!map)
 		return cell_err_set(e, ENOMEM, "out of memory");
-	if (build_map(c, p, a, false, map, &source, e) < 0 ||
-	    build_map(c, p, a, true, map, &source, e) < 0)
+	/* Checked afresh: no kept verdict (cellctl check). */
+	if (build_map(c, p, a, false, NULL, map, &source, e) < 0 ||
+	    build_map(c, p, a, true, NULL, map, &source, e) < 0)
 		return -1;
 	return 0;
 }
@@ -267,6 +277,7 @@ static int create(const struct cell_conf *c, const struct cell_profile *p,
 	_cleanup_free_ struct init_args *args = calloc(1, sizeof(*args));
 	_cleanup_free_ char *binds = malloc(BINDS_SIZE);
 	char bridge[16], dns[128] = "";
+	struct subid_stamp stamp;
 	struct cell_handle h;
 
 	if (!uidmap || !gidmap || !args || !binds)
@@ -277,8 +288,9 @@ static int create(const struct cell_conf *c, const struct cell_profile *p,
 	if (a->ngids > CELL_MAX_GROUPS)
 		return cell_err_set(e, E2BIG, "user %s is in more than %d groups", a->name,
 				    CELL_MAX_GROUPS);
-	if (build_map(c, p, a, false, uidmap, &s->subid_by_source, e) < 0 ||
-	    build_map(c, p, a, true, gidmap, &s->subid_by_source, e) < 0 ||
+	subid_stamp_take(&stamp);
+	if (build_map(c, p, a, false, &stamp, uidmap, &s->subid_by_source, e) < 0 ||
+	    build_map(c, p, a, true, &stamp, gidmap, &s->subid_by_source, e) < 0 ||
 	    cell_id_new(s->id, e) < 0)
 		return -1;
 	timing_mark("subids");

@@ -91,7 +91,7 @@ new_group() { # new_group VAR: a unique group
 # What a cell may leave behind: registry files, cell cgroups, cell-init.
 # /run/cell but the state any login or logout may leave: the last sweep's
 # time stamp (registry_sweep) and the profiles' compiled seccomp filters.
-REG_STATE='swept|seccomp-[0-9a-f]{16}'
+REG_STATE='swept|seccomp-[0-9a-f]{16}|subid'
 reg_listing() { ls /run/cell 2>/dev/null | grep -vxE "$REG_STATE" | sort; }
 registry_ids() { ls /run/cell 2>/dev/null | grep -E "^[0-9a-f]{32}$" | sort; }
 # A cell's cgroup, or a user's parent of their cells (user_* limits).
@@ -305,12 +305,14 @@ give_deb() {
 host_mounts() { awk '{ print $5, $9, $10 }' /proc/self/mountinfo | sort; }
 
 cleanup() {
-	local p u f
+	local p u f uid
 	for p in "${STARTED_PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${STARTED_PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	for f in "${CLEANUP_CMDS[@]}"; do eval "$f" 2>/dev/null; done
 	for u in "${CREATED_USERS[@]}"; do
-		rm -f "/run/cell/lock-$(id -u "$u" 2>/dev/null)" "/run/cell/shared-$(id -u "$u" 2>/dev/null)"
+		uid=$(id -u "$u" 2>/dev/null)
+		[ -n "$uid" ] && rm -f "/run/cell/lock-$uid" "/run/cell/shared-$uid" \
+			"/run/cell/subid/u$uid" "/run/cell/subid/g$uid"
 		pkill -KILL -u "$u" 2>/dev/null
 		wait_for 5 sh -c "! pgrep -u $u >/dev/null"
 		userdel -r "$u" >/dev/null 2>&1
@@ -328,6 +330,7 @@ cleanup() {
 	[ -n "$MADE_DEVLOG" ] && rm -f /dev/log
 	# Made by this test: its state files (locks, the sweep's stamp, the
 	# filters) are ours.
+	rmdir /run/cell/subid 2>/dev/null	# (the kept verdicts: empty once ours are gone)
 	[ -n "$MADE_RUNCELL" ] && rm -f /run/cell/swept /run/cell/lock-* /run/cell/seccomp-* &&
 		rmdir /run/cell 2>/dev/null
 	# cellctl enable adds the test's cellsh to /etc/shells.

@@ -236,6 +236,51 @@ out=$(ssh_to "$u" 'echo INSIDE' 2>&1)
 lacks "11. no range at all: no shell" "INSIDE" "$out"
 has "11. no range at all: the reason and fix are logged" "usermod" "$(grep "refused user=$u" "$LOG")"
 
+# 11b. The checks' verdict is kept across logins (lib/subidcache.c) while
+# the account files stay as they were: it must never outlive a change, nor
+# be taken from a file that is not root's.
+new_user K
+start=$(subuid_start "$K")
+sleep 2.2	# the account files older than the racy window: a verdict is kept
+out=$(ssh_to "$K" 'cat /proc/self/uid_map' 2>&1)
+has "11b. (a first login maps K's range $start)" " $start " "$out"
+KEPT=/run/cell/subid/u$(id -u "$K")
+check "11b. (its verdict was kept: $KEPT)" test -s "$KEPT"
+# A kept verdict is used: one rewritten by root to another range maps that.
+alt=$((start + 65536 * 7))
+sed -i "s/^range .*/range $alt 65536/" "$KEPT"
+out=$(ssh_to "$K" 'cat /proc/self/uid_map' 2>&1)
+has "11b. (a kept verdict is what the next login uses: it maps $alt)" " $alt " "$out"
+# ...but not one the user could have written.
+chown "$K" "$KEPT"
+out=$(ssh_to "$K" 'cat /proc/self/uid_map' 2>&1)
+has "11b. a kept verdict not owned by root is ignored: the real range again" " $start " "$out"
+lacks "11b. ... and not the planted one" " $alt " "$out"
+rm -f "$KEPT"
+sleep 2.2
+ssh_to "$K" true >/dev/null 2>&1
+check "11b. (kept again)" test -s "$KEPT"
+# Another user given an overlapping range: /etc/subuid changed, so the
+# kept verdict is void and the login is refused.
+new_user KO "$CELLSH" 0
+printf '%s:%s:65536\n' "$KO" "$((start + 1000))" >>/etc/subuid
+: >"$LOG"
+out=$(ssh_to "$K" 'echo INSIDE' 2>&1)
+lacks "11b. a range made to overlap after the verdict was kept: no shell" "INSIDE" "$out"
+has "11b. ... refused for the overlap" "overlaps" "$(grep "refused user=$K" "$LOG")"
+sed -i "/^$KO:/d" /etc/subuid
+sleep 2.2
+ssh_to "$K" true >/dev/null 2>&1
+check "11b. (kept again, files restored)" test -s "$KEPT"
+# An account created inside the range (only /etc/passwd changes).
+useradd -M -N -u $((start + 4242)) -s /usr/sbin/nologin "ct$$kin" && CREATED_USERS+=("ct$$kin")
+: >"$LOG"
+out=$(ssh_to "$K" 'echo INSIDE' 2>&1)
+lacks "11b. an account made inside the range after the verdict was kept: no shell" "INSIDE" "$out"
+has "11b. ... refused for that account" "contains uid $((start + 4242)) of ct$$kin" \
+	"$(grep "refused user=$K" "$LOG")"
+userdel "ct$$kin" 2>/dev/null
+
 # 12. Fork bomb and memory hog are contained.
 in_cell "$A" 'bomb() { bomb | bomb & }; (bomb) 2>/dev/null; sleep 6; echo bombed' >"$W/bomb.out" &
 bp=$!
