@@ -189,6 +189,45 @@ done
 kill "$MANY_PID"; wait "$MANY_PID" 2>/dev/null
 record < <(stats mounts_base <"$W/base.ms")
 record < <(stats mounts_many <"$W/many.ms")
+# The host's accounts: a namespace whose /etc/passwd, group, subuid and
+# subgid (bind mounts of copies) hold 20,000 more accounts, each with a
+# range, and starts in it and outside taken in turns. The host's own files
+# are never written.
+NACC=${BENCH_ACCOUNTS:-20000}
+mkdir -p "$W/accts"
+for f in passwd group subuid subgid; do cp "/etc/$f" "$W/accts/$f"; done
+python3 - "$W/accts" "$NACC" <<'PY'
+import sys
+d, n = sys.argv[1], int(sys.argv[2])
+with open(d + "/passwd", "a") as p, open(d + "/group", "a") as g, \
+        open(d + "/subuid", "a") as su, open(d + "/subgid", "a") as sg:
+    for i in range(n):
+        uid = 300000 + i
+        p.write(f"cbacct{i}:x:{uid}:{uid}:bench account {i}:/home/cbacct{i}:/bin/bash\n")
+        g.write(f"cbacct{i}:x:{uid}:\n")
+        for f in (su, sg):
+            f.write(f"cbacct{i}:{2000000000 + i * 65536}:65536\n")
+PY
+unshare -m --propagation private bash -c '
+	for f in passwd group subuid subgid; do mount --bind "$1/accts/$f" "/etc/$f" || exit 1; done
+	touch "$1/accts-ready"; exec sleep 3600' sh "$W" &
+ACC_PID=$!
+STARTED_PIDS+=("$ACC_PID")
+wait_for 30 test -e "$W/accts-ready"
+sleep 2.5	# (the bind mounts' ctime is now: nothing is kept for 2 s)
+: >"$W/few.ms"; : >"$W/lots.ms"
+# Each round's first login in a namespace finds the other's verdicts kept
+# (one set per user, host-wide): it reads everything and is not counted.
+for round in 1 2 3 4 5; do
+	"$B/driver" run cell-bench "$U" 1 "$CELLSH" >/dev/null
+	"$B/driver" run cell-bench "$U" "$R" "$CELLSH" >>"$W/few.ms"
+	nsenter -t "$ACC_PID" -m "$B/driver" run cell-bench "$U" 1 "$CELLSH" >/dev/null
+	nsenter -t "$ACC_PID" -m "$B/driver" run cell-bench "$U" "$R" "$CELLSH" >>"$W/lots.ms"
+done
+kill "$ACC_PID"; wait "$ACC_PID" 2>/dev/null
+ACC_BASE=$(wc -l </etc/passwd)
+record < <(stats accounts_base <"$W/few.ms")
+record < <(stats accounts_many <"$W/lots.ms")
 fi
 
 if want images; then
@@ -434,7 +473,8 @@ u=${MED[unshare]:-0}
 	echo "| variable | small | large | slope |"
 	echo "|---|---|---|---|"
 	echo "| home size | 2 MB: ${MED[home_2M]} ms | 2 GB: ${MED[home_2G]} ms | $(awk -v a="${MED[home_2G]}" -v b="${MED[home_2M]}" 'BEGIN { printf "%+.3f ms per GB", (a - b) / 2 }') |"
-	echo "| host mount table | $MOUNTS_BASE mounts: ${MED[mounts_base]} ms | $MOUNTS_MANY mounts: ${MED[mounts_many]} ms | $(awk -v a="${MED[mounts_many]}" -v b="${MED[mounts_base]}" -v m="$MOUNTS_MANY" -v n="$MOUNTS_BASE" 'BEGIN { printf "%+.3f ms per 1000 mounts", (a - b) / (m - n) * 1000 }') |"
+	echo "| host accounts (passwd, group, subuid, subgid lines) | $ACC_BASE: ${MED[accounts_base]} ms | $((ACC_BASE + NACC)): ${MED[accounts_many]} ms | $(awk -v a="${MED[accounts_many]}" -v b="${MED[accounts_base]}" -v n="$NACC" 'BEGIN { printf "%+.3f ms per 1000 accounts (%.2f×)", (a - b) / n * 1000, a / b }') |"
+	echo "| host mount table | $MOUNTS_BASE mounts: ${MED[mounts_base]} ms | $MOUNTS_MANY mounts: ${MED[mounts_many]} ms | $(awk -v a="${MED[mounts_many]}" -v b="${MED[mounts_base]}" -v m="$MOUNTS_MANY" -v n="$MOUNTS_BASE" 'BEGIN { printf "%+.3f ms per 1000 mounts (%.2f×)", (a - b) / (m - n) * 1000, a / b }') |"
 	echo
 	echo "## Images (\`rootfs = image:NAME\`, identity = root, persistent upper)"
 	echo

@@ -52,6 +52,7 @@
 #include "cgroup.h"
 #include "conf.h"
 #include "create.h"
+#include "etcextract.h"
 #include "harden.h"
 #include "idmap.h"
 #include "image.h"
@@ -118,6 +119,12 @@ static void __attribute__((noreturn)) reap_forever(void)
 	}
 }
 
+/* The kept system accounts and groups (etcextract.h), opened and checked
+ * by the monitor as root, on these fds of the user side and PID 1. */
+#define SYS_PASSWD_FD 4
+#define SYS_GROUP_FD  5
+static int sys_accounts[2] = { -1, -1 };
+
 static void __attribute__((noreturn)) run_pid1(const struct init_args *a, const int *fds)
 {
 	struct rootfs_spec rs = { .home = a->home,
@@ -133,7 +140,8 @@ static void __attribute__((noreturn)) run_pid1(const struct init_args *a, const 
 				  .proc_views = fds[2],
 				  .own_net = a->net != NET_HOST,
 				  .dns = a->net_dns,
-				  .hostname = a->hostname };
+				  .hostname = a->hostname,
+				  .sys_accounts = { sys_accounts[0], sys_accounts[1] } };
 	struct cell_err e = { 0 };
 
 	/* A clone does not inherit it: die with the monitor from the start. */
@@ -159,6 +167,9 @@ static void __attribute__((noreturn)) run_pid1(const struct init_args *a, const 
 		if (rootfs_build_host(&rs, fds[0], &e) < 0)
 			fail(&e);
 		close(fds[0]);
+		for (int i = 0; i < 2; i++)
+			if (sys_accounts[i] >= 0)
+				close(sys_accounts[i]);
 	}
 	if (fds[2] >= 0)
 		close(fds[2]); /* its files are bound over /proc now */
@@ -377,19 +388,44 @@ static int build(struct monitor *mon, struct cell_handle *h, pid_t *user, struct
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return cell_err_sys(e, "socketpair");
 	mine = sv[0];
+	/* The host's system accounts, as pam_cell kept them: checked here as
+	 * root (a user namespace sees root's files as nobody's), read by PID 1
+	 * instead of one line per account of the host's files. */
+	if (!*a->image)
+		for (int i = 0; i < 2; i++)
+			sys_accounts[i] = etc_extract_open(i == 1);
 	*user = fork();
 	if (*user < 0) {
 		close(sv[1]);
 		return cell_err_sys(e, "fork");
 	}
 	if (*user == 0) {
-		/* Only the socket to us stays open on the user side. */
-		if (dup2(sv[1], CELL_INIT_FD) < 0 || close_range(CELL_INIT_FD + 1, ~0U, 0) < 0)
+		/* Only the socket to us (and the kept accounts) stay open on
+		 * the user side. */
+		int keep[2];
+
+		for (int i = 0; i < 2; i++)
+			keep[i] = sys_accounts[i] >= 0 ? fcntl(sys_accounts[i], F_DUPFD, 10) : -1;
+		if (dup2(sv[1], CELL_INIT_FD) < 0)
+			_exit(1);
+		for (int i = 0; i < 2; i++) {
+			int to = i ? SYS_GROUP_FD : SYS_PASSWD_FD;
+
+			sys_accounts[i] = keep[i] >= 0 && dup2(keep[i], to) == to ? to : -1;
+			if (sys_accounts[i] < 0)
+				close(to);
+		}
+		if (close_range(SYS_GROUP_FD + 1, ~0U, 0) < 0)
 			_exit(1);
 		chan = CELL_INIT_FD;
 		user_side(a);
 	}
 	close(sv[1]);
+	for (int i = 0; i < 2; i++)
+		if (sys_accounts[i] >= 0) {
+			close(sys_accounts[i]);
+			sys_accounts[i] = -1;
+		}
 
 	if (msg_recv(mine, &m, deadline, e) < 0)
 		return -1;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "etcextract.h"
 #include "net.h"
 #include "timing.h"
 #include "util.h"
@@ -379,24 +380,7 @@ static bool exists_inside(int rootfd, const char *rel)
 
 /* ---- the cell's /etc/passwd and /etc/group ---- */
 
-#define SYSTEM_ID_END 1000 /* login.defs' UID_MIN/GID_MIN default */
-
 /* An account or group line's id (third field), or -1. */
-static long line_id(const char *line)
-{
-	const char *p = strchr(line, ':');
-
-	p = p ? strchr(p + 1, ':') : NULL;
-	if (!p || p[1] < '0' || p[1] > '9')
-		return -1;
-	return strtol(p + 1, NULL, 10);
-}
-
-static bool system_id(long id)
-{
-	return id >= 0 && (id < SYSTEM_ID_END || id == 65534);
-}
-
 /* A field of a line we write: no ':' or newline can come through. */
 static void put_field(FILE *f, const char *v)
 {
@@ -408,20 +392,24 @@ static void put_field(FILE *f, const char *v)
  * (group: they name people) of the tree at srcfd (the host's / or the
  * image's root), then the user's own line unless a system entry has that
  * id (identity = root: root). Written to outdir, a scratch tmpfs. */
-static int write_accounts(int srcfd, int outdir, const struct rootfs_spec *s, bool groups,
-			  struct cell_err *e)
+static int write_accounts(int srcfd, bool host, int outdir, const struct rootfs_spec *s,
+			  bool groups, struct cell_err *e)
 {
 	const char *name = groups ? "group" : "passwd";
 	char rel[16], line[4096];
 	bool have = false;
 	long own = groups ? (long)s->gid : (long)s->uid;
 	int in_fd, out_fd;
-	FILE *in = NULL, *out;
+	/* The host's: its system lines as pam_cell kept them, while they are
+	 * the host file's (etcextract.c); the same filter runs over them. */
+	FILE *in = host && s->sys_accounts[groups] > 2 ? etc_extract_lines(s->sys_accounts[groups])
+						       : NULL,
+	     *out;
 
 	snprintf(rel, sizeof(rel), "etc/%s", name);
-	in_fd = open_inside(srcfd, rel, O_RDONLY, e);
+	in_fd = in ? -1 : open_inside(srcfd, rel, O_RDONLY, e);
 	/* A tree without one (an image of busybox): the user alone. */
-	if (in_fd < 0 && e->code != ENOENT)
+	if (!in && in_fd < 0 && e->code != ENOENT)
 		return -1;
 	if (in_fd >= 0 && !(in = fdopen(in_fd, "re"))) {
 		close(in_fd);
@@ -438,14 +426,9 @@ static int write_accounts(int srcfd, int outdir, const struct rootfs_spec *s, bo
 		return -1;
 	}
 	while (in && fgets(line, sizeof(line), in)) {
-		long id = line_id(line);
-		char *last;
-
-		if (!system_id(id) || !strchr(line, '\n'))
+		if (!etc_system_line(line, groups))
 			continue;
-		have |= id == own;
-		if (groups && (last = strrchr(line, ':')))
-			strcpy(last + 1, "\n");
+		have |= etc_line_id(line) == own;
 		fputs(line, out);
 	}
 	if (!have) {
@@ -573,8 +556,8 @@ static int build_accounts(int rootfd, int statefd, const struct rootfs_spec *s, 
 	if (!s->user)
 		return 0;
 	dir = scratch_dir(statefd, ".accounts", e);
-	if (dir < 0 || write_accounts(rootfd, dir, s, false, e) < 0 ||
-	    write_accounts(rootfd, dir, s, true, e) < 0)
+	if (dir < 0 || write_accounts(rootfd, false, dir, s, false, e) < 0 ||
+	    write_accounts(rootfd, false, dir, s, true, e) < 0)
 		return -1;
 	return bind_over_etc(rootfd, dir, etc_own, ARRAY_SIZE(etc_own), e);
 }
@@ -876,8 +859,8 @@ static int build_etc(int rootfd, const struct rootfs_spec *s, int host_etc, stru
 	if (mkdir_inside(rootfd, "etc", e) < 0)
 		goto out;
 	top = open_inside(rootfd, "etc", O_PATH | O_DIRECTORY, e);
-	if (top < 0 || (s->user && (write_accounts(host, top, s, false, e) < 0 ||
-				    write_accounts(host, top, s, true, e) < 0)))
+	if (top < 0 || (s->user && (write_accounts(host, true, top, s, false, e) < 0 ||
+				    write_accounts(host, true, top, s, true, e) < 0)))
 		goto out;
 	if (s->own_net && write_net_files(top, s, e) < 0)
 		goto out;

@@ -25,6 +25,9 @@ struct rootfs_spec {
 	bool own_net;
 	const char *dns;
 	const char *hostname;
+	/* The host's system accounts and groups as pam_cell kept them, checked
+	 * by the monitor (etcextract.h): fds above 2, else the host's files. */
+	int sys_accounts[2];
 };
 
 /*

@@ -11,6 +11,7 @@
 
 #include "binds.h"
 #include "create.h"
+#include "etcextract.h"
 #include "idmap.h"
 #include "initargs.h"
 #include "join.h"
@@ -288,6 +289,9 @@ static int create(const struct cell_conf *c, const struct cell_profile *p,
 	if (a->ngids > CELL_MAX_GROUPS)
 		return cell_err_set(e, E2BIG, "user %s is in more than %d groups", a->name,
 				    CELL_MAX_GROUPS);
+	/* The host's system accounts as every cell starts with them: kept
+	 * anew only when /etc/passwd or /etc/group changed (etcextract.c). */
+	etc_extract_refresh();
 	subid_stamp_take(&stamp);
 	if (build_map(c, p, a, false, &stamp, uidmap, &s->subid_by_source, e) < 0 ||
 	    build_map(c, p, a, true, &stamp, gidmap, &s->subid_by_source, e) < 0 ||

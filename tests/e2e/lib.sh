@@ -91,7 +91,7 @@ new_group() { # new_group VAR: a unique group
 # What a cell may leave behind: registry files, cell cgroups, cell-init.
 # /run/cell but the state any login or logout may leave: the last sweep's
 # time stamp (registry_sweep) and the profiles' compiled seccomp filters.
-REG_STATE='swept|seccomp-[0-9a-f]{16}|subid'
+REG_STATE='swept|seccomp-[0-9a-f]{16}|subid|etc'
 reg_listing() { ls /run/cell 2>/dev/null | grep -vxE "$REG_STATE" | sort; }
 registry_ids() { ls /run/cell 2>/dev/null | grep -E "^[0-9a-f]{32}$" | sort; }
 # A cell's cgroup, or a user's parent of their cells (user_* limits).
@@ -331,8 +331,9 @@ cleanup() {
 	# Made by this test: its state files (locks, the sweep's stamp, the
 	# filters) are ours.
 	rmdir /run/cell/subid 2>/dev/null	# (the kept verdicts: empty once ours are gone)
-	[ -n "$MADE_RUNCELL" ] && rm -f /run/cell/swept /run/cell/lock-* /run/cell/seccomp-* &&
-		rmdir /run/cell 2>/dev/null
+	[ -n "$MADE_RUNCELL" ] && rm -f /run/cell/swept /run/cell/lock-* /run/cell/seccomp-* \
+		/run/cell/etc/passwd /run/cell/etc/group && rmdir /run/cell/etc 2>/dev/null;
+	[ -n "$MADE_RUNCELL" ] && rmdir /run/cell 2>/dev/null
 	# cellctl enable adds the test's cellsh to /etc/shells.
 	[ -n "${W:-}" ] && sed -i "\|^$W/|d" /etc/shells
 	[ -n "${W:-}" ] && rm -rf "$W"

@@ -431,6 +431,29 @@ has "19. an included config file outside /etc/security is unreadable too" "inc=1
 lacks "19. ... its text never shows" "secret policy line" "$out"
 has "19. (control: its directory is there, so the mask is what hides it)" "inc.conf" "$out"
 
+# 19b. The host's system accounts a cell's /etc/passwd starts with are kept
+# by pam_cell (lib/etcextract.c): used only while root's and of the host
+# file as it is.
+KEPTPW=/run/cell/etc/passwd
+sleep 2.2	# the account files older than the racy window
+in_cell "$B" true >/dev/null
+has "19b. (kept: the host's system lines under the stamp of /etc/passwd)" \
+	"#cell system lines of /etc/passwd" "$(head -1 "$KEPTPW" 2>&1)"
+lacks "19b. ... and no person's account among them" "$B:" "$(cat "$KEPTPW")"
+echo "ct$$kept:x:998:998::/nonexistent:/usr/sbin/nologin" >>"$KEPTPW"
+out=$(in_cell "$B" 'cat /etc/passwd')
+has "19b. (the kept lines are what a cell's /etc/passwd starts with: root's edit shows)" "ct$$kept:" "$out"
+has "19b. (... with the user's own line after them)" "$B:x:" "$out"
+chown "$B" "$KEPTPW"
+out=$(in_cell "$B" 'cat /etc/passwd')
+lacks "19b. kept lines not owned by root are ignored" "ct$$kept:" "$out"
+has "19b. ... the host's own system lines instead" "root:x:0:0" "$out"
+chown root "$KEPTPW"
+useradd -r -M -N -s /usr/sbin/nologin "ct$$sys" && CREATED_USERS+=("ct$$sys")
+out=$(in_cell "$B" 'cat /etc/passwd')
+has "19b. a system account added a moment ago is in the next cell (the stamp changed)" "ct$$sys:" "$out"
+lacks "19b. ... and the stale kept lines are not" "ct$$kept:" "$out"
+
 if wait_for 15 sh -c 'for u in "$@"; do pgrep -u "$u" >/dev/null && exit 1; done; [ -z "$(ls /run/cell 2>/dev/null | grep -E "^[0-9a-f]{32}$")" ]' sh "$A" "$R" "$V" "$B" "$Y" "$S"; then
 	ok "nothing is left after the attacks"
 else

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The host's system accounts and groups, which every cell's /etc/passwd
+ * and /etc/group start with, kept in CELL_RUN_DIR/etc/{passwd,group} (root's,
+ * 0644: the lines are the public ones of the world-readable files) under the
+ * stat(2) stamp of the host's file. PID 1 reads the kept lines when the
+ * stamp is still the host file's, the whole host file otherwise: a cell's
+ * start then reads the 50 system lines, not one line per account on the
+ * host (2.7 ms at 20,000 accounts). Kept only when the host file is over
+ * 2 s old, so that a change in the clock tick of the stat still changes
+ * the stamp (as the subordinate-id verdicts, subidcache.c).
+ */
+#include "etcextract.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "registry.h"
+#include "util.h"
+
+#define EXTRACT_DIR   "etc"
+#define HEADER	      "#cell system lines of "
+#define RACY_S	      2
+#define SYSTEM_ID_END 1000 /* login.defs' UID_MIN/GID_MIN default */
+
+long etc_line_id(const char *line)
+{
+	const char *p = strchr(line, ':');
+
+	p = p ? strchr(p + 1, ':') : NULL;
+	if (!p || p[1] < '0' || p[1] > '9')
+		return -1;
+	return strtol(p + 1, NULL, 10);
+}
+
+bool etc_system_line(char *line, bool groups)
+{
+	long id = etc_line_id(line);
+	char *last;
+
+	if (!(id >= 0 && (id < SYSTEM_ID_END || id == 65534)) || !strchr(line, '\n'))
+		return false;
+	/* A group's members name people: cleared. */
+	if (groups && (last = strrchr(line, ':')))
+		strcpy(last + 1, "\n");
+	return true;
+}
+
+static void stamp_of(const struct stat *st, char *buf, size_t size)
+{
+	snprintf(buf, size, "%lx:%lx:%lld:%lld.%09ld:%lld.%09ld", (unsigned long)st->st_dev,
+		 (unsigned long)st->st_ino, (long long)st->st_size, (long long)st->st_mtim.tv_sec,
+		 st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
+}
+
+/* The kept file's first line names this stamp. */
+static bool header_is(FILE *f, const char *name, const char *stamp)
+{
+	char line[256], want[256];
+
+	snprintf(want, sizeof(want), HEADER "/etc/%s %s\n", name, stamp);
+	return fgets(line, sizeof(line), f) && strcmp(line, want) == 0;
+}
+
+int etc_extract_open(bool groups)
+{
+	const char *name = groups ? "group" : "passwd";
+	struct open_how how = { .flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+				.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+	char path[64], stamp[160], head[256], want[256];
+	struct cell_err ignored;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/etc/%s", name);
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return -1;
+	stamp_of(&st, stamp, sizeof(stamp));
+	snprintf(want, sizeof(want), HEADER "/etc/%s %s\n", name, stamp);
+	snprintf(path, sizeof(path), "%s/%s/%s", CELL_RUN_DIR, EXTRACT_DIR, name);
+	fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+	if (fd < 0)
+		return -1;
+	n = pread(fd, head, sizeof(head) - 1, 0);
+	head[n > 0 ? n : 0] = '\0';
+	if (check_root_owned(fd, path, &ignored) < 0 || strncmp(head, want, strlen(want)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+FILE *etc_extract_lines(int fd)
+{
+	char line[256];
+	int own = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	FILE *f;
+
+	if (own < 0)
+		return NULL;
+	if (lseek(own, 0, SEEK_SET) < 0 || !(f = fdopen(own, "re"))) {
+		close(own);
+		return NULL;
+	}
+	if (!fgets(line, sizeof(line), f) || strncmp(line, HEADER, strlen(HEADER)) != 0) {
+		fclose(f);
+		return NULL;
+	}
+	return f;
+}
+
+/* One file: kept anew when its stamp changed and it is old enough. */
+static void refresh(int dir, bool groups)
+{
+	const char *name = groups ? "group" : "passwd";
+	_cleanup_free_ char *line = NULL;
+	char path[32], stamp[160], tmp[64];
+	size_t cap = 0;
+	struct stat st;
+	FILE *in, *out, *kept;
+	int fd;
+
+	snprintf(path, sizeof(path), "/etc/%s", name);
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_mtime > time(NULL) - RACY_S ||
+	    st.st_ctime > time(NULL) - RACY_S)
+		return;
+	stamp_of(&st, stamp, sizeof(stamp));
+	fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0 && (kept = fdopen(fd, "re"))) {
+		bool same = header_is(kept, name, stamp);
+
+		fclose(kept);
+		if (same)
+			return;
+	} else if (fd >= 0) {
+		close(fd);
+	}
+	/* Root's own file, read as root: its lines as they are. */
+	if (!(in = fopen(path, "re")))
+		return;
+	snprintf(tmp, sizeof(tmp), ".%s.%ld", name, (long)getpid());
+	fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || fchmod(fd, 0644) < 0 || !(out = fdopen(fd, "we"))) {
+		if (fd >= 0) {
+			close(fd);
+			unlinkat(dir, tmp, 0);
+		}
+		fclose(in);
+		return;
+	}
+	fprintf(out, HEADER "%s %s\n", path, stamp);
+	while (getline(&line, &cap, in) > 0)
+		if (etc_system_line(line, groups))
+			fputs(line, out);
+	fclose(in);
+	/* Renamed in only whole, and only if the file did not change while
+	 * it was read. */
+	{
+		struct stat again;
+		char now[160] = "";
+
+		if (stat(path, &again) == 0)
+			stamp_of(&again, now, sizeof(now));
+		if (fflush(out) != 0 || ferror(out) || strcmp(now, stamp) != 0 ||
+		    renameat(dir, tmp, dir, name) < 0)
+			unlinkat(dir, tmp, 0);
+	}
+	fclose(out);
+}
+
+void etc_extract_refresh(void)
+{
+	_cleanup_close_ int run = -1, dir = -1;
+	struct cell_err ignored;
+
+	run = registry_dir(&ignored);
+	if (run < 0 || (mkdirat(run, EXTRACT_DIR, 0755) < 0 && errno != EEXIST))
+		return;
+	dir = openat(run, EXTRACT_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* 0755 whatever the umask: PID 1, as the user, reads it. */
+	if (dir < 0 || check_root_owned(dir, CELL_RUN_DIR "/" EXTRACT_DIR, &ignored) < 0 ||
+	    fchmod(dir, 0755) < 0)
+		return;
+	refresh(dir, false);
+	refresh(dir, true);
+}
