@@ -137,26 +137,41 @@ fi
 
 if want login; then
 echo "== login" >&2
-SSHC=(ssh "${SSH_BASE[@]}" -p "$PORT" "$U@127.0.0.1" true)
-time_cmd ssh_cell "${SSHC[@]}"
-# On a terminal cellsh gives the shell a pty of the cell's own and relays:
-# a login's start, and 20 MB of output through it.
-SSHT=(ssh "${SSH_BASE[@]}" -tt -p "$PORT" "$U@127.0.0.1")
-OUT20='head -c 20000000 /dev/zero | tr "\0" x'
-time_cmd tty_cell "${SSHT[@]}" true
-time_cmd tty20_cell "${SSHT[@]}" "$OUT20"
+# With and without pam_cell in turns (5 rounds), so that the machine's
+# drift falls on both alike: U is confined (cellsh, bash inside); P, made
+# alike with bash as its shell, logs in through the same stack less
+# pam_cell. Only the PAM file changes between rounds, not the accounts.
+new_user P /bin/bash
+PAM_SSH_CELL=$(cat /etc/pam.d/sshd-celltest)
+PAM_SSH_PLAIN=$(grep -v pam_cell /etc/pam.d/sshd-celltest)
 SU_CELL=$(PAM_ROOT_SESSION)
 SU_PLAIN=$(PAM_ROOT_SESSION | grep -v pam_cell)
-time_cmd su_cell with_pam su "$SU_CELL" su "$U" -c true
-usermod -s /bin/bash "$U"
-install_pam sshd-celltest "account required pam_unix.so
-session optional pam_umask.so umask=0077
-session required pam_unix.so"
-time_cmd ssh_plain "${SSHC[@]}"
-time_cmd tty_plain "${SSHT[@]}" true
-time_cmd tty20_plain "${SSHT[@]}" "$OUT20"
-time_cmd su_plain with_pam su "$SU_PLAIN" su "$U" -c true
-usermod -s "$CELLSH" "$U"
+OUT20='head -c 20000000 /dev/zero | tr "\0" x'
+# time_into NAME COMMAND...: a warm-up, then N/5 runs, appended to $W/NAME.ms
+time_into() {
+	local name=$1 i t0; shift
+	"$@" >/dev/null 2>"$W/err" || { NOTE[$name]="fails: $(head -c 200 "$W/err")"; echo "  $name: FAILS: $(cat "$W/err")" >&2; return; }
+	for ((i = 0; i < (N + 4) / 5; i++)); do
+		t0=$(date +%s%N); "$@" >/dev/null 2>&1; echo $((($(date +%s%N) - t0) / 1000)) | awk '{ print $1 / 1000 }'
+	done >>"$W/$name.ms"
+}
+for k in ssh tty tty20 su; do : >"$W/${k}_cell.ms"; : >"$W/${k}_plain.ms"; done
+for round in 1 2 3 4 5; do
+	for who in cell plain; do
+		if [ $who = cell ]; then u=$U pam=$PAM_SSH_CELL su_pam=$SU_CELL; else u=$P pam=$PAM_SSH_PLAIN su_pam=$SU_PLAIN; fi
+		printf '%s\n' "$pam" >/etc/pam.d/sshd-celltest
+		time_into ssh_$who ssh "${SSH_BASE[@]}" -p "$PORT" "$u@127.0.0.1" true
+		# On a terminal cellsh gives the shell a pty of the cell's own and
+		# relays: a login's start, and 20 MB of output through it.
+		time_into tty_$who ssh "${SSH_BASE[@]}" -tt -p "$PORT" "$u@127.0.0.1" true
+		time_into tty20_$who ssh "${SSH_BASE[@]}" -tt -p "$PORT" "$u@127.0.0.1" "$OUT20"
+		time_into su_$who with_pam su "$su_pam" su "$u" -c true
+	done
+done
+printf '%s\n' "$PAM_SSH_CELL" >/etc/pam.d/sshd-celltest
+for k in ssh tty tty20 su; do
+	for who in cell plain; do [ -s "$W/${k}_$who.ms" ] && record < <(stats "${k}_$who" <"$W/${k}_$who.ms"); done
+done
 fi
 
 if want growth; then
@@ -436,7 +451,7 @@ u=${MED[unshare]:-0}
 	echo "| \`ssh -tt user@127.0.0.1 true\` (a pty) | ${MED[tty_plain]:-} | ${MED[tty_cell]:-} | $(awk -v a="${MED[tty_cell]:-0}" -v b="${MED[tty_plain]:-0}" 'BEGIN { if (b > 0) printf "%+.1f ms (%+.1f%%)", a - b, (a - b) / b * 100 }') |"
 	echo "| \`ssh -tt\`, 20 MB of output | ${MED[tty20_plain]:-} | ${MED[tty20_cell]:-} | $(awk -v a="${MED[tty20_cell]:-0}" -v b="${MED[tty20_plain]:-0}" 'BEGIN { if (b > 0) printf "%+.1f ms (%.2fx)", a - b, a / b }') |"
 	echo
-	echo "With pam_cell the login shell is cellsh, which runs bash inside; without, bash directly. On a pty, cellsh gives the shell a terminal of the cell's own devpts and relays it (the last two rows are that relay's cost)."
+	echo "With pam_cell the login shell is cellsh, which runs bash inside; without, bash directly (a like account, the same PAM stack less pam_cell); the two taken in turns, 5 rounds. On a pty, cellsh gives the shell a terminal of the cell's own devpts and relays it (the last two rows are that relay's cost)."
 	echo
 	echo "## Proc views (\`proc_views = yes\`)"
 	echo
