@@ -33,8 +33,7 @@ new_user U
 write_conf "cellsh = $CELLSH
 cell_init = $W/bin/cell-init
 [user $U]
-memory_max = 256M
-max_cells = 100000"
+memory_max = 256M"
 HOME_U=$(getent passwd "$U" | cut -d: -f6)
 CONF_BEFORE=$(cat "$CONF")
 install_pam cell-bench "account required pam_unix.so

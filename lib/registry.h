@@ -82,9 +82,10 @@ int registry_remove(const char *id, uid_t uid, struct cell_err *e);
  * Returns how many records were removed. */
 int registry_sweep(int every_s);
 
-/* How many live cells the registry holds for uid (their records alone,
- * through the uid's index), or -1 when the registry cannot be read. */
-long registry_count_user(uid_t uid, struct cell_err *e);
+/* How many live cells the registry holds for uid, counting no further
+ * than limit (their records alone, through the uid's index), or -1 when
+ * the registry cannot be read. */
+long registry_count_user(uid_t uid, unsigned long limit, struct cell_err *e);
 
 /* Shared cells (share = user); see registry.c. Root only. */
 int registry_lock_user(uid_t uid, int timeout_ms, struct cell_err *e); /* fd */

@@ -391,7 +391,7 @@ int session_open(const struct cell_conf *c, const struct cell_profile *p,
 	}
 	s->joined = joined == 1;
 	if (!s->joined && p->max_cells) {
-		long live = registry_count_user(w->acct->uid, e);
+		long live = registry_count_user(w->acct->uid, p->max_cells, e);
 
 		if (live < 0)
 			return -1;
