@@ -7,8 +7,7 @@
  * stamp is still the host file's, the whole host file otherwise: a cell's
  * start then reads the 50 system lines, not one line per account on the
  * host (2.7 ms at 20,000 accounts). Kept only when the host file is over
- * 2 s old, so that a change in the clock tick of the stat still changes
- * the stamp (as the subordinate-id verdicts, subidcache.c).
+ * STAMP_RACY_S old (util.h), as the subordinate-id verdicts (subidcache.c).
  */
 #include "etcextract.h"
 
@@ -20,7 +19,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "registry.h"
@@ -28,7 +26,6 @@
 
 #define EXTRACT_DIR   "etc"
 #define HEADER	      "#cell system lines of "
-#define RACY_S	      2
 #define SYSTEM_ID_END 1000 /* login.defs' UID_MIN/GID_MIN default */
 
 long etc_line_id(const char *line)
@@ -54,13 +51,6 @@ bool etc_system_line(char *line, bool groups)
 	return true;
 }
 
-static void stamp_of(const struct stat *st, char *buf, size_t size)
-{
-	snprintf(buf, size, "%lx:%lx:%lld:%lld.%09ld:%lld.%09ld", (unsigned long)st->st_dev,
-		 (unsigned long)st->st_ino, (long long)st->st_size, (long long)st->st_mtim.tv_sec,
-		 st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
-}
-
 /* The kept file's first line names this stamp. */
 static bool header_is(FILE *f, const char *name, const char *stamp)
 {
@@ -75,7 +65,7 @@ int etc_extract_open(bool groups)
 	const char *name = groups ? "group" : "passwd";
 	struct open_how how = { .flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
 				.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
-	char path[64], stamp[160], head[256], want[256];
+	char path[64], stamp[STAMP_MAX], head[256], want[256];
 	struct cell_err ignored;
 	struct stat st;
 	ssize_t n;
@@ -84,7 +74,7 @@ int etc_extract_open(bool groups)
 	snprintf(path, sizeof(path), "/etc/%s", name);
 	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
 		return -1;
-	stamp_of(&st, stamp, sizeof(stamp));
+	file_stamp(&st, stamp);
 	snprintf(want, sizeof(want), HEADER "/etc/%s %s\n", name, stamp);
 	snprintf(path, sizeof(path), "%s/%s/%s", CELL_RUN_DIR, EXTRACT_DIR, name);
 	fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
@@ -123,17 +113,15 @@ static void refresh(int dir, bool groups)
 {
 	const char *name = groups ? "group" : "passwd";
 	_cleanup_free_ char *line = NULL;
-	char path[32], stamp[160], tmp[64];
+	char path[32], stamp[STAMP_MAX], tmp[64];
 	size_t cap = 0;
 	struct stat st;
 	FILE *in, *out, *kept;
 	int fd;
 
 	snprintf(path, sizeof(path), "/etc/%s", name);
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_mtime > time(NULL) - RACY_S ||
-	    st.st_ctime > time(NULL) - RACY_S)
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || !file_stamp(&st, stamp))
 		return;
-	stamp_of(&st, stamp, sizeof(stamp));
 	fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd >= 0 && (kept = fdopen(fd, "re"))) {
 		bool same = header_is(kept, name, stamp);
@@ -166,10 +154,10 @@ static void refresh(int dir, bool groups)
 	 * it was read. */
 	{
 		struct stat again;
-		char now[160] = "";
+		char now[STAMP_MAX] = "";
 
 		if (stat(path, &again) == 0)
-			stamp_of(&again, now, sizeof(now));
+			file_stamp(&again, now);
 		if (fflush(out) != 0 || ferror(out) || strcmp(now, stamp) != 0 ||
 		    renameat(dir, tmp, dir, name) < 0)
 			unlinkat(dir, tmp, 0);

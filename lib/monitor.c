@@ -405,13 +405,15 @@ static int build(struct monitor *mon, struct cell_handle *h, pid_t *user, struct
 		int keep[2];
 
 		for (int i = 0; i < 2; i++)
-			keep[i] = sys_accounts[i] >= 0 ? fcntl(sys_accounts[i], F_DUPFD, 10) : -1;
+			keep[i] = sys_accounts[i] >= 0 ? fcntl(sys_accounts[i], F_DUPFD_CLOEXEC, 10)
+						       : -1;
 		if (dup2(sv[1], CELL_INIT_FD) < 0)
 			_exit(1);
 		for (int i = 0; i < 2; i++) {
 			int to = i ? SYS_GROUP_FD : SYS_PASSWD_FD;
 
-			sys_accounts[i] = keep[i] >= 0 && dup2(keep[i], to) == to ? to : -1;
+			sys_accounts[i] = keep[i] >= 0 && dup3(keep[i], to, O_CLOEXEC) == to ? to
+											     : -1;
 			if (sys_accounts[i] < 0)
 				close(to);
 		}

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "registry.h"
@@ -27,7 +26,6 @@
 
 #define CACHE_DIR     "subid"
 #define CACHE_MAX     8192
-#define RACY_S	      2
 #define SYSTEMD_FIRST 60000UL /* systemd's NSS users (homed, dynamic): up to 65535 */
 
 static const char *const stamped[] = { "/etc/passwd", "/etc/group", "/etc/subuid", "/etc/subgid",
@@ -68,12 +66,12 @@ void subid_stamp_take(struct subid_stamp *st)
 {
 	_cleanup_free_ char *nss = NULL;
 	struct cell_err ignored;
-	time_t now = time(NULL);
 	size_t len = 0;
 
 	memset(st, 0, sizeof(*st));
 	st->keep = true;
 	for (size_t i = 0; i < ARRAY_SIZE(stamped); i++) {
+		char one[STAMP_MAX];
 		struct stat s;
 		int n;
 
@@ -82,16 +80,11 @@ void subid_stamp_take(struct subid_stamp *st)
 				return; /* cannot tell: no cache */
 			memset(&s, 0, sizeof(s));
 		}
-		n = snprintf(st->text + len, sizeof(st->text) - len,
-			     "%lx:%lx:%lld:%lld.%09ld:%lld.%09ld;", (unsigned long)s.st_dev,
-			     (unsigned long)s.st_ino, (long long)s.st_size,
-			     (long long)s.st_mtim.tv_sec, s.st_mtim.tv_nsec,
-			     (long long)s.st_ctim.tv_sec, s.st_ctim.tv_nsec);
+		st->keep &= file_stamp(&s, one);
+		n = snprintf(st->text + len, sizeof(st->text) - len, "%s;", one);
 		if (n < 0 || (size_t)n >= sizeof(st->text) - len)
 			return;
 		len += (size_t)n;
-		if (s.st_mtime > now - RACY_S || s.st_ctime > now - RACY_S)
-			st->keep = false;
 	}
 	nss = read_root_file(AT_FDCWD, "/etc/nsswitch.conf", "/etc/nsswitch.conf", 1u << 20,
 			     &ignored);

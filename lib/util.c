@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 int str_copy(char *dst, size_t size, const char *src)
 {
@@ -267,4 +268,14 @@ int child_std_fds(int in, int fd3)
 	    close_range(fd3 >= 0 ? 4 : 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return -1;
 	return 0;
+}
+
+bool file_stamp(const struct stat *st, char buf[STAMP_MAX])
+{
+	time_t now = time(NULL);
+
+	snprintf(buf, STAMP_MAX, "%lx:%lx:%lld:%lld.%09ld:%lld.%09ld", (unsigned long)st->st_dev,
+		 (unsigned long)st->st_ino, (long long)st->st_size, (long long)st->st_mtim.tv_sec,
+		 st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
+	return st->st_mtime <= now - STAMP_RACY_S && st->st_ctime <= now - STAMP_RACY_S;
 }

@@ -77,6 +77,17 @@ char *read_root_file(int dirfd, const char *name, const char *path, size_t max, 
 /* fstat check: root-owned and not group/other-writable. */
 int check_root_owned(int fd, const char *what, struct cell_err *e);
 
+/* A file's identity and change times as text (device, inode, size, mtime,
+ * ctime): what a result drawn from it is kept under (subidcache.c,
+ * etcextract.c). Returns false when the file changed within the last
+ * STAMP_RACY_S seconds: a change in the same clock tick as the stat could
+ * leave the stamp as it was, so nothing drawn from it then is kept (git's
+ * "racy" rule). */
+#define STAMP_MAX    96
+#define STAMP_RACY_S 2
+struct stat;
+bool file_stamp(const struct stat *st, char buf[STAMP_MAX]);
+
 /* Strict decimal parse of an unsigned long (no sign, no junk, no overflow). */
 int parse_ulong(const char *s, unsigned long *out);
 
