@@ -112,9 +112,9 @@ FILE *etc_extract_lines(int fd)
 static void refresh(int dir, bool groups)
 {
 	const char *name = groups ? "group" : "passwd";
-	_cleanup_free_ char *line = NULL;
-	char path[32], stamp[STAMP_MAX], tmp[64];
-	size_t cap = 0;
+	_cleanup_free_ char *line = NULL, *text = NULL;
+	char path[32], stamp[STAMP_MAX], now[STAMP_MAX] = "";
+	size_t cap = 0, len = 0;
 	struct stat st;
 	FILE *in, *out, *kept;
 	int fd;
@@ -132,16 +132,10 @@ static void refresh(int dir, bool groups)
 	} else if (fd >= 0) {
 		close(fd);
 	}
-	/* Root's own file, read as root: its lines as they are. */
+	/* Root's own file, read as root: its system lines, in memory. */
 	if (!(in = fopen(path, "re")))
 		return;
-	snprintf(tmp, sizeof(tmp), ".%s.%ld", name, (long)getpid());
-	fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 || fchmod(fd, 0644) < 0 || !(out = fdopen(fd, "we"))) {
-		if (fd >= 0) {
-			close(fd);
-			unlinkat(dir, tmp, 0);
-		}
+	if (!(out = open_memstream(&text, &len))) {
 		fclose(in);
 		return;
 	}
@@ -150,19 +144,13 @@ static void refresh(int dir, bool groups)
 		if (etc_system_line(line, groups))
 			fputs(line, out);
 	fclose(in);
-	/* Renamed in only whole, and only if the file did not change while
-	 * it was read. */
-	{
-		struct stat again;
-		char now[STAMP_MAX] = "";
-
-		if (stat(path, &again) == 0)
-			file_stamp(&again, now);
-		if (fflush(out) != 0 || ferror(out) || strcmp(now, stamp) != 0 ||
-		    renameat(dir, tmp, dir, name) < 0)
-			unlinkat(dir, tmp, 0);
-	}
-	fclose(out);
+	if (fclose(out) != 0)
+		return;
+	/* Kept only if the file did not change while it was read. */
+	if (stat(path, &st) == 0)
+		file_stamp(&st, now);
+	if (strcmp(now, stamp) == 0)
+		replace_file_at(dir, name, text, len, 0644);
 }
 
 void etc_extract_refresh(void)

@@ -251,7 +251,8 @@ static int index_add(int dfd, const struct cell_record *r, struct cell_err *e)
 		if (errno != ENOENT)
 			break;
 	}
-	return cell_err_sys(e, "registry: linking %s into %s/%s", r->id, CELL_RUN_DIR, BY_UID);
+	return cell_err_sys(e, "registry: linking %s into %s/%s (is /run full or read-only? df %s)",
+			    r->id, CELL_RUN_DIR, BY_UID, CELL_RUN_DIR);
 }
 
 /* Out of its user's index; the directories too once empty (rmdir fails

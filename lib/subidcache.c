@@ -178,9 +178,9 @@ bool subid_cache_get(const struct subid_stamp *st, const char *user, uid_t uid, 
 void subid_cache_put(const struct subid_stamp *st, const char *user, uid_t uid, bool gid,
 		     const struct id_range *r, size_t n)
 {
-	_cleanup_close_ int dir = -1, fd = -1;
+	_cleanup_close_ int dir = -1;
 	struct subid_stamp now;
-	char name[32], tmp[64], buf[CACHE_MAX];
+	char name[32], buf[CACHE_MAX];
 	size_t len;
 	int k;
 
@@ -199,10 +199,5 @@ void subid_cache_put(const struct subid_stamp *st, const char *user, uid_t uid, 
 	if (k <= 0 || (size_t)k >= sizeof(buf) || (dir = open_cache_dir(true)) < 0)
 		return;
 	entry_name(name, sizeof(name), uid, gid);
-	snprintf(tmp, sizeof(tmp), ".%s.%ld", name, (long)getpid());
-	fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return;
-	if (write_all(fd, buf, (size_t)k) < 0 || renameat(dir, tmp, dir, name) < 0)
-		unlinkat(dir, tmp, 0);
+	replace_file_at(dir, name, buf, (size_t)k, 0600); /* (not kept: checked next time) */
 }

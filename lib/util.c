@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 int str_copy(char *dst, size_t size, const char *src)
 {
@@ -278,4 +279,29 @@ bool file_stamp(const struct stat *st, char buf[STAMP_MAX])
 		 (unsigned long)st->st_ino, (long long)st->st_size, (long long)st->st_mtim.tv_sec,
 		 st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
 	return st->st_mtime <= now - STAMP_RACY_S && st->st_ctime <= now - STAMP_RACY_S;
+}
+
+int replace_file_at(int dir, const char *name, const void *buf, size_t len, mode_t mode)
+{
+	char tmp[80];
+	int fd, err;
+
+	if (snprintf(tmp, sizeof(tmp), ".%s.%ld", name, (long)getpid()) >= (int)sizeof(tmp))
+		return errno = ENAMETOOLONG, -1;
+	fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -1;
+	/* The mode whatever the umask. */
+	if (fchmod(fd, mode) < 0 || write_all(fd, buf, len) < 0) {
+		err = errno;
+		close(fd);
+		unlinkat(dir, tmp, 0);
+		return errno = err, -1;
+	}
+	if (close(fd) < 0 || renameat(dir, tmp, dir, name) < 0) {
+		err = errno;
+		unlinkat(dir, tmp, 0);
+		return errno = err, -1;
+	}
+	return 0;
 }

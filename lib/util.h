@@ -56,6 +56,10 @@ int str_copy(char *dst, size_t size, const char *src);
 
 /* write(2)/read(2) until done, retrying EINTR; -1 with errno on failure. */
 int write_all(int fd, const void *buf, size_t len);
+/* Root's file name below dir (root's directory) replaced whole: written
+ * to a temporary of its own (O_EXCL), chmod'ed, then renamed over name.
+ * -1 with errno (nothing left behind). */
+int replace_file_at(int dir, const char *name, const void *buf, size_t len, mode_t mode);
 ssize_t read_all(int fd, void *buf, size_t len);
 
 /* Read a small file below dirfd (O_NOFOLLOW) into buf, NUL-terminated. */

@@ -294,7 +294,7 @@ check_gone "9. the cell ends at logout, nothing left" "$E" "views"
 # pam_cell asks for the cell's scope between its fork and cell-init's exec;
 # a second sshd of the guest's, in a mount namespace where systemd's private
 # socket is an empty file, cannot: the login must be refused with the
-# reason, and the child held back from its exec must exit, not wait.
+# reason, and cell-init, held back on its go pipe, must exit, not wait.
 vm_root 'cat >/root/celltest-client' <"$VM_RUN/client"
 out=$(vm_root "bash -s $(printf '%q ' "$A")" <<'EOF' 2>&1
 A=$1
@@ -317,6 +317,6 @@ EOF
 lacks "10. without systemd's socket the confined login is refused" "IN-CELL=" "$out"
 has "10. ... and says why (the scope could not be asked for)" "connecting to systemd" \
 	"$out $(vm_root "journalctl --no-pager -n 200" 2>&1 | grep -i cell)"
-has "10. ... the child held back from cell-init's exec exited: no process of the login, monitor or scope is left" \
+has "10. ... cell-init, held back on its go pipe, exited: no process of the login, monitor or scope is left" \
 	"left=0 inits=0 scopes=0" "$out"
 exit 0
