@@ -94,8 +94,8 @@ static int tell_monitor(int fd, bool join)
 		return -1;
 	len = life_note_format(&n, line, sizeof(line));
 	/* One write below PIPE_BUF is atomic; a full FIFO only delays what the
-	 * monitor learns from the pidfd anyway. */
-	return len > 0 && write(fd, line, (size_t)len) == len ? 0 : -1;
+	 * monitor learns from the pidfd anyway. EPIPE: no monitor any more. */
+	return len > 0 && write_nosigpipe(fd, line, (size_t)len) == len ? 0 : -1;
 }
 
 /*
@@ -422,12 +422,35 @@ undo:
 	return -1;
 }
 
+/* What a SIGKILLed monitor of this session's cell left in the registry:
+ * names of this cell only (its id), so nothing of another cell goes. */
+static void forget_dead_monitor(const struct cell_session *s)
+{
+	struct cell_err ignored;
+	int lock;
+
+	registry_join_remove(s->id);
+	registry_linger_clear(s->id);
+	if (!s->shared)
+		return;
+	lock = registry_lock_user((uid_t)s->rec.uid, LOCK_TIMEOUT_MS, &ignored);
+	registry_shared_clear((uid_t)s->rec.uid, s->id);
+	registry_life_remove(s->id);
+	registry_remove(s->id, (uid_t)s->rec.uid, &ignored);
+	if (lock >= 0)
+		close(lock);
+}
+
 int session_close(struct cell_session *s, struct cell_err *e)
 {
 	struct cell_err later;
 	int r = 0;
 
-	tell_monitor(s->life, false);
+	/* The monitor's only reader of the life pipe: EPIPE means it was
+	 * SIGKILLed, and what it removes at its end is ours to remove now,
+	 * not at the next sweep (its record below). */
+	if (tell_monitor(s->life, false) < 0 && errno == EPIPE)
+		forget_dead_monitor(s);
 	if (!s->shared) {
 		/* SIGKILL to PID 1 ends the whole pid namespace; never wait for it:
 		 * the monitor reaps it and removes the cgroups. If this was a

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/close_range.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,6 +39,33 @@ int write_all(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+ssize_t write_nosigpipe(int fd, const void *buf, size_t len)
+{
+	static const struct timespec zero = { 0, 0 };
+	sigset_t pipe, old, pending;
+	bool was_pending;
+	ssize_t n;
+	int err;
+
+	/* SIGPIPE goes to the thread that wrote: blocked here, a pending one
+	 * of ours is taken back below; one pending before is left alone. */
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	if (pthread_sigmask(SIG_BLOCK, &pipe, &old) != 0)
+		return -1;
+	was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+	do
+		n = write(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	err = errno;
+	if (n < 0 && err == EPIPE && !was_pending)
+		while (sigtimedwait(&pipe, NULL, &zero) < 0 && errno == EINTR)
+			;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = err;
+	return n;
 }
 
 ssize_t read_all(int fd, void *buf, size_t len)

@@ -56,6 +56,10 @@ int str_copy(char *dst, size_t size, const char *src);
 
 /* write(2)/read(2) until done, retrying EINTR; -1 with errno on failure. */
 int write_all(int fd, const void *buf, size_t len);
+/* One write(2) that cannot raise SIGPIPE in the calling thread, whatever
+ * the host program (a login program pam_cell runs in) did with it: -1
+ * with errno EPIPE if the reader is gone. */
+ssize_t write_nosigpipe(int fd, const void *buf, size_t len);
 /* Root's file name below dir (root's directory) replaced whole: written
  * to a temporary of its own (O_EXCL), chmod'ed, then renamed over name.
  * -1 with errno (nothing left behind). */

@@ -114,8 +114,10 @@ stop_procfs() {
 no_registry() { [ -z "$(registry_ids)" ]; }
 no_cell_cgroups() { [ -z "$(cell_cgroups)" ]; }
 # No process, registry entry or cgroup of any cell of user $1 is left.
-cell_gone() { [ -z "$(user_procs "$1")" ] && [ -z "$(registry_ids)" ] && [ -z "$(cell_cgroups)" ]; }
-leftovers() { echo "procs: $(user_procs "$1"); registry: $(registry_ids | tr '\n' ' '); cgroups: $(cell_cgroups | tr '\n' ' ')"; }
+# A cell's files: its record, and its join socket, life pipe and linger note.
+cell_files() { ls /run/cell 2>/dev/null | grep -E '^[0-9a-f]{32}(\.(join|life|linger))?$' | sort; }
+cell_gone() { [ -z "$(user_procs "$1")" ] && [ -z "$(cell_files)" ] && [ -z "$(cell_cgroups)" ]; }
+leftovers() { echo "procs: $(user_procs "$1"); registry: $(cell_files | tr '\n' ' '); cgroups: $(cell_cgroups | tr '\n' ' ')"; }
 
 # The id of a live cell of USER (its record's PID 1 is running), or nothing.
 live_cell() {

@@ -218,10 +218,15 @@ for p in $(pgrep -x cell-init); do
 		grep -q "$B1" "/proc/$p/cmdline" 2>/dev/null && mon=$p
 done
 check "B1's cell has a monitor to kill ($mon)" test -n "$mon"
+check "... and a join socket" test -S "/run/cell/$killed.join"
+# The logout's once-a-minute sweep must not be what removes it below.
+printf 1 >/run/cell/swept
 kill -KILL "$mon"
 check "after SIGKILL of the monitor its veth leaves the bridge" \
 	wait_for 30 sh -c "[ -z \"\$(ip -o link show master $BR)\" ]"
 kill "$b1" 2>/dev/null # the session may have ended with its monitor
+check "... the session's logout removes the killed monitor's join socket" \
+	wait_for 15 sh -c "[ ! -e /run/cell/$killed.join ]"
 eq "... and the next cell gets the killed cell's address again" "$a1" \
 	"$(ssh_to "$B1" "ip -4 -o addr show eth0 | awk '{ print \$4 }'" 2>&1 | cut -d/ -f1)"
 # Without systemd, a killed monitor leaves its cgroup directories (empty:

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* Cell ids and size parsing: what cellsh accepts from its environment; the
- * bridge pool's addresses, both ways. */
+ * bridge pool's addresses, both ways; a write to a gone reader that raises
+ * no SIGPIPE. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <signal.h>
 #include <string.h>
 
 #include "net.h"
@@ -53,6 +55,42 @@ static void test_numbers(void **state)
 
 /* net_pool_index undoes net_pool_addr over a whole pool, and names no
  * address outside it (its network and broadcast addresses included). */
+static bool sigpipe_pending(void)
+{
+	sigset_t p;
+
+	return sigpending(&p) == 0 && sigismember(&p, SIGPIPE);
+}
+
+/* The close note pam_cell writes to a SIGKILLed monitor: under SIGPIPE's
+ * default action a plain write would kill the login program. */
+static void test_nosigpipe(void **state)
+{
+	(void)state;
+	sigset_t pipe_set, old;
+	int fds[2];
+
+	signal(SIGPIPE, SIG_DFL);
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write_nosigpipe(fds[1], "x", 1), 1);
+	close(fds[0]);
+	errno = 0;
+	assert_int_equal(write_nosigpipe(fds[1], "x", 1), -1);
+	assert_int_equal(errno, EPIPE);
+	assert_false(sigpipe_pending()); /* we are alive, and nothing is left */
+
+	/* A SIGPIPE the program had pending (blocked) before stays pending. */
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &pipe_set, &old);
+	raise(SIGPIPE);
+	assert_int_equal(write_nosigpipe(fds[1], "x", 1), -1);
+	assert_true(sigpipe_pending());
+	signal(SIGPIPE, SIG_IGN); /* discards it */
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(fds[1]);
+}
+
 static void test_pool(void **state)
 {
 	(void)state;
@@ -83,6 +121,7 @@ int main(void)
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_pool),
+		cmocka_unit_test(test_nosigpipe),
 	};
 
 	return cmocka_run_group_tests_name("registry", tests, NULL, NULL);
