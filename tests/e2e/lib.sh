@@ -93,6 +93,9 @@ new_group() { # new_group VAR: a unique group
 # time stamp (registry_sweep) and the profiles' compiled seccomp filters.
 REG_STATE='swept|seccomp-[0-9a-f]{16}|subid|etc'
 reg_listing() { ls /run/cell 2>/dev/null | grep -vxE "$REG_STATE" | sort; }
+# Nothing is in the registry that was not there at setup_install: what
+# another suite left may go meanwhile (the logout's sweep), never come.
+reg_nothing_added() { [ -z "$(comm -13 <(printf '%s\n' "$REG_BEFORE") <(reg_listing))" ]; }
 registry_ids() { ls /run/cell 2>/dev/null | grep -E "^[0-9a-f]{32}$" | sort; }
 # A cell's cgroup, or a user's parent of their cells (user_* limits).
 cell_cgroups() {
