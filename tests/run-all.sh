@@ -5,7 +5,8 @@ set -u
 cd "$(dirname "$0")/.."
 pass=0 fail=0 skip=0
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+img_pid="" img_log=""
+trap 'rm -f "$log" $img_log; [ -z "$img_pid" ] || kill "$img_pid" 2>/dev/null' EXIT
 
 tally() { # tally NAME STATUS OUTPUT-FILE SECONDS, counting TAP-ish and cmocka lines
 	local p f s
@@ -24,12 +25,25 @@ run() { # run NAME COMMAND...
 	tally "$1" "${PIPESTATUS[0]}" "$log" $((SECONDS - t0))
 }
 
+# The systemd guest's image (~2 min to build when not cached: mostly
+# downloads and dpkg) is built while the unit tests and the fuzz build run,
+# and waited for before the end-to-end suites, whose timings it must not
+# disturb. A failed build is the systemd guest's to report (it tries again).
+if [ "$(id -u)" = 0 ]; then
+	img_log=$(mktemp)
+	tests/vm/image.sh >"$img_log" 2>&1 </dev/null &
+	img_pid=$!
+fi
 for t in build/tests/test_*; do run "unit $(basename "$t")" "$t"; done
 run "unit tests under ASan+UBSan" make -s check-asan
 run "format" sh -c 'make -s format-check && echo "ok - the sources match .clang-format"'
 run "module exports" tests/e2e/test_module.sh
 run "fuzz smoke" tests/fuzz/smoke.sh
 if [ "$(id -u)" = 0 ]; then
+	t0=$SECONDS
+	wait "$img_pid" || { echo "(the guest image's build failed; the systemd guest will say why)"; tail -5 "$img_log"; }
+	echo "== the guest image: ready after $((SECONDS - t0)) s more"
+	img_pid=""
 	for t in tests/e2e/test_*.sh tests/escape/test_*.sh; do
 		[ "$t" = tests/e2e/test_module.sh ] && continue
 		[ -x "$t" ] && run "$(basename "$t" .sh)" timeout 300 "$t"

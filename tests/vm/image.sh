@@ -32,6 +32,11 @@ security=${CELL_VM_SECURITY:-http://deb.debian.org/debian-security}
 
 key=$(sha256sum "$0" | cut -c1-16)
 dir=$cache/$key
+# One build at a time (run-all.sh starts one early, in the background): a
+# second caller waits for it, then finds it ready.
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+flock 9
 if [ -f "$dir/ready" ]; then
 	echo "$dir"
 	exit 0
