@@ -348,6 +348,25 @@ cells_procs() { pgrep -f "^cell-init id.[0-9a-f]+ user.[^ ]+ uid.$UID_U " ; }
 # Live cell-init processes (zombies wait for their login program to reap them).
 live_inits() { ps -C cell-init -o stat= | grep -qv Z; }
 wait_for 60 sh -c '! ps -C cell-init -o stat= | grep -qv Z'	# earlier cells have ended
+install_pam cell-bench-scale-timing "account required pam_unix.so
+session required pam_unix.so
+session required $W/pam_cell.so conf=$CONF timing"
+SCALE_I=0 SCALE_KEYS=()
+# "phase ms" per line (the driver's timing mode) -> "phase median" in order.
+phase_medians() {
+	python3 -c '
+import sys, statistics
+order, vals = [], {}
+for line in sys.stdin:
+    phase, ms = line.rsplit(None, 1)
+    phase = phase.strip()
+    if phase not in vals:
+        order.append(phase)
+        vals[phase] = []
+    vals[phase].append(float(ms))
+for phase in order:
+    print(phase, "%.3f" % statistics.median(vals[phase]))'
+}
 scale_run() { # scale_run N LABEL
 	local n=$1 label=$2 avail used0 used1 pss procs v t0 down per_free per_pss held start closed _
 	avail=$(awk '/MemAvailable/ { print $2 }' /proc/meminfo)
@@ -378,6 +397,9 @@ scale_run() { # scale_run N LABEL
 	# grow with the cells the host carries): the median of 20.
 	"$B/driver" run cell-bench "$U" 3 "$CELLSH" >/dev/null
 	one=$("$B/driver" run cell-bench "$U" 20 "$CELLSH" | stats x | cut -d' ' -f2)
+	# ... and its phases (the median of 10), for what grows with N.
+	SCALE_I=$((SCALE_I + 1)) SCALE_KEYS+=("$held$label")
+	"$B/driver" timing cell-bench-scale-timing "$U" 10 "$CELLSH" | phase_medians >"$W/phases.$SCALE_I"
 	pss=0; procs=0
 	for p in $(cells_procs); do
 		v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null)
@@ -401,6 +423,14 @@ for n in $SCALE; do scale_run "$n" ""; done
 last=${SCALE##* }
 sed -i 's/^memory_max = .*/memory_max = none\npids_max = none/' "$CONF"
 scale_run "$last" " (no cgroups)"
+# Each row's phases against the first row's: those that grew by 0.25 ms
+# or more, largest first (what makes a start slower as cells accumulate).
+SCALE_GROWTH=""
+for ((i = 2; i <= SCALE_I; i++)); do
+	SCALE_GROWTH+="| ${SCALE_KEYS[i - 1]} | $(awk 'NR == FNR { base[$1] = $2; next }
+		($1 in base) && $1 != "total" && $2 - base[$1] >= 0.25 { printf "%.3f %s\n", $2 - base[$1], $1 }' \
+		"$W/phases.1" "$W/phases.$i" | sort -rn | awk '{ printf "%s%s +%.2f ms", (NR > 1 ? ", " : ""), $2, $1 }') | $(awk '$1 == "total" { print $2 }' "$W/phases.$i") ms (first row $(awk '$1 == "total" { print $2 }' "$W/phases.1")) |"$'\n'
+done
 fi
 
 # ---- report ----
@@ -482,6 +512,13 @@ u=${MED[unshare]:-0}
 	printf '%s' "$SCALE_ROWS"
 	echo
 	echo "With a single cell the \`free\` delta is inside the machine's noise; read the 100 and 1000 rows. *no cgroups*: the same profile with \`pids_max = none\`, \`memory_max = none\`."
+	echo
+	echo "What grows with the cells: one more start's phases (as in *Where one cell start goes*, the median of 10) against the first row's, those 0.25 ms or more slower, largest first (*pam_cell:monitor* holds the *monitor:* phases, *monitor:clone+pid1* the *pid1:* ones)."
+	echo
+	echo "| cells | phases slower than with ${SCALE_KEYS[0]:-?} cells | one more start's phases in all |"
+	echo "|---|---|---|"
+	printf '%s' "${SCALE_GROWTH:-}"
+	echo
 	echo "## Growth"
 	echo
 	echo "| variable | small | large | slope |"
