@@ -60,6 +60,21 @@ time_cmd() {
 		t0=$(date +%s%N); "$@" >/dev/null 2>&1; echo $((($(date +%s%N) - t0) / 1000)) | awk '{ print $1 / 1000 }'
 	done | stats "$name")
 }
+# The driver's timing mode, "PHASE MS" per line (indented phases are a
+# phase's parts) -> "PHASE<tab>MEDIAN", in the order they first came.
+phase_medians() {
+	python3 -c '
+import sys, statistics
+order, vals = [], {}
+for line in sys.stdin:
+    phase, ms = line.rstrip("\n").rsplit(None, 1)
+    if phase not in vals:
+        order.append(phase)
+        vals[phase] = []
+    vals[phase].append(float(ms))
+for phase in order:
+    print("%s\t%.3f" % (phase, statistics.median(vals[phase])))'
+}
 as_user() { setpriv --reuid "$U" --regid "$U" --init-groups env -i HOME="$HOME_U" PATH=/usr/bin:/bin "$@"; }
 peak_kib() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
 
@@ -115,17 +130,8 @@ install_pam cell-bench-timing "account required pam_unix.so
 session required pam_unix.so
 session required $W/pam_cell.so conf=$CONF timing"
 "$B/driver" timing cell-bench-timing "$U" 3 "$CELLSH" >/dev/null || NOTE[breakdown]="driver failed"
-BREAKDOWN=$("$B/driver" timing cell-bench-timing "$U" "$N" "$CELLSH" | python3 -c '
-import sys, statistics
-order, vals = [], {}
-for line in sys.stdin:
-    phase, ms = line.rsplit(None, 1)
-    if phase not in vals:
-        order.append(phase)
-        vals[phase] = []
-    vals[phase].append(float(ms))
-for phase in order:
-    print("| %s | %.3f |" % (phase.replace(" ", "&nbsp;"), statistics.median(vals[phase])))')
+BREAKDOWN=$("$B/driver" timing cell-bench-timing "$U" "$N" "$CELLSH" | phase_medians |
+	awk -F'\t' '{ gsub(/ /, "\\&nbsp;", $1); printf "| %s | %s |\n", $1, $2 }')
 printf '%s\n' "$CONF_MAIN" >"$CONF"
 "$B/driver" run cell-bench "$U" 3 "$CELLSH" >/dev/null || NOTE[cell_bash]="driver failed"
 record < <("$B/driver" run cell-bench "$U" "$N" "$CELLSH" | stats cell_bash)
@@ -352,21 +358,6 @@ install_pam cell-bench-scale-timing "account required pam_unix.so
 session required pam_unix.so
 session required $W/pam_cell.so conf=$CONF timing"
 SCALE_I=0 SCALE_KEYS=()
-# "phase ms" per line (the driver's timing mode) -> "phase median" in order.
-phase_medians() {
-	python3 -c '
-import sys, statistics
-order, vals = [], {}
-for line in sys.stdin:
-    phase, ms = line.rsplit(None, 1)
-    phase = phase.strip()
-    if phase not in vals:
-        order.append(phase)
-        vals[phase] = []
-    vals[phase].append(float(ms))
-for phase in order:
-    print(phase, "%.3f" % statistics.median(vals[phase]))'
-}
 scale_run() { # scale_run N LABEL
 	local n=$1 label=$2 avail used0 used1 pss procs v t0 down per_free per_pss held start closed _
 	avail=$(awk '/MemAvailable/ { print $2 }' /proc/meminfo)
