@@ -369,14 +369,18 @@ int cgroup_create(const struct cgroup_layout *l, const char *user, const struct 
 	return 0;
 }
 
-int cgroup_destroy(const struct cgroup_layout *l, const char *user, const struct cell_limits *ulim,
-		   const char *id, int timeout_ms)
+void cgroup_user_dir(unsigned long uid, char buf[CG_USER_DIR_LEN])
+{
+	snprintf(buf, CG_USER_DIR_LEN, "u%lu", uid);
+}
+
+/* cgroup_destroy below <parent>/<user> (user NULL: below the parent). */
+static int destroy_below(const struct cgroup_layout *l, const char *user, const char *id,
+			 int timeout_ms)
 {
 	struct timespec pause = { 0, 20 * 1000 * 1000 };
 	int left = 0;
 
-	if (!any_limit(ulim))
-		user = NULL;
 	for (int c = 0; c < CG_COUNT; c++) {
 		_cleanup_close_ int parent = -1, top = -1;
 		struct cell_err ignored;
@@ -400,6 +404,19 @@ int cgroup_destroy(const struct cgroup_layout *l, const char *user, const struct
 			unlinkat(top, user, AT_REMOVEDIR);
 	}
 	return left;
+}
+
+int cgroup_destroy(const struct cgroup_layout *l, const char *user, const struct cell_limits *ulim,
+		   const char *id, int timeout_ms)
+{
+	return destroy_below(l, any_limit(ulim) ? user : NULL, id, timeout_ms);
+}
+
+int cgroup_destroy_either(const struct cgroup_layout *l, const char *user, const char *id,
+			  int timeout_ms)
+{
+	/* The shape not used has no such directory: ENOENT, nothing waits. */
+	return destroy_below(l, NULL, id, timeout_ms) + destroy_below(l, user, id, timeout_ms);
 }
 
 /* Add <mount>/<rel>/cgroup.procs, unless that hierarchy is in already. */

@@ -40,6 +40,10 @@ int cgroup_layout_scan(struct cgroup_layout *l, struct cell_err *e);
  * (systemd.c asks for them). */
 bool systemd_booted(void);
 
+/* The name of the user's parent cgroup of all their cells: "u<uid>". */
+#define CG_USER_DIR_LEN 24
+void cgroup_user_dir(unsigned long uid, char buf[CG_USER_DIR_LEN]);
+
 /* Create <hierarchy>/cell/<id> for every controller and set the limits;
  * with any of the user's limits set (ulim), <hierarchy>/cell/<user>/<id>,
  * the user's limits on <user> (all of that user's cells under it). */
@@ -75,5 +79,9 @@ void cgroup_close(struct cell_cgroup *cg);
  * directories that could not be removed. */
 int cgroup_destroy(const struct cgroup_layout *l, const char *user, const struct cell_limits *ulim,
 		   const char *id, int timeout_ms);
+/* The same where the user's limits are not known (a cell whose monitor
+ * was SIGKILLed): below <user> and below the parent alike. */
+int cgroup_destroy_either(const struct cgroup_layout *l, const char *user, const char *id,
+			  int timeout_ms);
 
 #endif

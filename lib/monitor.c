@@ -789,7 +789,7 @@ int monitor_build(struct monitor *m, struct cell_err *e)
 {
 	m->cell.pidfd = m->joinfd = m->sigfd = -1;
 	/* The parent cgroup of all the user's cells (with user limits). */
-	snprintf(m->user_dir, sizeof(m->user_dir), "u%lu", m->args.uid);
+	cgroup_user_dir(m->args.uid, m->user_dir);
 	m->cg.n = 0;
 	m->user = 0;
 	m->systemd = systemd_booted();

@@ -14,19 +14,19 @@
 struct monitor {
 	struct init_args args; /* from pam_cell (initargs_decode) */
 	struct cgroup_layout layout;
-	bool systemd;		 /* the cgroup is systemd's scope cell-<id>.scope */
-	struct cell_cgroup cg;	 /* the cell's cgroup.procs files */
-	struct cell_handle cell; /* PID 1, once built */
-	int joinfd;		 /* the join socket (registry.h), listening */
-	int sigfd;		 /* SIGTERM, SIGINT, SIGHUP */
-	pid_t user;		 /* the user side, while building */
-	int procfd;		 /* a verified /proc */
-	pid_t parent;		 /* the login program: the first session */
-	int parentfd;		 /* its pidfd */
-	int layers_lock;	 /* image_fds.lock: the persistent upper is ours */
-	int net_claim;		 /* bridge: CELL_RUN_DIR/ID.net, locked (net.h) */
-	pid_t pasta;		 /* net = user: pasta, our child, or 0 */
-	char user_dir[24];	 /* cgroup.c: "u<uid>", the user's parent cgroup */
+	bool systemd;			/* the cgroup is systemd's scope cell-<id>.scope */
+	struct cell_cgroup cg;		/* the cell's cgroup.procs files */
+	struct cell_handle cell;	/* PID 1, once built */
+	int joinfd;			/* the join socket (registry.h), listening */
+	int sigfd;			/* SIGTERM, SIGINT, SIGHUP */
+	pid_t user;			/* the user side, while building */
+	int procfd;			/* a verified /proc */
+	pid_t parent;			/* the login program: the first session */
+	int parentfd;			/* its pidfd */
+	int layers_lock;		/* image_fds.lock: the persistent upper is ours */
+	int net_claim;			/* bridge: CELL_RUN_DIR/ID.net, locked (net.h) */
+	pid_t pasta;			/* net = user: pasta, our child, or 0 */
+	char user_dir[CG_USER_DIR_LEN]; /* cgroup_user_dir */
 };
 
 enum monitor_end {

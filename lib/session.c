@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "binds.h"
+#include "cgroup.h"
 #include "create.h"
 #include "etcextract.h"
 #include "idmap.h"
@@ -26,7 +27,10 @@
 /* pam_cell's wait for cell-init; the monitor's own deadline is longer. */
 #define CREATE_TIMEOUT_MS 20000
 #define LOCK_TIMEOUT_MS	  (CREATE_TIMEOUT_MS + 5000)
-#define MAP_SIZE	  8192
+/* A SIGKILLed monitor's cell: how long its last processes may take to
+ * leave its cgroups at the logout. */
+#define DEAD_CGROUP_TIMEOUT_MS 2000
+#define MAP_SIZE	       8192
 
 /* One kind of ids (uid or gid): the ranges, every check, the map. */
 static int build_map(const struct cell_conf *c, const struct cell_profile *p,
@@ -426,19 +430,29 @@ undo:
  * names of this cell only (its id), so nothing of another cell goes. */
 static void forget_dead_monitor(const struct cell_session *s)
 {
+	char user_dir[CG_USER_DIR_LEN];
+	struct cgroup_layout l;
 	struct cell_err ignored;
 	int lock;
 
 	registry_join_remove(s->id);
 	registry_linger_clear(s->id);
-	if (!s->shared)
+	/* Its cgroups (systemd removes a scope itself): rmdir of this cell's
+	 * own names, which only an empty cgroup allows; its last processes
+	 * (PID 1 got SIGKILL with its monitor) may take a moment to go. */
+	if (!systemd_booted() && cgroup_layout(&l, &ignored) == 0) {
+		cgroup_user_dir((unsigned long)s->rec.uid, user_dir);
+		cgroup_destroy_either(&l, user_dir, s->id, DEAD_CGROUP_TIMEOUT_MS);
+	}
+	/* A shared cell's names only under the user's lock (a login may be
+	 * joining it); without the lock they are the next sweep's. */
+	if (!s->shared ||
+	    (lock = registry_lock_user((uid_t)s->rec.uid, LOCK_TIMEOUT_MS, &ignored)) < 0)
 		return;
-	lock = registry_lock_user((uid_t)s->rec.uid, LOCK_TIMEOUT_MS, &ignored);
 	registry_shared_clear((uid_t)s->rec.uid, s->id);
 	registry_life_remove(s->id);
 	registry_remove(s->id, (uid_t)s->rec.uid, &ignored);
-	if (lock >= 0)
-		close(lock);
+	close(lock);
 }
 
 int session_close(struct cell_session *s, struct cell_err *e)

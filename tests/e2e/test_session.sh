@@ -90,6 +90,23 @@ for i in 1 2 3; do ssh_to "$S" 'echo ID=$CELL_ID; sleep 2' >"$W/C$i.out" 2>&1 & 
 wait "${cp[@]}"
 eq "three simultaneous logins share one cell" 1 "$(sed -n 's/^ID=//p' "$W"/C?.out | sort -u | wc -l)"
 wait_for 10 cell_gone "$S"
+# A shared cell whose monitor is SIGKILLed: its session's logout removes
+# what the monitor would have at its end (record, life pipe, join socket,
+# the user's shared-cell note), not the logout sweep a minute later.
+ssh_to "$S" 'echo ID=$CELL_ID; sleep 300' >"$W/K.out" 2>&1 &
+kpid=$!
+wait_for 15 grep -q ID= "$W/K.out"
+idK=$(sed -n 's/^ID=//p' "$W/K.out")
+monK=$(ps -o ppid= -p "$(record_field "$idK" pid)" | tr -d ' ')
+check "a shared cell's monitor to kill ($monK), its life pipe, join socket and note" \
+	test -n "$monK" -a "$(ps -o comm= -p "${monK:-0}")" = cell-init -a -p "/run/cell/$idK.life" \
+	-a -S "/run/cell/$idK.join" -a "$(cat "/run/cell/shared-$(id -u "$S")" 2>/dev/null)" = "$idK"
+printf 1 >/run/cell/swept # the sweep must not be what removes them
+kill -KILL "$monK"
+wait "$kpid" 2>/dev/null
+if wait_for 10 cell_gone "$S" && [ ! -e "/run/cell/shared-$(id -u "$S")" ]; then
+	ok "... after it, the session's logout leaves nothing of the cell"
+else not_ok "... after it, the session's logout leaves nothing of the cell" "$(leftovers "$S"; ls /run/cell)"; fi
 
 # ---- lifecycle ----
 wait_cell() { wait_for 10 sh -c "[ -n \"\$(ls /run/cell 2>/dev/null | grep -E '^[0-9a-f]{32}\$')\" ]"; }
