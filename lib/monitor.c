@@ -439,10 +439,14 @@ static int build(struct monitor *mon, struct cell_handle *h, pid_t *user, struct
 	/* Our own unreaped child: its pid is stable while we write. */
 	if (cell_write_maps(procfd, *user, (uid_t)a->uid, a->uid_map, a->gid_map, &userns_ino, e) <
 		    0 ||
-	    (a->proc_views && set_clock(procfd, *user, e) < 0) ||
-	    cgroup_move(&mon->cg, *user, e) < 0)
+	    (a->proc_views && set_clock(procfd, *user, e) < 0))
 		return -1;
 	timing_mark("maps");
+	/* A phase of its own: without favordynmods a move may wait for an RCU
+	 * grace period, longer on a host whose cgroups have churned. */
+	if (cgroup_move(&mon->cg, *user, e) < 0)
+		return -1;
+	timing_mark("cgroup-move");
 	if (send_go(a, mine, procfd, *user, userns_ino, &mon->layers_lock, e) < 0)
 		return -1;
 	timing_mark("go");
