@@ -82,13 +82,16 @@ int session_check_ids(const struct cell_conf *c, const struct cell_profile *p,
 }
 
 /* See proto.h: "J PID START" when a login program joins a shared cell,
- * "C PID" when its session closes. */
+ * "C PID" when its session closes. 0: told; MONITOR_GONE: the write found
+ * no reader (EPIPE: the monitor is the life pipe's only one); -1: failed. */
+#define MONITOR_GONE 1
 static int tell_monitor(int fd, bool join)
 {
 	_cleanup_close_ int procfd = -1, self = -1;
 	struct life_note n = { .op = join ? LIFE_JOIN : LIFE_CLOSE, .pid = getpid() };
 	struct cell_err e;
 	char line[64];
+	ssize_t written;
 	pid_t ppid;
 	int len;
 
@@ -97,9 +100,14 @@ static int tell_monitor(int fd, bool join)
 	     proc_stat(self, &ppid, &n.start, &e) < 0))
 		return -1;
 	len = life_note_format(&n, line, sizeof(line));
+	if (len <= 0)
+		return -1;
 	/* One write below PIPE_BUF is atomic; a full FIFO only delays what the
-	 * monitor learns from the pidfd anyway. EPIPE: no monitor any more. */
-	return len > 0 && write_nosigpipe(fd, line, (size_t)len) == len ? 0 : -1;
+	 * monitor learns from the pidfd anyway. */
+	written = write_nosigpipe(fd, line, (size_t)len);
+	if (written == len)
+		return 0;
+	return written < 0 && errno == EPIPE ? MONITOR_GONE : -1;
 }
 
 /*
@@ -143,8 +151,8 @@ static int join_shared(const struct session_who *w, const char *digest, struct c
 		cell_join_close(&j);
 		return 0;
 	}
-	life = registry_life_join(id, &ignored); /* ENXIO: no monitor any more */
-	if (life < 0 || tell_monitor(life, true) < 0) {
+	life = registry_life_join(id, &ignored);	 /* ENXIO: no monitor any more */
+	if (life < 0 || tell_monitor(life, true) != 0) { /* gone or failed: no join */
 		cell_join_close(&j);
 		registry_shared_clear(a->uid, id);
 		return 0;
@@ -458,13 +466,11 @@ static void forget_dead_monitor(const struct cell_session *s)
 int session_close(struct cell_session *s, struct cell_err *e)
 {
 	struct cell_err later;
+	/* The monitor was SIGKILLed: what it removes at its end is ours to
+	 * remove, not the next sweep's (after PID 1's kill below). */
+	bool monitor_gone = tell_monitor(s->life, false) == MONITOR_GONE;
 	int r = 0;
 
-	/* The monitor's only reader of the life pipe: EPIPE means it was
-	 * SIGKILLed, and what it removes at its end is ours to remove now,
-	 * not at the next sweep (its record below). */
-	if (tell_monitor(s->life, false) < 0 && errno == EPIPE)
-		forget_dead_monitor(s);
 	if (!s->shared) {
 		/* SIGKILL to PID 1 ends the whole pid namespace; never wait for it:
 		 * the monitor reaps it and removes the cgroups. If this was a
@@ -474,6 +480,8 @@ int session_close(struct cell_session *s, struct cell_err *e)
 		if (registry_remove(s->id, (uid_t)s->rec.uid, r ? &later : e) < 0)
 			r = -1;
 	}
+	if (monitor_gone)
+		forget_dead_monitor(s);
 	session_release(s);
 	/* What SIGKILLed monitors left, at a logout (not on a login's path),
 	 * once a minute at most. */

@@ -44,24 +44,26 @@ int write_all(int fd, const void *buf, size_t len)
 ssize_t write_nosigpipe(int fd, const void *buf, size_t len)
 {
 	static const struct timespec zero = { 0, 0 };
-	sigset_t pipe, old, pending;
+	sigset_t sigpipe, old, pending;
 	bool was_pending;
 	ssize_t n;
 	int err;
 
 	/* SIGPIPE goes to the thread that wrote: blocked here, a pending one
 	 * of ours is taken back below; one pending before is left alone. */
-	sigemptyset(&pipe);
-	sigaddset(&pipe, SIGPIPE);
-	if (pthread_sigmask(SIG_BLOCK, &pipe, &old) != 0)
+	sigemptyset(&sigpipe);
+	sigaddset(&sigpipe, SIGPIPE);
+	if ((err = pthread_sigmask(SIG_BLOCK, &sigpipe, &old)) != 0) {
+		errno = err; /* pthread_sigmask returns it, errno is untouched */
 		return -1;
+	}
 	was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
 	do
 		n = write(fd, buf, len);
 	while (n < 0 && errno == EINTR);
 	err = errno;
 	if (n < 0 && err == EPIPE && !was_pending)
-		while (sigtimedwait(&pipe, NULL, &zero) < 0 && errno == EINTR)
+		while (sigtimedwait(&sigpipe, NULL, &zero) < 0 && errno == EINTR)
 			;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	errno = err;

@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 pass=0 fail=0 skip=0
 log=$(mktemp)
 img_pid="" img_log=""
-trap 'rm -f "$log" $img_log; [ -z "$img_pid" ] || kill "$img_pid" 2>/dev/null' EXIT
+# (An interrupted run stops the image build with its whole process group.)
+trap 'rm -f "$log" $img_log; [ -z "$img_pid" ] || kill -- -"$img_pid" 2>/dev/null' EXIT
 
 tally() { # tally NAME STATUS OUTPUT-FILE SECONDS, counting TAP-ish and cmocka lines
 	local p f s
@@ -31,7 +32,7 @@ run() { # run NAME COMMAND...
 # disturb. A failed build is the systemd guest's to report (it tries again).
 if [ "$(id -u)" = 0 ]; then
 	img_log=$(mktemp)
-	tests/vm/image.sh >"$img_log" 2>&1 </dev/null &
+	setsid tests/vm/image.sh >"$img_log" 2>&1 </dev/null &
 	img_pid=$!
 fi
 for t in build/tests/test_*; do run "unit $(basename "$t")" "$t"; done

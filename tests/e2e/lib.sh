@@ -103,6 +103,14 @@ cell_cgroups() {
 		-regex '.*/cell/([0-9a-f]{32}|u[0-9]+|u[0-9]+/[0-9a-f]{32})' 2>/dev/null
 }
 user_procs() { pgrep -u "$1" 2>/dev/null | tr '\n' ' '; }
+# After a check that they are gone: cell ID's cgroup directories that are
+# still there (empty, or rmdir fails) go, so a failed check leaves nothing.
+rm_cell_cgroups() {
+	[ -n "$1" ] || return 0
+	find /sys/fs/cgroup -maxdepth 4 -depth -type d -regextype egrep \
+		-regex ".*/cell/(u[0-9]+/)?$1" -exec rmdir {} + 2>/dev/null
+	return 0
+}
 # cell-procfs (proc_views): its mount answers; unmounted, it exits.
 procfs_served() { [ "$(stat -f -c %t /run/cell/procfs 2>/dev/null)" = 65735546 ]; }
 procfs_pid() { pgrep -x cell-procfs | head -1; }

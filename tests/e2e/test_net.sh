@@ -231,6 +231,7 @@ eq "... and the next cell gets the killed cell's address again" "$a1" \
 	"$(ssh_to "$B1" "ip -4 -o addr show eth0 | awk '{ print \$4 }'" 2>&1 | cut -d/ -f1)"
 check "... and its cgroups (no systemd here to remove a scope)" \
 	wait_for 5 sh -c "! ls -d /sys/fs/cgroup/*/cell/$killed /sys/fs/cgroup/cell/$killed 2>/dev/null | grep -q ."
+rm_cell_cgroups "$killed"
 check "after the sessions no veth is left on the bridge, no address claim" \
 	wait_for 30 sh -c "[ -z \"\$(bridge link show | grep 'master $BR')\" ] && ! ls /run/cell/*.net >/dev/null 2>&1"
 

@@ -102,11 +102,13 @@ check "a shared cell's monitor to kill ($monK), its life pipe, join socket and n
 	test -n "$monK" -a "$(ps -o comm= -p "${monK:-0}")" = cell-init -a -p "/run/cell/$idK.life" \
 	-a -S "/run/cell/$idK.join" -a "$(cat "/run/cell/shared-$(id -u "$S")" 2>/dev/null)" = "$idK"
 printf 1 >/run/cell/swept # the sweep must not be what removes them
-kill -KILL "$monK"
+# Only a cell-init of this cell's (the check above) is ours to kill.
+[ -n "$monK" ] && [ "$(ps -o comm= -p "$monK")" = cell-init ] && kill -KILL "$monK"
 wait "$kpid" 2>/dev/null
 if wait_for 10 cell_gone "$S" && [ ! -e "/run/cell/shared-$(id -u "$S")" ]; then
 	ok "... after it, the session's logout leaves nothing of the cell"
 else not_ok "... after it, the session's logout leaves nothing of the cell" "$(leftovers "$S"; ls /run/cell)"; fi
+rm_cell_cgroups "$idK"
 
 # ---- lifecycle ----
 wait_cell() { wait_for 10 sh -c "[ -n \"\$(ls /run/cell 2>/dev/null | grep -E '^[0-9a-f]{32}\$')\" ]"; }

@@ -53,8 +53,6 @@ static void test_numbers(void **state)
 	assert_int_equal(parse_size("99999999999G", &s), -1);
 }
 
-/* net_pool_index undoes net_pool_addr over a whole pool, and names no
- * address outside it (its network and broadcast addresses included). */
 static bool sigpipe_pending(void)
 {
 	sigset_t p;
@@ -84,13 +82,17 @@ static void test_nosigpipe(void **state)
 	sigaddset(&pipe_set, SIGPIPE);
 	sigprocmask(SIG_BLOCK, &pipe_set, &old);
 	raise(SIGPIPE);
+	errno = 0;
 	assert_int_equal(write_nosigpipe(fds[1], "x", 1), -1);
+	assert_int_equal(errno, EPIPE);
 	assert_true(sigpipe_pending());
 	signal(SIGPIPE, SIG_IGN); /* discards it */
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(fds[1]);
 }
 
+/* net_pool_index undoes net_pool_addr over a whole pool, and names no
+ * address outside it (its network and broadcast addresses included). */
 static void test_pool(void **state)
 {
 	(void)state;
