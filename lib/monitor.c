@@ -196,6 +196,7 @@ static void __attribute__((noreturn)) run_pid1(const struct init_args *a, const 
 	    msg_send(chan, MSG_READY, 0, 0, NULL) < 0)
 		_exit(1);
 	close(chan);
+	release_idle_memory(); /* for the cell's life it only reaps */
 	reap_forever();
 }
 
@@ -643,6 +644,7 @@ static enum monitor_end watch(struct monitor *m)
 	s.p[FIRST_SESSION] = (struct pollfd){ .fd = m->parentfd, .events = POLLIN };
 	s.pid[FIRST_SESSION] = m->parent;
 	s.n = FIRST_SESSION + 1;
+	release_idle_memory(); /* from here on it mostly sleeps in poll */
 	for (;;) {
 		int timeout = -1, r;
 

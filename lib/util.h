@@ -110,4 +110,10 @@ int count_threads(void);
  * and stderr, fd3 (if >= 0) as fd 3; every other fd close-on-exec. */
 int child_std_fds(int in, int fd3);
 
+/* A process that now only waits (the monitor, PID 1) gives back the memory
+ * building the cell took: what malloc holds free and the stack pages below
+ * the caller's frame (zero-filled again if ever touched). Single-threaded
+ * callers only. */
+void release_idle_memory(void);
+
 #endif

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Cell ids and size parsing: what cellsh accepts from its environment; the
  * bridge pool's addresses, both ways; a write to a gone reader that raises
- * no SIGPIPE. */
+ * no SIGPIPE; an idle process's stack given back. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +9,8 @@
 #include <cmocka.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "net.h"
 #include "registry.h"
@@ -117,6 +119,35 @@ static void test_pool(void **state)
 	assert_int_equal(net_pool_index("10.77.0.300/24", "10.77.0.2"), -1);
 }
 
+/* 64 KiB of stack touched below a frame as deep as release_idle_memory's;
+ * returns the lowest address touched. */
+static __attribute__((noinline)) uintptr_t touch_stack(void)
+{
+	volatile char buf[64 * 1024];
+
+	for (size_t i = 0; i < sizeof(buf); i += 512)
+		buf[i] = 1;
+	return (uintptr_t)&buf[0];
+}
+
+/* The pages a deep call touched are resident, then given back; the caller's
+ * own frame is left alone. */
+static void test_idle_memory(void **state)
+{
+	(void)state;
+	const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	volatile int mine = 42;
+	uintptr_t probe = (touch_stack() & ~(page - 1)) + 4 * page;
+	unsigned char v = 0;
+
+	assert_int_equal(mincore((void *)probe, page, &v), 0);
+	assert_true(v & 1);
+	release_idle_memory();
+	assert_int_equal(mincore((void *)probe, page, &v), 0);
+	assert_false(v & 1);
+	assert_int_equal(mine, 42);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -124,6 +155,7 @@ int main(void)
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_pool),
 		cmocka_unit_test(test_nosigpipe),
+		cmocka_unit_test(test_idle_memory),
 	};
 
 	return cmocka_run_group_tests_name("registry", tests, NULL, NULL);
