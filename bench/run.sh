@@ -206,6 +206,15 @@ for round in 1 2 3 4 5; do
 	"$B/driver" run cell-bench "$U" "$R" "$CELLSH" | tee -a "$W/base.ms" | tr "\n" " " >&2; echo >&2
 	nsenter -t "$MANY_PID" -m "$B/driver" run cell-bench "$U" "$R" "$CELLSH" | tee -a "$W/many.ms" | tr "\n" " " >&2; echo >&2
 done
+# ... and their phases (the median of 10 each): what grows with the table.
+install_pam cell-bench-timing "account required pam_unix.so
+session required pam_unix.so
+session required $W/pam_cell.so conf=$CONF timing"
+"$B/driver" timing cell-bench-timing "$U" 10 "$CELLSH" | phase_medians >"$W/mphases.base"
+nsenter -t "$MANY_PID" -m "$B/driver" timing cell-bench-timing "$U" 10 "$CELLSH" | phase_medians >"$W/mphases.many"
+MOUNTS_GROWTH=$(awk 'NR == FNR { base[$1] = $2; next }
+	($1 in base) && $1 != "total" && $2 - base[$1] >= 0.25 { printf "%.3f %s\n", $2 - base[$1], $1 }' \
+	"$W/mphases.base" "$W/mphases.many" | sort -rn | awk '{ printf "%s%s +%.2f ms", (NR > 1 ? ", " : ""), $2, $1 }')
 kill "$MANY_PID"; wait "$MANY_PID" 2>/dev/null
 record < <(stats mounts_base <"$W/base.ms")
 record < <(stats mounts_many <"$W/many.ms")
@@ -374,11 +383,18 @@ scale_run() { # scale_run N LABEL
 	fi
 	sync; echo 1 >/proc/sys/vm/drop_caches 2>/dev/null
 	used0=$(free -k | awk '/^Mem:/ { print $3 }')
+	cp /proc/meminfo "$W/meminfo.0"
 	coproc HOLD { "$B/driver" hold cell-bench "$U" "$n"; }
 	STARTED_PIDS+=("$HOLD_PID")	# an interrupted run closes them too
 	read -r _ held start <&"${HOLD[0]}"
 	sleep 1
 	used1=$(free -k | awk '/^Mem:/ { print $3 }')
+	# Where it went, by the kernel's own pools (the driver's heap is in
+	# the anonymous pages too).
+	pools=$(awk -v n="$n" 'NR == FNR { a[$1] = $2; next }
+		$1 in name { printf "%s%s %.0f", (k++ ? ", " : ""), name[$1], ($2 - a[$1]) / n }
+		BEGIN { name["AnonPages:"] = "anon"; name["Slab:"] = "slab"; name["PageTables:"] = "page tables"; name["KernelStack:"] = "kernel stacks" }' \
+		"$W/meminfo.0" /proc/meminfo)
 	# The driver holds N PAM handles: its own growth is not the cells'.
 	drv=0
 	for p in $(pgrep -f "bench/driver hold"); do
@@ -406,7 +422,7 @@ scale_run() { # scale_run N LABEL
 	per_pss=$(( pss / held ))
 	# (A few cells' delta is noise: only a row of hundreds guides the next.)
 	[ -n "$label" ] || [ "$held" -lt 500 ] || { LAST_PER=$per_free; LAST_N=$held; }
-	SCALE_ROWS+="| $held$label | $(printf %.2f "$start") s ($(awk -v s="$start" -v n="$held" 'BEGIN { printf "%.0f", n / s }') cells/s) | $one ms | $down s | $per_free KiB | $per_pss KiB | $procs |"$'\n'
+	SCALE_ROWS+="| $held$label | $(printf %.2f "$start") s ($(awk -v s="$start" -v n="$held" 'BEGIN { printf "%.0f", n / s }') cells/s) | $one ms | $down s | $per_free KiB ($pools) | $per_pss KiB | $procs |"$'\n'
 	echo "  $held idle cells: start ${start}s, one more ${one} ms, teardown ${down}s, free delta $per_free KiB/cell, PSS $per_pss KiB/cell" >&2
 }
 for n in $SCALE; do scale_run "$n" ""; done
@@ -498,7 +514,7 @@ u=${MED[unshare]:-0}
 	echo
 	echo "## Scale: concurrent idle cells"
 	echo
-	echo "| cells | start (sequential) | one more start, median | teardown | memory per cell (\`free\` delta, kernel + processes, less the driver) | PSS per cell (its two cell-init processes) | cell-init processes |"
+	echo "| cells | start (sequential) | one more start, median | teardown | memory per cell (\`free\` delta, kernel + processes, less the driver; in brackets /proc/meminfo's pools, KiB) | PSS per cell (its two cell-init processes) | cell-init processes |"
 	echo "|---|---|---|---|---|---|---|"
 	printf '%s' "$SCALE_ROWS"
 	echo
@@ -517,6 +533,8 @@ u=${MED[unshare]:-0}
 	echo "| home size | 2 MB: ${MED[home_2M]} ms | 2 GB: ${MED[home_2G]} ms | $(awk -v a="${MED[home_2G]}" -v b="${MED[home_2M]}" 'BEGIN { printf "%+.3f ms per GB", (a - b) / 2 }') |"
 	echo "| host accounts (passwd, group, subuid, subgid lines) | $ACC_BASE: ${MED[accounts_base]} ms | $((ACC_BASE + NACC)): ${MED[accounts_many]} ms | $(awk -v a="${MED[accounts_many]}" -v b="${MED[accounts_base]}" -v n="$NACC" 'BEGIN { printf "%+.3f ms per 1000 accounts (%.2f×)", (a - b) / n * 1000, a / b }') |"
 	echo "| host mount table | $MOUNTS_BASE mounts: ${MED[mounts_base]} ms | $MOUNTS_MANY mounts: ${MED[mounts_many]} ms | $(awk -v a="${MED[mounts_many]}" -v b="${MED[mounts_base]}" -v m="$MOUNTS_MANY" -v n="$MOUNTS_BASE" 'BEGIN { printf "%+.3f ms per 1000 mounts (%.2f×)", (a - b) / (m - n) * 1000, a / b }') |"
+	echo
+	echo "What grows with the mount table: one start's phases with $MOUNTS_MANY mounts against $MOUNTS_BASE (the median of 10 each), those 0.25 ms or more slower: ${MOUNTS_GROWTH:-none}. The starts run back to back: *monitor:go*, the start's first take of the kernel's namespace lock (its clone of /etc), waits there for the teardown of the cell before, a copy of the whole table; with starts half a second apart it does not grow."
 	echo
 	echo "## Images (\`rootfs = image:NAME\`, identity = root, persistent upper)"
 	echo
