@@ -127,7 +127,11 @@ $(B)/bench/minimal: bench/minimal.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
 
-bench: all $(TEST_TOOLS) $(B)/bench/driver $(B)/bench/minimal
+$(B)/bench/template: bench/template.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
+
+bench: all $(TEST_TOOLS) $(B)/bench/driver $(B)/bench/minimal $(B)/bench/template
 	tools/install-deps.sh --bench
 	bench/run.sh
 

@@ -215,6 +215,10 @@ nsenter -t "$MANY_PID" -m "$B/driver" timing cell-bench-timing "$U" 10 "$CELLSH"
 MOUNTS_GROWTH=$(awk 'NR == FNR { base[$1] = $2; next }
 	($1 in base) && $1 != "total" && $2 - base[$1] >= 0.25 { printf "%.3f %s\n", $2 - base[$1], $1 }' \
 	"$W/mphases.base" "$W/mphases.many" | sort -rn | awk '{ printf "%s%s +%.2f ms", (NR > 1 ? ", " : ""), $2, $1 }')
+# The way forward, probed: a start from a template namespace against a
+# copy of the table (bench/template.c), in both namespaces.
+TEMPLATE_BASE=$("$B/template" 20 2>&1) || TEMPLATE_BASE="fails: $TEMPLATE_BASE"
+TEMPLATE_MANY=$(nsenter -t "$MANY_PID" -m "$B/template" 20 2>&1) || TEMPLATE_MANY="fails: $TEMPLATE_MANY"
 kill "$MANY_PID"; wait "$MANY_PID" 2>/dev/null
 record < <(stats mounts_base <"$W/base.ms")
 record < <(stats mounts_many <"$W/many.ms")
@@ -535,6 +539,8 @@ u=${MED[unshare]:-0}
 	echo "| host mount table | $MOUNTS_BASE mounts: ${MED[mounts_base]} ms | $MOUNTS_MANY mounts: ${MED[mounts_many]} ms | $(awk -v a="${MED[mounts_many]}" -v b="${MED[mounts_base]}" -v m="$MOUNTS_MANY" -v n="$MOUNTS_BASE" 'BEGIN { printf "%+.3f ms per 1000 mounts (%.2f×)", (a - b) / (m - n) * 1000, a / b }') |"
 	echo
 	echo "What grows with the mount table: one start's phases with $MOUNTS_MANY mounts against $MOUNTS_BASE (the median of 10 each), those 0.25 ms or more slower: ${MOUNTS_GROWTH:-none}. The starts run back to back: *monitor:go*, the start's first take of the kernel's namespace lock (its clone of /etc), waits there for the teardown of the cell before, a copy of the whole table; with starts half a second apart it does not grow."
+	echo
+	echo "The way forward for the table ([doc/ARCHITECTURE.md](../../doc/ARCHITECTURE.md)), probed by [bench/template.c](../template.c): a PID 1 with the same small root (a tmpfs, root's clone of /usr handed in, its own proc), from a template namespace against a copy of the table and pivot_root, the median of 20 each: $MOUNTS_BASE mounts: ${TEMPLATE_BASE:-not run}; $MOUNTS_MANY mounts: ${TEMPLATE_MANY:-not run} (ms)."
 	echo
 	echo "## Images (\`rootfs = image:NAME\`, identity = root, persistent upper)"
 	echo
