@@ -367,6 +367,12 @@ cells_procs() { pgrep -f "^cell-init id.[0-9a-f]+ user.[^ ]+ uid.$UID_U " ; }
 # Live cell-init processes (zombies wait for their login program to reap them).
 live_inits() { ps -C cell-init -o stat= | grep -qv Z; }
 wait_for 60 sh -c '! ps -C cell-init -o stat= | grep -qv Z'	# earlier cells have ended
+# Memory cgroups outlive their rmdir while pages are charged to them, with
+# kernel memory that grows with the host's superblocks: a row starting
+# while the row before's are still being freed would count their release
+# against its own cells. Each row waits until the host is back to this many.
+memcgs() { awk '$1 == "memory" { print $3 }' /proc/cgroups; }
+MEMCG_BASE=$(memcgs)
 install_pam cell-bench-scale-timing "account required pam_unix.so
 session required pam_unix.so
 session required $W/pam_cell.so conf=$CONF timing"
@@ -385,7 +391,9 @@ scale_run() { # scale_run N LABEL
 	if [ "$n" -gt 1 ] && [ "$avail" -lt "$need" ]; then
 		SCALE_ROWS+="| $n$label | not run: it would need about $((need / 1024)) MiB, $((avail / 1024)) MiB available | | | | | |"$'\n'; return
 	fi
-	sync; echo 1 >/proc/sys/vm/drop_caches 2>/dev/null
+	sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null
+	wait_for 120 sh -c "[ \$(awk '\$1 == \"memory\" { print \$3 }' /proc/cgroups) -le $((MEMCG_BASE + 5)) ]" ||
+		echo "  (memory cgroups of the row before still there: $(memcgs), $MEMCG_BASE at the start)" >&2
 	used0=$(free -k | awk '/^Mem:/ { print $3 }')
 	cp /proc/meminfo "$W/meminfo.0"
 	coproc HOLD { "$B/driver" hold cell-bench "$U" "$n"; }
