@@ -244,12 +244,13 @@ static double one_cell(int tmpl, bool verbose)
 		pid1(tmpl >= 0, usr, go[0], ready[1], verbose);
 	if (tmpl >= 0)
 		MUST(setns(host, CLONE_NEWNS));
+	/* Root in the cell is nobody on the host: no user's range. */
 	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)p);
-	write_file(path, "0 1000000 65536\n");
+	write_file(path, "0 65534 1\n");
 	snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)p);
 	write_file(path, "deny");
 	snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)p);
-	write_file(path, "0 1000000 65536\n");
+	write_file(path, "0 65534 1\n");
 	MUST(write(go[1], "g", 1));
 	if (read(ready[0], &c, 1) != 1)
 		exit(1);
