@@ -75,6 +75,19 @@ for line in sys.stdin:
 for phase in order:
     print("%s\t%.3f" % (phase, statistics.median(vals[phase])))'
 }
+# phases_grown BASE NEW: the phases of NEW (phase_medians' output) 0.25 ms
+# or more slower than in BASE, largest first, as "phase +X ms, ...".
+phases_grown() {
+	awk 'NR == FNR { base[$1] = $2; next }
+		($1 in base) && $1 != "total" && $2 - base[$1] >= 0.25 { printf "%.3f %s\n", $2 - base[$1], $1 }' \
+		"$1" "$2" | sort -rn | awk '{ printf "%s%s +%.2f ms", (NR > 1 ? ", " : ""), $2, $1 }'
+}
+# The service cell-bench-timing: the cell row's stack, pam_cell with timing.
+install_timing_pam() {
+	install_pam cell-bench-timing "account required pam_unix.so
+session required pam_unix.so
+session required $W/pam_cell.so conf=$CONF timing"
+}
 as_user() { setpriv --reuid "$U" --regid "$U" --init-groups env -i HOME="$HOME_U" PATH=/usr/bin:/bin "$@"; }
 peak_kib() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
 
@@ -126,9 +139,7 @@ record < <(stats none_pam <"$W/none_pam.ms")
 PEAK_CELL=$(peak_kib "$B/driver" run cell-bench "$U" 1 "$CELLSH")
 # Where one start goes: pam_cell's "timing" argument and cellsh's
 # CELL_TIMING=1 report each phase; the median of each over N starts.
-install_pam cell-bench-timing "account required pam_unix.so
-session required pam_unix.so
-session required $W/pam_cell.so conf=$CONF timing"
+install_timing_pam
 "$B/driver" timing cell-bench-timing "$U" 3 "$CELLSH" >/dev/null || NOTE[breakdown]="driver failed"
 BREAKDOWN=$("$B/driver" timing cell-bench-timing "$U" "$N" "$CELLSH" | phase_medians |
 	awk -F'\t' '{ gsub(/ /, "\\&nbsp;", $1); printf "| %s | %s |\n", $1, $2 }')
@@ -207,14 +218,10 @@ for round in 1 2 3 4 5; do
 	nsenter -t "$MANY_PID" -m "$B/driver" run cell-bench "$U" "$R" "$CELLSH" | tee -a "$W/many.ms" | tr "\n" " " >&2; echo >&2
 done
 # ... and their phases (the median of 10 each): what grows with the table.
-install_pam cell-bench-timing "account required pam_unix.so
-session required pam_unix.so
-session required $W/pam_cell.so conf=$CONF timing"
+install_timing_pam
 "$B/driver" timing cell-bench-timing "$U" 10 "$CELLSH" | phase_medians >"$W/mphases.base"
 nsenter -t "$MANY_PID" -m "$B/driver" timing cell-bench-timing "$U" 10 "$CELLSH" | phase_medians >"$W/mphases.many"
-MOUNTS_GROWTH=$(awk 'NR == FNR { base[$1] = $2; next }
-	($1 in base) && $1 != "total" && $2 - base[$1] >= 0.25 { printf "%.3f %s\n", $2 - base[$1], $1 }' \
-	"$W/mphases.base" "$W/mphases.many" | sort -rn | awk '{ printf "%s%s +%.2f ms", (NR > 1 ? ", " : ""), $2, $1 }')
+MOUNTS_GROWTH=$(phases_grown "$W/mphases.base" "$W/mphases.many")
 # The way forward, probed: a start from a template namespace against a
 # copy of the table (bench/template.c), in both namespaces.
 TEMPLATE_BASE=$("$B/template" 20 2>&1) || TEMPLATE_BASE="fails: $TEMPLATE_BASE"
@@ -373,9 +380,8 @@ wait_for 60 sh -c '! ps -C cell-init -o stat= | grep -qv Z'	# earlier cells have
 # against its own cells. Each row waits until the host is back to this many.
 memcgs() { awk '$1 == "memory" { print $3 }' /proc/cgroups; }
 MEMCG_BASE=$(memcgs)
-install_pam cell-bench-scale-timing "account required pam_unix.so
-session required pam_unix.so
-session required $W/pam_cell.so conf=$CONF timing"
+memcgs_back() { [ "$(memcgs)" -le $((MEMCG_BASE + 5)) ]; }
+install_timing_pam
 SCALE_I=0 SCALE_KEYS=()
 scale_run() { # scale_run N LABEL
 	local n=$1 label=$2 avail used0 used1 pss procs v t0 down per_free per_pss held start closed _
@@ -392,7 +398,7 @@ scale_run() { # scale_run N LABEL
 		SCALE_ROWS+="| $n$label | not run: it would need about $((need / 1024)) MiB, $((avail / 1024)) MiB available | | | | | |"$'\n'; return
 	fi
 	sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null
-	wait_for 120 sh -c "[ \$(awk '\$1 == \"memory\" { print \$3 }' /proc/cgroups) -le $((MEMCG_BASE + 5)) ]" ||
+	wait_for 120 memcgs_back ||
 		echo "  (memory cgroups of the row before still there: $(memcgs), $MEMCG_BASE at the start)" >&2
 	used0=$(free -k | awk '/^Mem:/ { print $3 }')
 	cp /proc/meminfo "$W/meminfo.0"
@@ -418,7 +424,7 @@ scale_run() { # scale_run N LABEL
 	one=$("$B/driver" run cell-bench "$U" 20 "$CELLSH" | stats x | cut -d' ' -f2)
 	# ... and its phases (the median of 10), for what grows with N.
 	SCALE_I=$((SCALE_I + 1)) SCALE_KEYS+=("$held$label")
-	"$B/driver" timing cell-bench-scale-timing "$U" 10 "$CELLSH" | phase_medians >"$W/phases.$SCALE_I"
+	"$B/driver" timing cell-bench-timing "$U" 10 "$CELLSH" | phase_medians >"$W/phases.$SCALE_I"
 	pss=0; procs=0
 	for p in $(cells_procs); do
 		v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null)
@@ -446,9 +452,7 @@ scale_run "$last" " (no cgroups)"
 # or more, largest first (what makes a start slower as cells accumulate).
 SCALE_GROWTH=""
 for ((i = 2; i <= SCALE_I; i++)); do
-	SCALE_GROWTH+="| ${SCALE_KEYS[i - 1]} | $(awk 'NR == FNR { base[$1] = $2; next }
-		($1 in base) && $1 != "total" && $2 - base[$1] >= 0.25 { printf "%.3f %s\n", $2 - base[$1], $1 }' \
-		"$W/phases.1" "$W/phases.$i" | sort -rn | awk '{ printf "%s%s +%.2f ms", (NR > 1 ? ", " : ""), $2, $1 }') | $(awk '$1 == "total" { print $2 }' "$W/phases.$i") ms (first row $(awk '$1 == "total" { print $2 }' "$W/phases.1")) |"$'\n'
+	SCALE_GROWTH+="| ${SCALE_KEYS[i - 1]} | $(phases_grown "$W/phases.1" "$W/phases.$i") | $(awk '$1 == "total" { print $2 }' "$W/phases.$i") ms (first row $(awk '$1 == "total" { print $2 }' "$W/phases.1")) |"$'\n'
 done
 fi
 
@@ -548,7 +552,7 @@ u=${MED[unshare]:-0}
 	echo
 	echo "What grows with the mount table: one start's phases with $MOUNTS_MANY mounts against $MOUNTS_BASE (the median of 10 each), those 0.25 ms or more slower: ${MOUNTS_GROWTH:-none}. The starts run back to back: *monitor:go*, the start's first take of the kernel's namespace lock (its clone of /etc), waits there for the teardown of the cell before, a copy of the whole table; with starts half a second apart it does not grow."
 	echo
-	echo "The way forward for the table ([doc/ARCHITECTURE.md](../../doc/ARCHITECTURE.md)), probed by [bench/template.c](../template.c): a PID 1 with the same small root (a tmpfs, root's clone of /usr handed in, its own proc), from a template namespace against a copy of the table and pivot_root, the median of 20 each: $MOUNTS_BASE mounts: ${TEMPLATE_BASE:-not run}; $MOUNTS_MANY mounts: ${TEMPLATE_MANY:-not run} (ms)."
+	echo "The way forward for the table (doc/ARCHITECTURE.md), probed by bench/template.c: a PID 1 with the same small root (a tmpfs, root's clone of /usr handed in, its own proc), from a template namespace against a copy of the table and pivot_root, the median of 20 each: $MOUNTS_BASE mounts: ${TEMPLATE_BASE:-not run}; $MOUNTS_MANY mounts: ${TEMPLATE_MANY:-not run} (ms)."
 	echo
 	echo "## Images (\`rootfs = image:NAME\`, identity = root, persistent upper)"
 	echo

@@ -374,9 +374,10 @@ void cgroup_user_dir(unsigned long uid, char buf[CG_USER_DIR_LEN])
 	snprintf(buf, CG_USER_DIR_LEN, "u%lu", uid);
 }
 
-/* cgroup_destroy below <parent>/<user> (user NULL: below the parent). */
+/* cgroup_destroy below <parent>/<user> (user NULL: below the parent).
+ * *waited: the ms already waited, against timeout_ms for the whole call. */
 static int destroy_below(const struct cgroup_layout *l, const char *user, const char *id,
-			 int timeout_ms)
+			 int timeout_ms, int *waited)
 {
 	struct timespec pause = { 0, 20 * 1000 * 1000 };
 	int left = 0;
@@ -384,7 +385,6 @@ static int destroy_below(const struct cgroup_layout *l, const char *user, const 
 	for (int c = 0; c < CG_COUNT; c++) {
 		_cleanup_close_ int parent = -1, top = -1;
 		struct cell_err ignored;
-		int waited = 0;
 
 		if (!l->mount[c][0] || (parent = open_parent(l, c, user, false, &ignored)) < 0)
 			continue;
@@ -392,12 +392,12 @@ static int destroy_below(const struct cgroup_layout *l, const char *user, const 
 		while (unlinkat(parent, id, AT_REMOVEDIR) < 0) {
 			if (errno == ENOENT)
 				break;
-			if (errno != EBUSY || waited >= timeout_ms) {
+			if (errno != EBUSY || *waited >= timeout_ms) {
 				left++;
 				break;
 			}
 			nanosleep(&pause, NULL);
-			waited += 20;
+			*waited += 20;
 		}
 		/* The user's directory goes with their last cell (EBUSY else). */
 		if (user && (top = open_parent(l, c, NULL, false, &ignored)) >= 0)
@@ -409,14 +409,19 @@ static int destroy_below(const struct cgroup_layout *l, const char *user, const 
 int cgroup_destroy(const struct cgroup_layout *l, const char *user, const struct cell_limits *ulim,
 		   const char *id, int timeout_ms)
 {
-	return destroy_below(l, any_limit(ulim) ? user : NULL, id, timeout_ms);
+	int waited = 0;
+
+	return destroy_below(l, any_limit(ulim) ? user : NULL, id, timeout_ms, &waited);
 }
 
 int cgroup_destroy_either(const struct cgroup_layout *l, const char *user, const char *id,
 			  int timeout_ms)
 {
+	int waited = 0;
+
 	/* The shape not used has no such directory: ENOENT, nothing waits. */
-	return destroy_below(l, NULL, id, timeout_ms) + destroy_below(l, user, id, timeout_ms);
+	return destroy_below(l, NULL, id, timeout_ms, &waited) +
+	       destroy_below(l, user, id, timeout_ms, &waited);
 }
 
 /* Add <mount>/<rel>/cgroup.procs, unless that hierarchy is in already. */

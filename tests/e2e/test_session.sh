@@ -103,7 +103,9 @@ check "a shared cell's monitor to kill ($monK), its life pipe, join socket and n
 	-a -S "/run/cell/$idK.join" -a "$(cat "/run/cell/shared-$(id -u "$S")" 2>/dev/null)" = "$idK"
 printf 1 >/run/cell/swept # the sweep must not be what removes them
 # Only a cell-init of this cell's (the check above) is ours to kill.
-[ -n "$monK" ] && [ "$(ps -o comm= -p "$monK")" = cell-init ] && kill -KILL "$monK"
+# (If it is not one, the login is ended instead: no 300 s wait.)
+if [ -n "$monK" ] && [ "$(ps -o comm= -p "$monK")" = cell-init ]; then kill -KILL "$monK"
+else kill "$kpid"; fi
 wait "$kpid" 2>/dev/null
 if wait_for 10 cell_gone "$S" && [ ! -e "/run/cell/shared-$(id -u "$S")" ]; then
 	ok "... after it, the session's logout leaves nothing of the cell"
