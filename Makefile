@@ -186,7 +186,7 @@ format:
 format-check:
 	@clang-format --dry-run --Werror $(FORMAT_SRC) && echo "format-check: $(words $(FORMAT_SRC)) files match .clang-format"
 
-test-build: all $(UNIT) $(TEST_TOOLS)
+test-build: all $(UNIT) $(TEST_TOOLS) $(B)/bench/driver
 
 # Everything; needs root (real namespaces, sshd, su). See README.md.
 check: test-build

@@ -36,6 +36,7 @@
 
 #include "env.h"
 #include "idmap.h"
+#include "rootfs.h"
 #include "util.h"
 
 #define CONF_MAX_SIZE (1 << 20)
@@ -1110,6 +1111,19 @@ static void do_bind(struct parse_ctx *x, const char *v)
 	if (strlen(p->binds) + strlen(line) >= sizeof(p->binds)) {
 		add_error(x->c, x->file, x->line, "bind: too many bind lines in this section");
 		return;
+	}
+	{
+		size_t lines = 0;
+
+		for (const char *q = p->binds; (q = strchr(q, '\n')); q++)
+			lines++;
+		if (lines >= ROOTFS_BINDS_MAX) {
+			add_error(x->c, x->file, x->line,
+				  "bind: more than %d bind lines in this section: bind a "
+				  "directory that holds them instead",
+				  ROOTFS_BINDS_MAX);
+			return;
+		}
 	}
 	strcat(p->binds, line);
 	p->set |= 1ULL << i;

@@ -61,6 +61,7 @@
 #include "proto.h"
 #include "registry.h"
 #include "rootfs.h"
+#include "template.h"
 #include "timing.h"
 #include "util.h"
 
@@ -125,7 +126,61 @@ static void __attribute__((noreturn)) reap_forever(void)
 #define SYS_GROUP_FD  5
 static int sys_accounts[2] = { -1, -1 };
 
-static void __attribute__((noreturn)) run_pid1(const struct init_args *a, const int *fds)
+/* The host's trees (rootfs.h): the system part made by the monitor before
+ * its fork, the user's added from 'G'; the user side's and PID 1's. */
+static struct rootfs_trees trees;
+
+/* What 'G' carries besides the user's trees: an image's tree and (persistent)
+ * the user's layers, the proc views' mount. */
+struct go_fds {
+	int lower, layers, views;
+};
+
+/* Into the mount namespace the user side made for the build ('N' on pair):
+ * owned by a user namespace below the cell's, so that the copy PID 1 makes
+ * of it once built (lock_mounts) crosses into the cell's. */
+static void enter_build_ns(int pair)
+{
+	struct cell_err e = { 0 };
+	struct cell_msg m;
+	int ns = -1;
+
+	if (msg_recv_fds(pair, &m, now_ms() + SETUP_TIMEOUT_MS, &ns, 1, &e) < 0 ||
+	    m.type != MSG_MNTNS || ns < 0) {
+		if (!e.msg[0])
+			cell_err_set(&e, EPROTO, "the build's mount namespace did not come");
+		fail(&e);
+	}
+	if (setns(ns, CLONE_NEWNS) < 0) {
+		cell_err_sys(&e, "entering the build's mount namespace");
+		fail(&e);
+	}
+	close(ns);
+	close(pair);
+}
+
+/*
+ * The built tree, copied into a mount namespace of the cell's own user
+ * namespace: a copy across user namespaces locks every mount's read-only,
+ * nosuid, nodev, noexec and atime flags and every mount on another
+ * (MNT_LOCK_*, MNT_LOCKED), as the kernel does for any less privileged
+ * copy. The trees root cloned carry no locks of their own, and the cell's
+ * own mounts would have none: now no process of the cell, root inside
+ * included, can clear a flag or unmount a mount to see below it. The
+ * build's namespace goes with its last process.
+ */
+static void lock_mounts(void)
+{
+	struct cell_err e = { 0 };
+
+	if (unshare(CLONE_NEWNS) < 0) {
+		cell_err_sys(&e, "copying the built tree into the cell's mount namespace");
+		fail(&e);
+	}
+}
+
+static void __attribute__((noreturn))
+run_pid1(const struct init_args *a, const struct go_fds *g, int pair, int nsdir)
 {
 	struct rootfs_spec rs = { .home = a->home,
 				  .uid = (uid_t)a->inside_uid,
@@ -137,7 +192,7 @@ static void __attribute__((noreturn)) run_pid1(const struct init_args *a, const 
 				  .tmpfs_size = a->tmpfs,
 				  .pty_max = a->pty_max,
 				  .hide = a->hide,
-				  .proc_views = fds[2],
+				  .proc_views = g->views,
 				  .own_net = a->net != NET_HOST,
 				  .dns = a->net_dns,
 				  .hostname = a->hostname,
@@ -147,32 +202,37 @@ static void __attribute__((noreturn)) run_pid1(const struct init_args *a, const 
 	/* A clone does not inherit it: die with the monitor from the start. */
 	must_prctl(PR_SET_PDEATHSIG, SIGKILL, "PR_SET_PDEATHSIG");
 	timing_start(a->timing, 0);
+	close(nsdir); /* the user side's */
+	enter_build_ns(pair);
+	timing_mark("build-ns");
 	if (a->net != NET_HOST && net_lo_up(&e) < 0)
 		fail(&e);
 	if (*a->image) {
 		const struct rootfs_image img = { .name = a->image,
-						  .lower = fds[0],
-						  .layers = fds[1],
+						  .lower = g->lower,
+						  .layers = g->layers,
 						  .overlay = (int)a->overlay,
 						  .upper_max = a->upper_max,
 						  .own_accounts = a->inside_uid == 0 };
 
-		if (rootfs_build_image(&rs, &img, &e) < 0)
+		if (rootfs_build_image(&rs, &img, &trees, &e) < 0)
 			fail(&e);
 		/* The layers are the overlay's now; PID 1 keeps no fd of them. */
-		for (int i = 0; i < 2; i++)
-			if (fds[i] >= 0)
-				close(fds[i]);
-	} else {
-		if (rootfs_build_host(&rs, fds[0], &e) < 0)
-			fail(&e);
-		close(fds[0]);
-		for (int i = 0; i < 2; i++)
-			if (sys_accounts[i] >= 0)
-				close(sys_accounts[i]);
+		if (g->lower >= 0)
+			close(g->lower);
+		if (g->layers >= 0)
+			close(g->layers);
+	} else if (rootfs_build_host(&rs, &trees, &e) < 0) {
+		fail(&e);
 	}
-	if (fds[2] >= 0)
-		close(fds[2]); /* its files are bound over /proc now */
+	rootfs_trees_close(&trees); /* all attached now */
+	for (int i = 0; i < 2; i++)
+		if (sys_accounts[i] >= 0)
+			close(sys_accounts[i]);
+	if (g->views >= 0)
+		close(g->views); /* its files are bound over /proc now */
+	lock_mounts();
+	timing_mark("lock");
 	if (sethostname(a->hostname, strlen(a->hostname)) < 0) {
 		cell_err_sys(&e, "sethostname");
 		fail(&e);
@@ -200,19 +260,62 @@ static void __attribute__((noreturn)) run_pid1(const struct init_args *a, const 
 	reap_forever();
 }
 
-/* The user side: never returns. */
-static void __attribute__((noreturn)) user_side(const struct init_args *a)
+/* 'G''s fds by the names its text gives them (ROOTFS_GO_* in send_go):
+ * the user's trees into `trees`, the rest into g. */
+static int take_go(const struct init_args *a, const struct cell_msg *m, int *fds, size_t n,
+		   struct go_fds *g, struct cell_err *e)
+{
+	size_t k = 0;
+
+	*g = (struct go_fds){ -1, -1, -1 };
+	if (strlen(m->text) != n)
+		return cell_err_set(e, EPROTO, "'G' names %zu trees but carries %zu",
+				    strlen(m->text), n);
+	for (size_t i = 0; i < n; i++) {
+		int *slot = m->text[i] == 'l'				? &g->lower
+			    : m->text[i] == 'u'				? &g->layers
+			    : m->text[i] == 'v'				? &g->views
+			    : m->text[i] == 'h'				? &trees.home
+			    : m->text[i] == 'b' && k < ROOTFS_BINDS_MAX ? &trees.binds[k++]
+									: NULL;
+
+		if (!slot || *slot >= 0)
+			return cell_err_set(e, EPROTO, "'G' came with a tree it names '%c'",
+					    m->text[i]);
+		*slot = fds[i];
+		fds[i] = -1;
+	}
+	trees.nbinds = k;
+	if (trees.home < 0 || (*a->image && g->lower < 0) ||
+	    (*a->image && a->overlay == OVERLAY_PERSISTENT) != (g->layers >= 0) ||
+	    !!a->proc_views != (g->views >= 0))
+		return cell_err_set(e, EPROTO, "'G' came without the trees it must carry");
+	return 0;
+}
+
+/* The user side: never returns. nsdir: /proc/self/ns of the host's procfs,
+ * opened before it entered the template. */
+static void __attribute__((noreturn)) user_side(const struct init_args *a, int nsdir)
 {
 	struct cell_err e = { 0 };
 	struct cell_msg m;
-	int fds[3];
-	size_t n = 0;
+	int fds[MSG_MAX_FDS], looked[1 + ROOTFS_BINDS_MAX], pair[2], ns;
+	char text[sizeof(m.text)];
+	struct go_fds g;
+	size_t n, len = 0;
 	pid_t pid1;
 
 	if (drop_to_user(a, &e) < 0)
 		fail(&e);
 	/* The uid change cleared it: die with the monitor. */
 	must_prctl(PR_SET_PDEATHSIG, SIGKILL, "PR_SET_PDEATHSIG");
+	/* The user's own paths, as the user, before holding any capability
+	 * anywhere: root clones what these fds name ('U'). */
+	if (rootfs_user_lookups(&trees, a->home, (uid_t)a->uid, a->binds, looked, &n, &e) < 0)
+		fail(&e);
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%d", i ? " " : "",
+					looked[i]);
 	if (unshare(CLONE_NEWUSER) < 0) {
 		cell_err_sys(&e, "unshare(CLONE_NEWUSER) (are user namespaces enabled? "
 				 "see user.max_user_namespaces)");
@@ -223,39 +326,47 @@ static void __attribute__((noreturn)) user_side(const struct init_args *a)
 		cell_err_sys(&e, "unshare(CLONE_NEWTIME) (Linux >= 5.6 with CONFIG_TIME_NS)");
 		fail(&e);
 	}
-	if (msg_send(chan, MSG_USERNS, 0, 0, NULL) < 0)
+	if (len >= sizeof(text) || msg_send(chan, MSG_USERNS, 0, 0, text) < 0)
 		_exit(1);
-	/* With 'G': the host's /etc, or an image's tree and (persistent) the
-	 * user's layers; then with proc views their server's mount. PID 1
-	 * inherits them. */
-	if (msg_recv_fds(chan, &m, now_ms() + SETUP_TIMEOUT_MS, fds, 3, &e) < 0 || m.type != MSG_GO)
+	/* With 'G': the user's trees and what the profile needs (take_go).
+	 * PID 1 inherits them. */
+	if (msg_recv_fds(chan, &m, now_ms() + SETUP_TIMEOUT_MS, fds, MSG_MAX_FDS, &e) < 0 ||
+	    m.type != MSG_GO)
 		_exit(1); /* the monitor gave up: it reports the reason */
-	while (n < 3 && fds[n] >= 0)
-		n++;
-	if (a->proc_views && n > 0) { /* the last one */
-		int views = fds[n - 1];
-
-		fds[--n] = -1;
-		fds[2] = views;
-	}
-	if (fds[0] < 0 || (a->proc_views ? fds[2] < 0 : fds[2] >= 0) ||
-	    (*a->image ? (a->overlay == OVERLAY_PERSISTENT) != (fds[1] >= 0) : fds[1] >= 0)) {
-		cell_err_set(&e, EPROTO, "'G' came without the trees it must carry");
+	if (take_go(a, &m, fds, (size_t)m.value, &g, &e) < 0)
+		fail(&e);
+	for (size_t i = 0; i < n; i++)
+		close(looked[i]);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+		cell_err_sys(&e, "socketpair");
 		fail(&e);
 	}
-
-	/* CLONE_PARENT: PID 1 is the monitor's child, not ours. */
+	/* CLONE_PARENT: PID 1 is the monitor's child, not ours. No CLONE_NEWNS:
+	 * it starts in the template and builds in the namespace sent below. */
 	pid1 = (pid_t)syscall(SYS_clone,
-			      CLONE_PARENT | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
-				      CLONE_NEWPID | CLONE_NEWCGROUP |
-				      (a->net != NET_HOST ? CLONE_NEWNET : 0),
+			      CLONE_PARENT | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID |
+				      CLONE_NEWCGROUP | (a->net != NET_HOST ? CLONE_NEWNET : 0),
 			      NULL, NULL, NULL, 0);
 	if (pid1 < 0) {
 		cell_err_sys(&e, "clone of the cell's PID 1");
 		fail(&e);
 	}
-	if (pid1 == 0)
-		run_pid1(a, fds);
+	if (pid1 == 0) {
+		close(pair[0]);
+		run_pid1(a, &g, pair[1], nsdir);
+	}
+	/* The build's mount namespace: a copy of the template (two mounts),
+	 * owned by a user namespace of ours below the cell's. It goes when PID 1
+	 * has copied it (lock_mounts) and we have exited. */
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
+		cell_err_sys(&e, "unshare of the build's user and mount namespaces");
+		fail(&e);
+	}
+	ns = openat(nsdir, "mnt", O_RDONLY | O_CLOEXEC);
+	if (ns < 0 || msg_send_fds(pair[0], MSG_MNTNS, &ns, 1, NULL) < 0) {
+		cell_err_sys(&e, "handing PID 1 the build's mount namespace");
+		fail(&e);
+	}
 	msg_send(chan, MSG_PID, 0, pid1, NULL);
 	_exit(0);
 }
@@ -285,65 +396,72 @@ static int make_cgroup(const struct monitor *m, struct cell_cgroup *cg, struct c
 	return cgroup_open_unit(&m->layout, unit, cg, e);
 }
 
-/* 'G' to the user side; for rootfs = image:NAME with what PID 1 mounts:
- * the image's tree idmapped through the cell's user namespace (only root
- * can make it: the image's filesystem belongs to the host) and the user's
- * upper and work directories, which no user can reach by path. */
+/* 'G' to the user side, each fd named in its text (take_go): root's
+ * clones of the user's home and binds, which the user side looked up as the
+ * user (lookups: its 'U' text); for rootfs = image:NAME the image's tree
+ * idmapped through the cell's user namespace (only root can make it: the
+ * image's filesystem belongs to the host) and the user's upper and work
+ * directories, which no user can reach by path; the proc views' mount. */
 static int send_go(const struct init_args *a, int chan_fd, int procfd, pid_t user,
-		   unsigned long userns_ino, int *layers_lock, struct cell_err *e)
+		   unsigned long userns_ino, const char *lookups, int *layers_lock,
+		   struct cell_err *e)
 {
 	struct image_fds f = { -1, -1, -1 };
+	struct rootfs_trees u;
 	_cleanup_close_ int userns = -1, views = -1;
 	unsigned long owner = a->uid, group = a->gid;
-	char path[64];
+	int go[MSG_MAX_FDS];
+	char names[MSG_MAX_FDS + 1], path[64];
+	size_t n = 0;
 	struct stat st;
-	int r;
+	int r = -1;
 
+	rootfs_trees_init(&u);
 	/* Before anything else the cell gets: the server may have to start. */
 	if (a->proc_views && (views = procview_mount(e)) < 0)
 		return -1;
-	if (!*a->image) {
-		/* The host's /etc without what is mounted below it (which a less
-		 * privileged mount namespace may not leave behind): the lower
-		 * layer of the cell's /etc. Root's path, no user can change it. */
-		struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-						     MOUNT_ATTR_NODEV };
-		_cleanup_close_ int etc =
-			open_tree(AT_FDCWD, "/etc", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-
-		if (etc < 0 || mount_setattr(etc, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
-			return cell_err_sys(e, "cloning the host's /etc");
-		if (msg_send_fds(chan_fd, MSG_GO, (int[]){ etc, views }, views >= 0 ? 2 : 1) < 0)
-			return cell_err_sys(e, "telling the user side to go on");
-		return 0;
+	/* Our own unreaped child, waiting for this answer: its fds stay. */
+	if (rootfs_clone_user(&u, procfd, user, lookups, (uid_t)a->uid, a->binds, e) < 0)
+		goto out;
+	if (*a->image) {
+		/* Our own unreaped child, in the namespace whose maps we just wrote. */
+		snprintf(path, sizeof(path), "%d/ns/user", (int)user);
+		userns = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+		if (userns < 0 || fstat(userns, &st) < 0) {
+			cell_err_sys(e, "opening the cell's user namespace");
+			goto out;
+		}
+		if (st.st_ino != userns_ino) {
+			cell_err_set(e, EPROTO, "the user side left its user namespace");
+			goto out;
+		}
+		/* The upper belongs to the cell's root (or the user, with no root). */
+		idmap_text_host_of(a->uid_map, 0, &owner);
+		idmap_text_host_of(a->gid_map, 0, &group);
+		if (image_prepare(a->image, a->user, userns, a->overlay == OVERLAY_PERSISTENT,
+				  a->upper_max, (uid_t)owner, (gid_t)group, &f, e) < 0)
+			goto out;
+		/* Held until this process exits, after the last of the cell. */
+		*layers_lock = steal_fd(&f.lock);
+		go[n] = f.lower, names[n++] = 'l';
+		if (f.layers >= 0)
+			go[n] = f.layers, names[n++] = 'u';
 	}
-	/* Our own unreaped child, in the namespace whose maps we just wrote. */
-	snprintf(path, sizeof(path), "%d/ns/user", (int)user);
-	userns = openat(procfd, path, O_RDONLY | O_CLOEXEC);
-	if (userns < 0 || fstat(userns, &st) < 0)
-		return cell_err_sys(e, "opening the cell's user namespace");
-	if (st.st_ino != userns_ino)
-		return cell_err_set(e, EPROTO, "the user side left its user namespace");
-	/* The upper belongs to the cell's root (or the user, with no root). */
-	idmap_text_host_of(a->uid_map, 0, &owner);
-	idmap_text_host_of(a->gid_map, 0, &group);
-	if (image_prepare(a->image, a->user, userns, a->overlay == OVERLAY_PERSISTENT, a->upper_max,
-			  (uid_t)owner, (gid_t)group, &f, e) < 0)
-		return -1;
-	/* Held until this process exits, after the last of the cell. */
-	*layers_lock = steal_fd(&f.lock);
-	{
-		int go[3] = { f.lower, f.layers, views };
-		size_t n = a->overlay == OVERLAY_PERSISTENT ? 2 : 1;
-
-		if (views >= 0)
-			go[n++] = views;
-		r = msg_send_fds(chan_fd, MSG_GO, go, n);
+	if (views >= 0)
+		go[n] = views, names[n++] = 'v';
+	go[n] = u.home, names[n++] = 'h';
+	for (size_t i = 0; i < u.nbinds; i++)
+		go[n] = u.binds[i], names[n++] = 'b';
+	names[n] = '\0';
+	if (msg_send_fds(chan_fd, MSG_GO, go, n, names) < 0) {
+		cell_err_sys(e, "telling the user side to go on");
+		goto out;
 	}
+	r = 0;
+out:
 	image_fds_close(&f);
-	if (r < 0)
-		return cell_err_sys(e, "telling the user side to go on");
-	return 0;
+	rootfs_trees_close(&u);
+	return r;
 }
 
 /*
@@ -371,11 +489,36 @@ static int set_clock(int procfd, pid_t user, struct cell_err *e)
 	return 0;
 }
 
+/* *keep[i] onto fd 3 + i (closed where it is -1), every other fd closed. */
+static int keep_fds(int **keep, size_t n)
+{
+	int high[128];
+
+	if (n > ARRAY_SIZE(high))
+		return -1;
+	/* First above every target, so that no move overwrites one to come. */
+	for (size_t i = 0; i < n; i++) {
+		high[i] = *keep[i] >= 0 ? fcntl(*keep[i], F_DUPFD_CLOEXEC, 3 + (int)n) : -1;
+		if (*keep[i] >= 0 && high[i] < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int to = 3 + (int)i;
+
+		if (high[i] >= 0 && dup3(high[i], to, O_CLOEXEC) != to)
+			return -1;
+		if (high[i] < 0)
+			close(to);
+		*keep[i] = high[i] >= 0 ? to : -1;
+	}
+	return close_range(3 + (unsigned)n, ~0U, 0);
+}
+
 /* Build the cell; on success h describes PID 1. */
 static int build(struct monitor *mon, struct cell_handle *h, pid_t *user, struct cell_err *e)
 {
 	const struct init_args *a = &mon->args;
-	_cleanup_close_ int procfd = -1, mine = -1;
+	_cleanup_close_ int procfd = -1, mine = -1, tmpl = -1;
 	long long deadline = now_ms() + SETUP_TIMEOUT_MS;
 	unsigned long userns_ino = 0;
 	struct cell_msg m;
@@ -395,33 +538,40 @@ static int build(struct monitor *mon, struct cell_handle *h, pid_t *user, struct
 	if (!*a->image)
 		for (int i = 0; i < 2; i++)
 			sys_accounts[i] = etc_extract_open(i == 1);
+	/* The host's trees the cell shows, and the template PID 1 starts in. */
+	rootfs_trees_init(&trees);
+	if (rootfs_clone_host(&trees, !*a->image, (uid_t)a->uid, e) < 0 ||
+	    (tmpl = template_open(e)) < 0) {
+		close(sv[1]);
+		return -1;
+	}
+	timing_mark("trees+template");
 	*user = fork();
 	if (*user < 0) {
 		close(sv[1]);
 		return cell_err_sys(e, "fork");
 	}
 	if (*user == 0) {
-		/* Only the socket to us (and the kept accounts) stay open on
-		 * the user side. */
-		int keep[2];
+		/* Only what it needs stays open on the user side: the socket to
+		 * us, the kept accounts, the host's /proc/self/ns, the template,
+		 * the host's trees. */
+		int nsdir = openat(procfd, "self/ns", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		int *keep[128] = { &sv[1], &sys_accounts[0], &sys_accounts[1], &nsdir, &tmpl };
+		size_t n = 5;
 
-		for (int i = 0; i < 2; i++)
-			keep[i] = sys_accounts[i] >= 0 ? fcntl(sys_accounts[i], F_DUPFD_CLOEXEC, 10)
-						       : -1;
-		if (dup2(sv[1], CELL_INIT_FD) < 0)
-			_exit(1);
-		for (int i = 0; i < 2; i++) {
-			int to = i ? SYS_GROUP_FD : SYS_PASSWD_FD;
-
-			sys_accounts[i] = keep[i] >= 0 && dup3(keep[i], to, O_CLOEXEC) == to ? to
-											     : -1;
-			if (sys_accounts[i] < 0)
-				close(to);
-		}
-		if (close_range(SYS_GROUP_FD + 1, ~0U, 0) < 0)
+		n += rootfs_trees_fds(&trees, keep + n, ARRAY_SIZE(keep) - n);
+		if (nsdir < 0 || keep_fds(keep, n) < 0)
 			_exit(1);
 		chan = CELL_INIT_FD;
-		user_side(a);
+		/* Root enters the template (template.h: empty, read-only, its
+		 * own), so that PID 1's namespaces copy two mounts, not the
+		 * host's table. The host stays reachable through the fds kept. */
+		if (setns(tmpl, CLONE_NEWNS) < 0) {
+			cell_err_sys(e, "entering the template mount namespace");
+			fail(e);
+		}
+		close(tmpl);
+		user_side(a, nsdir);
 	}
 	close(sv[1]);
 	for (int i = 0; i < 2; i++)
@@ -429,6 +579,7 @@ static int build(struct monitor *mon, struct cell_handle *h, pid_t *user, struct
 			close(sys_accounts[i]);
 			sys_accounts[i] = -1;
 		}
+	rootfs_trees_close(&trees); /* the user side's and PID 1's now */
 
 	if (msg_recv(mine, &m, deadline, e) < 0)
 		return -1;
@@ -448,7 +599,7 @@ static int build(struct monitor *mon, struct cell_handle *h, pid_t *user, struct
 	if (cgroup_move(&mon->cg, *user, e) < 0)
 		return -1;
 	timing_mark("cgroup-move");
-	if (send_go(a, mine, procfd, *user, userns_ino, &mon->layers_lock, e) < 0)
+	if (send_go(a, mine, procfd, *user, userns_ino, m.text, &mon->layers_lock, e) < 0)
 		return -1;
 	timing_mark("go");
 	/* 'P' (user side) and 'R' (PID 1) may come in either order. */

@@ -79,7 +79,7 @@ int msg_send(int fd, char type, int code, long long value, const char *text)
 	return n == (ssize_t)sizeof(m) ? 0 : -1;
 }
 
-int msg_send_fds(int fd, char type, const int *fds, size_t nfds)
+int msg_send_fds(int fd, char type, const int *fds, size_t nfds, const char *text)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * MSG_MAX_FDS)];
@@ -97,6 +97,8 @@ int msg_send_fds(int fd, char type, const int *fds, size_t nfds)
 	memset(&u, 0, sizeof(u));
 	m.type = type;
 	m.value = (long long)nfds;
+	if (text)
+		snprintf(m.text, sizeof(m.text), "%s", text);
 	if (nfds) {
 		h.msg_control = u.buf;
 		h.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);

@@ -9,10 +9,17 @@
  *   mon  -> pam  'R'          the cell is built; pam_cell verifies PID 1 itself
  *   mon  -> pam  'E' code txt a step failed (code is an errno value)
  * monitor <-> its user-side child and the cell's PID 1:
- *   user -> mon  'U'          user namespace made, waiting for maps
- *   mon  -> user 'G' [fds]    setgroups/gid_map/uid_map written, in the cgroups;
- *                             for rootfs = image:NAME the image's idmapped
- *                             read-only tree and the upper and work dirs
+ *   user -> mon  'U' txt      user namespace made, waiting for maps; txt: the
+ *                             numbers of its fds of the user's own lookups
+ *                             (the home, then each bind's source)
+ *   mon  -> user 'G' [fds] txt  setgroups/gid_map/uid_map written, in the
+ *                             cgroups; root's clones of those lookups, for
+ *                             rootfs = image:NAME the image's idmapped tree and
+ *                             the upper and work dirs, the proc views' mount;
+ *                             txt names each fd (rootfs.h, ROOTFS_GO_*)
+ *   user -> PID1 'N' [fd]     (on a pair of their own) the mount namespace to
+ *                             build in, owned by a user namespace of the
+ *                             user side's (rootfs.h: why)
  *   user -> mon  'P' value    host pid of the cell's PID 1
  *   PID1 -> mon  'R'          root filesystem built, capabilities dropped
  * Nothing a user-side process says is trusted beyond "done": root verifies.
@@ -49,6 +56,7 @@ enum {
 	MSG_GO = 'G',
 	MSG_PID = 'P',
 	MSG_READY = 'R',
+	MSG_MNTNS = 'N',
 	MSG_ERROR = 'E',
 	MSG_MOVED = 'M',
 	MSG_TIMING = 'T' /* the monitor's phases (timing.h), when asked */
@@ -64,10 +72,10 @@ struct cell_msg {
 int msg_send(int fd, char type, int code, long long value, const char *text);
 
 /* A message of type with nfds (<= MSG_MAX_FDS) fds passed along (value is
- * nfds). The receiver asks for them with msg_recv_fds; msg_recv refuses a
- * message that carries any. */
-#define MSG_MAX_FDS 4
-int msg_send_fds(int fd, char type, const int *fds, size_t nfds);
+ * nfds) and text (or NULL). The receiver asks for them with msg_recv_fds;
+ * msg_recv refuses a message that carries any. */
+#define MSG_MAX_FDS 64
+int msg_send_fds(int fd, char type, const int *fds, size_t nfds, const char *text);
 int msg_recv_fds(int fd, struct cell_msg *m, long long deadline_ms, int *fds, size_t nfds,
 		 struct cell_err *e);
 

@@ -148,70 +148,30 @@ static int bind_fd(int srcfd, int rootfd, const char *rel, unsigned attrs, bool 
 	return attach(tree, rootfd, rel, e);
 }
 
-static int bind_system_dirs(int rootfd, struct cell_err *e)
+static int bind_system_dirs(int rootfd, const struct rootfs_trees *t, struct cell_err *e)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(system_dirs); i++) {
 		const char *d = system_dirs[i];
-		_cleanup_close_ int src = -1;
-		char host[64], target[PATH_MAX];
-		struct stat st;
-		ssize_t n;
 
-		snprintf(host, sizeof(host), "/%s", d);
-		if (lstat(host, &st) < 0) {
-			if (errno == ENOENT)
-				continue;
-			return cell_err_sys(e, "lstat %s", host);
-		}
-		if (S_ISLNK(st.st_mode)) { /* merged /usr: /bin -> usr/bin */
-			n = readlink(host, target, sizeof(target) - 1);
-			if (n < 0)
-				return cell_err_sys(e, "readlink %s", host);
-			target[n] = '\0';
-			if (symlinkat(target, rootfd, d) < 0)
+		if (t->sys_link[i][0]) { /* merged /usr: /bin -> usr/bin */
+			if (symlinkat(t->sys_link[i], rootfd, d) < 0)
 				return cell_err_sys(e, "symlink /%s in the cell", d);
-			continue;
+		} else if (t->sys[i] >= 0) {
+			if (mkdirat(rootfd, d, 0755) < 0)
+				return cell_err_sys(e, "mkdir /%s in the cell", d);
+			if (attach(t->sys[i], rootfd, d, e) < 0)
+				return -1;
 		}
-		if (!S_ISDIR(st.st_mode))
-			continue;
-		/* Root-owned host paths: resolving them by name is safe. */
-		src = open(host, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (src < 0)
-			return cell_err_sys(e, "opening %s", host);
-		if (mkdirat(rootfd, d, 0755) < 0)
-			return cell_err_sys(e, "mkdir /%s in the cell", d);
-		if (bind_fd(src, rootfd, d,
-			    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true, e) < 0)
-			return -1;
 	}
 	return 0;
 }
 
-static int bind_host_extra(int rootfd, struct cell_err *e)
+static int bind_host_extra(int rootfd, const struct rootfs_trees *t, struct cell_err *e)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(host_extra_dirs); i++) {
-		const char *d = host_extra_dirs[i];
-		_cleanup_close_ int src = -1;
-		char host[64];
-		struct stat st;
-
-		snprintf(host, sizeof(host), "/%s", d);
-		/* Reached without following a link (openat2 from /), not the
-		 * user's own, writable by no one else (the host's root is
-		 * unmapped here, so "root-owned" cannot be asked): anything else
-		 * is left out, not an error. The user sees through the bind only
-		 * what the host's permissions already let them read. */
-		src = (int)syscall(SYS_openat2, AT_FDCWD, host,
-				   &(struct open_how){ .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-						       .resolve = RESOLVE_NO_SYMLINKS },
-				   sizeof(struct open_how));
-		if (src < 0 || fstat(src, &st) < 0 || st.st_uid == getuid() || (st.st_mode & 0022))
-			continue;
-		if (mkdir_inside(rootfd, d, e) < 0 ||
-		    bind_fd(src, rootfd, d,
-			    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, false, e) < 0)
+	for (size_t i = 0; i < ARRAY_SIZE(host_extra_dirs); i++)
+		if (t->extra[i] >= 0 && (mkdir_inside(rootfd, host_extra_dirs[i], e) < 0 ||
+					 attach(t->extra[i], rootfd, host_extra_dirs[i], e) < 0))
 			return -1;
-	}
 	return 0;
 }
 
@@ -270,60 +230,49 @@ static int build_var(int rootfd, struct cell_err *e)
 	return 0;
 }
 
-static int bind_home(int rootfd, const struct rootfs_spec *s, struct cell_err *e)
+int rootfs_home_valid(const char *home, struct cell_err *e)
 {
-	_cleanup_close_ int hfd = -1;
-	struct stat st;
+	/* Where a home cannot be: what the cell builds or binds itself. */
+	static const char *const *const tables[] = { system_dirs, cell_dirs, host_extra_dirs,
+						     cell_var_dirs };
+	static const size_t sizes[] = { ARRAY_SIZE(system_dirs), ARRAY_SIZE(cell_dirs),
+					ARRAY_SIZE(host_extra_dirs), ARRAY_SIZE(cell_var_dirs) };
 
-	if (s->home[0] != '/' || strcmp(s->home, "/") == 0 || strstr(s->home, "/../") ||
-	    strstr(s->home, "/./"))
+	if (home[0] != '/' || strcmp(home, "/") == 0 || strstr(home, "/../") || strstr(home, "/./"))
 		return cell_err_set(e, EINVAL,
 				    "home directory '%s' is not a clean absolute "
 				    "path: fix it with 'usermod -d'",
-				    s->home);
-	{
-		/* Where a home cannot be: what the cell builds or binds itself. */
-		static const char *const *const tables[] = { system_dirs, cell_dirs,
-							     host_extra_dirs, cell_var_dirs };
-		static const size_t sizes[] = { ARRAY_SIZE(system_dirs), ARRAY_SIZE(cell_dirs),
-						ARRAY_SIZE(host_extra_dirs),
-						ARRAY_SIZE(cell_var_dirs) };
+				    home);
+	for (size_t t = 0; t < ARRAY_SIZE(tables); t++) {
+		for (size_t i = 0; i < sizes[t]; i++) {
+			const char *d = tables[t][i];
+			size_t l = strlen(d);
 
-		for (size_t t = 0; t < ARRAY_SIZE(tables); t++) {
-			for (size_t i = 0; i < sizes[t]; i++) {
-				const char *d = tables[t][i];
-				size_t l = strlen(d);
-
-				if (strncmp(s->home + 1, d, l) == 0 &&
-				    (s->home[l + 1] == '/' || s->home[l + 1] == '\0'))
-					return cell_err_set(e, EINVAL,
-							    "home directory %s lies in /%s, which "
-							    "the cell builds itself: move it with "
-							    "'usermod -m -d'",
-							    s->home, d);
-			}
+			if (strncmp(home + 1, d, l) == 0 &&
+			    (home[l + 1] == '/' || home[l + 1] == '\0'))
+				return cell_err_set(e, EINVAL,
+						    "home directory %s lies in /%s, which "
+						    "the cell builds itself: move it with "
+						    "'usermod -m -d'",
+						    home, d);
 		}
 	}
-	/* Opened as the user (cell-init dropped to the user before this). */
-	hfd = open(s->home, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (hfd < 0)
-		return cell_err_sys(e,
-				    "opening home directory %s (create it, e.g. "
-				    "'mkhomedir_helper USER')",
-				    s->home);
-	if (fstat(hfd, &st) < 0)
-		return cell_err_sys(e, "fstat %s", s->home);
-	if (st.st_uid != s->uid)
-		return cell_err_set(e, EPERM,
-				    "home directory %s is owned by uid %u, not the "
-				    "user's uid %u: fix with 'chown USER: %s'",
-				    s->home, (unsigned)st.st_uid, (unsigned)s->uid, s->home);
-	if (mkdir_inside(rootfd, s->home + 1, e) < 0)
-		return -1;
-	return bind_fd(hfd, rootfd, s->home + 1, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true, e);
+	return 0;
 }
 
-static int build_dev(int rootfd, int statefd, const struct rootfs_spec *s, struct cell_err *e)
+/* The home, as the user side found it and root cloned it. */
+static int bind_home(int rootfd, const struct rootfs_spec *s, const struct rootfs_trees *t,
+		     struct cell_err *e)
+{
+	if (t->home < 0)
+		return cell_err_set(e, EPROTO, "the home directory's tree did not come");
+	if (mkdir_inside(rootfd, s->home + 1, e) < 0)
+		return -1;
+	return attach(t->home, rootfd, s->home + 1, e);
+}
+
+static int build_dev(int rootfd, int statefd, const struct rootfs_spec *s,
+		     const struct rootfs_trees *t, struct cell_err *e)
 {
 	char pty_max[24];
 	const char *pts_opts[] = { "newinstance", NULL,	 "ptmxmode", "0666", "mode",
@@ -345,16 +294,12 @@ static int build_dev(int rootfd, int statefd, const struct rootfs_spec *s, struc
 	if (devfd < 0)
 		return -1;
 	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
-		_cleanup_close_ int src = -1, f = -1;
-		char host[32];
+		_cleanup_close_ int f =
+			openat(devfd, dev_nodes[i], O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
 
-		snprintf(host, sizeof(host), "/dev/%s", dev_nodes[i]);
-		f = openat(devfd, dev_nodes[i], O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
-		src = open(host, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (f < 0 || src < 0)
+		if (f < 0 || t->dev[i] < 0)
 			return cell_err_sys(e, "preparing /dev/%s", dev_nodes[i]);
-		if (bind_fd(src, devfd, dev_nodes[i], MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, false,
-			    e) < 0)
+		if (attach(t->dev[i], devfd, dev_nodes[i], e) < 0)
 			return -1;
 	}
 	if (mount_fs(devfd, "pts", "devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, e) <
@@ -636,9 +581,14 @@ static int submount_add(char **out, int *n, const char *rel, struct cell_err *e)
 	return 0;
 }
 
-/* The host's mounts below /etc (a container's /etc/resolv.conf, say) from
- * /proc/self/mountinfo: every mount of the host's table is read, so this
- * costs as much as the host has mounts (Linux < 6.8 only). */
+/* Where root's recursive clone of the host's /etc is attached for a while,
+ * and that as a mountinfo prefix. */
+#define ETC_ALL	       ".host-etc-all"
+#define ETC_ALL_PREFIX "/" ETC_ALL "/"
+
+/* The mounts below the clone of the host's /etc (a container's
+ * /etc/resolv.conf, say) from PID 1's own /proc/self/mountinfo: its own
+ * few mounts, whatever the host's table holds (Linux < 6.8). */
 static int etc_submounts_scan(char **out, struct cell_err *e)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
@@ -658,9 +608,10 @@ static int etc_submounts_scan(char **out, struct cell_err *e)
 			continue;
 		*end = '\0';
 		unescape_octal(p);
-		if (strncmp(p, "/etc/", 5) != 0 || !p[5])
+		if (strncmp(p, ETC_ALL_PREFIX, strlen(ETC_ALL_PREFIX)) != 0 ||
+		    !p[strlen(ETC_ALL_PREFIX)])
 			continue;
-		if (submount_add(out, &n, p + 5, e) < 0) {
+		if (submount_add(out, &n, p + strlen(ETC_ALL_PREFIX), e) < 0) {
 			n = -1;
 			break;
 		}
@@ -767,33 +718,24 @@ fail:
 }
 
 /*
- * The host's /etc submounts from a recursive clone of our /etc (a copy of
- * the host's; a recursive clone is ours to make, locked submounts and all:
- * no privileged step),
- * attached for a moment: listmount names the mounts below it alone, so this
- * costs as much as /etc has submounts, whatever the host's table holds.
- * Where the kernel lacks listmount, etc_submounts_scan.
+ * The host's /etc submounts, from root's recursive clone of the host's /etc
+ * attached at ETC_ALL until build_etc has bound them (*probe: an fd of it):
+ * listmount names the mounts below it alone, so this costs as much as /etc
+ * has submounts, whatever the host's table holds. Where the kernel lacks
+ * listmount, etc_submounts_scan.
  */
-static int etc_submounts(int rootfd, char **out, struct cell_err *e)
+static int etc_submounts(int rootfd, int all, char **out, int *probe, struct cell_err *e)
 {
-	_cleanup_close_ int all = -1, probe = -1;
 	int n;
 
-	all = open_tree(AT_FDCWD, "/etc", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-	if (all < 0) /* (an unbindable mount below it, say): the slow way */
-		return etc_submounts_scan(out, e);
-	if (mkdirat(rootfd, ".host-etc-all", 0700) < 0)
-		return cell_err_sys(e, "mkdir /.host-etc-all in the cell");
-	if (attach(all, rootfd, ".host-etc-all", e) < 0 ||
-	    (probe = open_inside(rootfd, ".host-etc-all", O_PATH | O_DIRECTORY, e)) < 0)
+	if (all < 0)
+		return cell_err_set(e, EPROTO, "the host's /etc did not come");
+	if (mkdirat(rootfd, ETC_ALL, 0700) < 0)
+		return cell_err_sys(e, "mkdir /%s in the cell", ETC_ALL);
+	if (attach(all, rootfd, ETC_ALL, e) < 0 ||
+	    (*probe = open_inside(rootfd, ETC_ALL, O_PATH | O_DIRECTORY, e)) < 0)
 		return -1;
-	n = listed_below(probe, out, e);
-	/* (On an error the probe stays: PID 1 fails, and its namespace goes.) */
-	if (n != -1 && scratch_drop(rootfd, ".host-etc-all", probe, e) < 0) {
-		while (n > 0)
-			free(out[--n]);
-		return -1;
-	}
+	n = listed_below(*probe, out, e);
 	return n == -2 ? etc_submounts_scan(out, e) : n;
 }
 
@@ -833,19 +775,18 @@ static int etc_top_entry(int top, const char *rel, mode_t type, struct cell_err 
  * etc_absent and for every config file pam_cell read below /etc: those are
  * absent, not merely unreadable, and nothing is copied. Host mounts below
  * /etc are bound on top, read-only. */
-static int build_etc(int rootfd, const struct rootfs_spec *s, int host_etc, struct cell_err *e)
+static int build_etc(int rootfd, const struct rootfs_spec *s, const struct rootfs_trees *t,
+		     struct cell_err *e)
 {
 	const unsigned attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-	static const char *const ovl_opts[] = { "lowerdir", "/tmp/etc:/tmp/.host-etc", "userxattr",
-						NULL, NULL };
-	_cleanup_close_ int host = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	_cleanup_close_ int top = -1, ovl = -1, lower = -1;
+	/* By path, inside the cell's root (PID 1 is chrooted into it). */
+	static const char *const ovl_opts[] = { "lowerdir", "/etc:/.host-etc", "userxattr", NULL,
+						NULL };
+	_cleanup_close_ int top = -1, ovl = -1, lower = -1, all = -1;
 	char *subs[ETC_SUBMOUNTS_MAX];
 	int nsubs, rc = -1;
 
-	if (host < 0)
-		return cell_err_sys(e, "opening the host's /");
-	nsubs = etc_submounts(rootfd, subs, e);
+	nsubs = etc_submounts(rootfd, t->etc_all, subs, &all, e);
 	if (nsubs < 0)
 		return -1;
 	/* overlayfs takes its layers by path: attached for a moment. */
@@ -853,14 +794,18 @@ static int build_etc(int rootfd, const struct rootfs_spec *s, int host_etc, stru
 		cell_err_sys(e, "mkdir /.host-etc in the cell");
 		goto out;
 	}
-	if (attach(host_etc, rootfd, ".host-etc", e) < 0 ||
+	if (t->etc < 0) {
+		cell_err_set(e, EPROTO, "the host's /etc did not come");
+		goto out;
+	}
+	if (attach(t->etc, rootfd, ".host-etc", e) < 0 ||
 	    (lower = open_inside(rootfd, ".host-etc", O_PATH | O_DIRECTORY, e)) < 0)
 		goto out;
 	if (mkdir_inside(rootfd, "etc", e) < 0)
 		goto out;
 	top = open_inside(rootfd, "etc", O_PATH | O_DIRECTORY, e);
-	if (top < 0 || (s->user && (write_accounts(host, true, top, s, false, e) < 0 ||
-				    write_accounts(host, true, top, s, true, e) < 0)))
+	if (top < 0 || (s->user && (write_accounts(t->hostroot, true, top, s, false, e) < 0 ||
+				    write_accounts(t->hostroot, true, top, s, true, e) < 0)))
 		goto out;
 	if (s->own_net && write_net_files(top, s, e) < 0)
 		goto out;
@@ -883,14 +828,12 @@ static int build_etc(int rootfd, const struct rootfs_spec *s, int host_etc, stru
 	 * monitor cloned /etc as root): a placeholder covers it here, the
 	 * submount itself goes on top below, or the login is refused. */
 	for (int i = 0; i < nsubs; i++) {
-		char host_path[PATH_MAX];
 		struct stat st;
 
-		snprintf(host_path, sizeof(host_path), "/etc/%s", subs[i]);
 		if (!etc_shown(subs[i]) || net_file(s, subs[i]))
 			continue;
-		if (stat(host_path, &st) < 0) {
-			cell_err_sys(e, "the host's mount on %s", host_path);
+		if (fstatat(all, subs[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			cell_err_sys(e, "the host's mount on /etc/%s", subs[i]);
 			goto out;
 		}
 		if (etc_top_entry(top, subs[i], st.st_mode & S_IFMT, e) < 0)
@@ -901,22 +844,19 @@ static int build_etc(int rootfd, const struct rootfs_spec *s, int host_etc, stru
 	    scratch_drop(rootfd, ".host-etc", lower, e) < 0)
 		goto out;
 	for (int i = 0; i < nsubs; i++) {
-		char host_path[PATH_MAX], rel[PATH_MAX];
+		char rel[PATH_MAX];
 		_cleanup_close_ int src = -1;
 
-		snprintf(host_path, sizeof(host_path), "/etc/%s", subs[i]);
 		snprintf(rel, sizeof(rel), "etc/%s", subs[i]);
 		if (!etc_shown(subs[i]) || net_file(s, subs[i]))
 			continue;
-		/* Below root's /etc: resolving it by name is safe. */
-		src = open(host_path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (src < 0) {
-			cell_err_sys(e, "opening the host's mount on %s", host_path);
-			goto out;
-		}
-		if (bind_fd(src, rootfd, rel, attrs, true, e) < 0)
+		/* In root's clone of root's /etc, not a link (a mount point). */
+		src = open_inside(all, subs[i], O_PATH, e);
+		if (src < 0 || bind_fd(src, rootfd, rel, attrs, true, e) < 0)
 			goto out;
 	}
+	if (scratch_drop(rootfd, ETC_ALL, all, e) < 0)
+		goto out;
 	rc = 0;
 out:
 	for (int i = 0; i < nsubs; i++)
@@ -926,33 +866,34 @@ out:
 
 /* ---- binds from the config ---- */
 
-/* One resolved bind (binds.h): SRC must still be the inode pam_cell
- * checked; DST is made inside the new root if missing, reached without a
- * symlink and without leaving the root, and must be of SRC's type. */
-static int apply_bind(int rootfd, char *line, struct cell_err *e)
+/* A bind line's fields (binds.h): SRC DST MODE DEV INO. */
+static int bind_fields(char *line, char **f, struct cell_err *e)
 {
-	char *f[5], *save = NULL;
-	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
-				.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
-	_cleanup_close_ int src = -1, dst = -1;
-	unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-	struct stat ss, ds;
-	const char *rel;
+	char *save = NULL;
 
 	for (int i = 0; i < 5; i++)
 		if (!(f[i] = strtok_r(i ? NULL : line, "\t", &save)))
 			return cell_err_set(e, EINVAL, "a malformed bind line");
+	return 0;
+}
+
+/* One resolved bind (binds.h), SRC's tree as root cloned it (the user side
+ * looked it up as the user, the monitor checked it is still the inode
+ * pam_cell checked): DST is made inside the new root if missing, reached
+ * without a symlink and without leaving the root, and must be of SRC's
+ * type. */
+static int apply_bind(int rootfd, char *line, int tree, struct cell_err *e)
+{
+	_cleanup_close_ int dst = -1;
+	struct stat ss, ds;
+	const char *rel;
+	char *f[5];
+
+	if (bind_fields(line, f, e) < 0)
+		return -1;
 	rel = f[1] + 1;
-	src = (int)syscall(SYS_openat2, AT_FDCWD, f[0], &how, sizeof(how));
-	if (src < 0 || fstat(src, &ss) < 0)
-		return cell_err_sys(e, "bind: opening %s as the user (can the user reach it?)",
-				    f[0]);
-	if ((unsigned long long)ss.st_dev != strtoull(f[3], NULL, 10) ||
-	    (unsigned long long)ss.st_ino != strtoull(f[4], NULL, 10))
-		return cell_err_set(e, ESTALE,
-				    "bind: %s changed between pam_cell's check and the cell's "
-				    "mount: refused (something is renaming it)",
-				    f[0]);
+	if (tree < 0 || fstat(tree, &ss) < 0)
+		return cell_err_set(e, EPROTO, "bind: the tree of %s did not come", f[0]);
 	if (S_ISDIR(ss.st_mode)) {
 		if (mkdir_inside(rootfd, rel, e) < 0)
 			return cell_err_prefix(e, "bind %s: ", f[1]);
@@ -980,39 +921,65 @@ static int apply_bind(int rootfd, char *line, struct cell_err *e)
 				    "bind: %s is a %s in the cell, %s is not: choose another "
 				    "destination",
 				    f[1], S_ISDIR(ds.st_mode) ? "directory" : "file", f[0]);
-	if (strcmp(f[2], "rw") != 0)
-		attrs |= MOUNT_ATTR_RDONLY;
-	return bind_fd(src, rootfd, rel, attrs, false, e);
+	return attach(tree, rootfd, rel, e);
 }
 
-static int apply_binds(int rootfd, const char *binds, struct cell_err *e)
+/* Calls fn(line, i, arg) for each of the resolved bind lines. */
+static int each_bind(const char *binds, int (*fn)(char *, size_t, void *), void *arg,
+		     struct cell_err *e)
 {
-	for (const char *p = binds ? binds : ""; *p;) {
+	size_t i = 0;
+
+	for (const char *p = binds ? binds : ""; *p; i++) {
 		size_t len = strcspn(p, "\n");
 		char line[PATH_MAX * 2 + 64];
 
 		if (len >= sizeof(line))
 			return cell_err_set(e, E2BIG, "a bind line is too long");
+		if (i >= ROOTFS_BINDS_MAX)
+			return cell_err_set(e, E2BIG, "more than %d binds", ROOTFS_BINDS_MAX);
 		memcpy(line, p, len);
 		line[len] = '\0';
 		p += len + (p[len] == '\n');
-		if (apply_bind(rootfd, line, e) < 0)
+		if (fn(line, i, arg) < 0)
 			return -1;
 	}
 	return 0;
 }
 
+struct bind_ctx {
+	int rootfd;
+	const struct rootfs_trees *t;
+	struct cell_err *e;
+};
+
+static int apply_one(char *line, size_t i, void *arg)
+{
+	struct bind_ctx *c = arg;
+
+	return apply_bind(c->rootfd, line, i < c->t->nbinds ? c->t->binds[i] : -1, c->e);
+}
+
+static int apply_binds(int rootfd, const char *binds, const struct rootfs_trees *t,
+		       struct cell_err *e)
+{
+	struct bind_ctx c = { rootfd, t, e };
+
+	return each_bind(binds, apply_one, &c, e);
+}
+
 /* The config files pam_cell read outside /etc (build_etc makes those
- * below it absent): the host's /dev/null bound over each, on a nodev mount
- * (an open fails with EACCES). The cell holds no capability to unmount it. */
+ * below it absent): the cell's /dev/null (the host's, bound) bound over
+ * each, on a nodev mount (an open fails with EACCES). The cell holds no
+ * capability to unmount it. */
 static int mask_host_files(int rootfd, const char *hide, struct cell_err *e)
 {
 	const unsigned attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
 			       MOUNT_ATTR_NOEXEC;
-	_cleanup_close_ int null = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int null = open_inside(rootfd, "dev/null", O_PATH, e);
 
 	if (null < 0)
-		return cell_err_sys(e, "opening /dev/null");
+		return -1;
 	for (const char *p = hide ? hide : ""; *p;) {
 		size_t len = strcspn(p, "\n");
 		char rel[PATH_MAX];
@@ -1029,29 +996,18 @@ static int mask_host_files(int rootfd, const char *hide, struct cell_err *e)
 	return 0;
 }
 
-/* pivot_root needs the new root attached somewhere: on the host's /tmp
- * directory itself (an entry of root's /, opened without following links),
- * in this private mount namespace only. Returns /tmp's new top (O_PATH). */
-static int attach_on_tmp(int mfd, struct cell_err *e)
+/* The new root mounted on top of PID 1's root (the template's, or the
+ * stage's) and entered with chroot: below it lies only what it covers,
+ * which no path from inside it reaches (a ".." from its top crosses back
+ * into the topmost mount). No pivot_root, whose walk of every task on the
+ * host grows with the host's processes. */
+static int enter_on_top(int mfd, struct cell_err *e)
 {
-	_cleanup_close_ int tmpfd = open("/tmp", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	struct stat st;
-	int top;
-
-	if (tmpfd < 0 || fstat(tmpfd, &st) < 0)
-		return cell_err_sys(e, "opening /tmp to attach the new root");
-	/* Host root is unmapped here (overflow uid): what matters is that the
-	 * user did not make it. */
-	if (st.st_uid == getuid())
-		return cell_err_set(e, EPERM,
-				    "/tmp is owned by the user: fix with 'chown root: /tmp'");
-	if (move_mount(mfd, "", tmpfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		return cell_err_sys(e, "attaching the new root");
-	/* Our own mount namespace: nothing else can change what /tmp is now. */
-	top = open("/tmp", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (top < 0)
-		return cell_err_sys(e, "opening the new root");
-	return top;
+	if (move_mount(mfd, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return cell_err_sys(e, "mounting the new root");
+	if (fchdir(mfd) < 0 || chroot(".") < 0 || chdir("/") < 0)
+		return cell_err_sys(e, "entering the new root");
+	return 0;
 }
 
 /* Proc views: cell-procfs's files bound over the cell's own /proc/meminfo,
@@ -1089,41 +1045,38 @@ static int bind_proc_views(int rootfd, int views, struct cell_err *e)
 	return 0;
 }
 
-/* What every root gets on top of its system part: the home, fresh /tmp,
- * /var/tmp, /run, /dev from the scratch tmpfs statefd, the config's binds
- * and /proc. */
-static int build_common(int rootfd, int statefd, const struct rootfs_spec *s, struct cell_err *e)
+/* The cell's own procfs (the template's, of a pid namespace with no
+ * process, makes it allowed), first: /proc/self serves the rest. */
+static int mount_proc(int rootfd, struct cell_err *e)
 {
 	static const char *const proc_opts[] = { NULL };
+
+	return mount_fs(rootfd, "proc", "proc", proc_opts,
+			MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e);
+}
+
+/* What every root gets on top of its system part: the home, fresh /tmp,
+ * /var/tmp, /run, /dev from the scratch tmpfs statefd, the config's binds
+ * and the proc views. */
+static int build_common(int rootfd, int statefd, const struct rootfs_spec *s,
+			const struct rootfs_trees *t, struct cell_err *e)
+{
 	const unsigned nosuid_nodev = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 
-	if (bind_home(rootfd, s, e) < 0 ||
+	if (bind_home(rootfd, s, t, e) < 0 ||
 	    scratch_bind(rootfd, statefd, "tmp", 01777, nosuid_nodev, e) < 0 ||
 	    scratch_bind(rootfd, statefd, "var/tmp", 01777, nosuid_nodev, e) < 0 ||
 	    scratch_bind(rootfd, statefd, "run", 0755, nosuid_nodev, e) < 0 ||
-	    build_dev(rootfd, statefd, s, e) < 0 || apply_binds(rootfd, s->binds, e) < 0)
-		return -1;
-	/* procfs must be mounted while the host's /proc is still visible. */
-	if (mount_fs(rootfd, "proc", "proc", proc_opts, nosuid_nodev | MOUNT_ATTR_NOEXEC, e) < 0)
+	    build_dev(rootfd, statefd, s, t, e) < 0 || apply_binds(rootfd, s->binds, t, e) < 0)
 		return -1;
 	return bind_proc_views(rootfd, s->proc_views, e);
 }
 
-/* Into the new root; the old one and everything below it detached. */
-static int pivot(int rootfd, bool read_only, struct cell_err *e)
+static int make_read_only(struct cell_err *e)
 {
 	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
 
-	if (fchdir(rootfd) < 0)
-		return cell_err_sys(e, "entering the new root");
-	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		return cell_err_sys(e, "pivot_root");
-	/* The old root is stacked on "."; detach it and everything below it. */
-	if (umount2(".", MNT_DETACH) < 0)
-		return cell_err_sys(e, "detaching the old root");
-	if (chdir("/") < 0)
-		return cell_err_sys(e, "chdir /");
-	if (read_only && mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof(ro)) < 0)
+	if (mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof(ro)) < 0)
 		return cell_err_sys(e, "making the root read-only");
 	return 0;
 }
@@ -1134,51 +1087,43 @@ static void scratch_size(const struct rootfs_spec *s, char *buf, size_t size)
 	snprintf(buf, size, "%llu", s->tmpfs_size);
 }
 
-int rootfs_build_host(const struct rootfs_spec *s, int host_etc, struct cell_err *e)
+int rootfs_build_host(const struct rootfs_spec *s, const struct rootfs_trees *t, struct cell_err *e)
 {
 	char size[32];
 	const char *root_opts[] = { "size", size, "mode", "0755", NULL };
-	_cleanup_close_ int mfd = -1, rootfd = -1;
+	_cleanup_close_ int rootfd = -1;
 
-	/* The root is the cell's scratch tmpfs too (read-only once pivoted,
-	 * its scratch directories bound writable). */
+	/* The root is the cell's scratch tmpfs too (read-only once built, its
+	 * scratch directories bound writable). */
 	scratch_size(s, size, sizeof(size));
-	/* Nothing we mount may propagate back to the host. */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return cell_err_sys(e, "making the mount tree private");
-	timing_mark("private");
-	mfd = fs_new("tmpfs", root_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
-	if (mfd < 0 || (rootfd = attach_on_tmp(mfd, e)) < 0)
+	rootfd = fs_new("tmpfs", root_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
+	if (rootfd < 0 || enter_on_top(rootfd, e) < 0 || mount_proc(rootfd, e) < 0)
 		return -1;
-	timing_mark("root");
-	if (bind_system_dirs(rootfd, e) < 0)
+	timing_mark("root+proc");
+	if (bind_system_dirs(rootfd, t, e) < 0)
 		return -1;
 	timing_mark("system-dirs");
-	if (build_etc(rootfd, s, host_etc, e) < 0)
+	if (build_etc(rootfd, s, t, e) < 0)
 		return -1;
 	timing_mark("etc");
-	if (mask_host_files(rootfd, s->hide, e) < 0 || bind_host_extra(rootfd, e) < 0 ||
-	    build_var(rootfd, e) < 0)
+	if (bind_host_extra(rootfd, t, e) < 0 || build_var(rootfd, e) < 0)
 		return -1;
-	timing_mark("hide+var");
-	if (build_common(rootfd, rootfd, s, e) < 0)
+	timing_mark("extra+var");
+	if (build_common(rootfd, rootfd, s, t, e) < 0 || mask_host_files(rootfd, s->hide, e) < 0)
 		return -1;
-	timing_mark("home+tmp+dev+proc");
-	if (pivot(rootfd, true, e) < 0)
-		return -1;
-	timing_mark("pivot");
-	return 0;
+	timing_mark("home+tmp+dev+hide");
+	return make_read_only(e);
 }
 
 /* ---- rootfs = image:NAME ---- */
 
 int rootfs_build_image(const struct rootfs_spec *s, const struct rootfs_image *img,
-		       struct cell_err *e)
+		       const struct rootfs_trees *t, struct cell_err *e)
 {
 	char stage_size[32], upper[40], work[40], size[32];
 	const char *stage_opts[] = { "size", stage_size, "mode", "0700", NULL };
 	const char *state_opts[] = { "size", size, "mode", "0755", NULL };
-	_cleanup_close_ int stage_mfd = -1, stage = -1, ovl = -1, rootfd = -1, state = -1;
+	_cleanup_close_ int stage = -1, rootfd = -1, state = -1;
 	bool persistent = img->overlay == OVERLAY_PERSISTENT;
 	struct stat st;
 
@@ -1188,14 +1133,12 @@ int rootfs_build_image(const struct rootfs_spec *s, const struct rootfs_image *i
 		 persistent	  ? 1ULL << 20
 		 : img->upper_max ? img->upper_max
 				  : s->tmpfs_size); /* upper_max = none: as big as /tmp */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return cell_err_sys(e, "making the mount tree private");
-	stage_mfd = fs_new("tmpfs", stage_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
-	if (stage_mfd < 0 || (stage = attach_on_tmp(stage_mfd, e)) < 0)
+	/* The stage, entered: overlayfs takes its layers by path. The cell's
+	 * root goes on top of it and covers it. */
+	stage = fs_new("tmpfs", stage_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
+	if (stage < 0 || enter_on_top(stage, e) < 0)
 		return -1;
-	/* The image's idmapped tree, attached (overlayfs takes layers by path),
-	 * and the overlay's root on top of the stage: both go with the old root. */
-	if (mkdirat(stage, "lower", 0700) < 0 || mkdirat(stage, "root", 0755) < 0)
+	if (mkdirat(stage, "lower", 0700) < 0)
 		return cell_err_sys(e, "preparing the cell's root");
 	if (attach(img->lower, stage, "lower", e) < 0)
 		return cell_err_prefix(e, "image %s: ", img->name);
@@ -1204,45 +1147,331 @@ int rootfs_build_image(const struct rootfs_spec *s, const struct rootfs_image *i
 		if (mkdirat(stage, "layers", 0700) < 0 ||
 		    attach(img->layers, stage, "layers", e) < 0)
 			return cell_err_prefix(e, "the upper layer: ");
-		snprintf(upper, sizeof(upper), "/tmp/layers/upper");
-		snprintf(work, sizeof(work), "/tmp/layers/work");
+		snprintf(upper, sizeof(upper), "/layers/upper");
+		snprintf(work, sizeof(work), "/layers/work");
 	} else {
 		if (mkdirat(stage, "upper", 0755) < 0 || mkdirat(stage, "work", 0700) < 0)
 			return cell_err_sys(e, "preparing the cell's upper layer");
 		/* The root directory is the cell's root's, where it has one. */
 		if (fchownat(stage, "upper", 0, 0, 0) < 0 && errno != EINVAL)
 			return cell_err_sys(e, "chown of the cell's upper layer");
-		snprintf(upper, sizeof(upper), "/tmp/upper");
-		snprintf(work, sizeof(work), "/tmp/work");
+		snprintf(upper, sizeof(upper), "/upper");
+		snprintf(work, sizeof(work), "/work");
 	}
-	{
-		const char *ovl_opts[] = { "lowerdir", "/tmp/lower", "upperdir", upper, "workdir",
-					   work,       "userxattr",  NULL,	 NULL };
-
-		ovl = fs_new("overlay", ovl_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
-		if (ovl < 0)
-			return cell_err_prefix(e, "image %s: ", img->name);
-	}
-	if (attach(ovl, stage, "root", e) < 0)
-		return -1;
-	rootfd = open_inside(stage, "root", O_PATH | O_DIRECTORY, e);
-	/* The scratch tmpfs, its directories bound into the root: it goes
-	 * from the stage with the old root, lives on in those binds. */
-	if (rootfd < 0 ||
-	    mount_fs(stage, "state", "tmpfs", state_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e) <
+	/* The scratch tmpfs, its directories bound into the root: it stays
+	 * below the root with the stage, lives on in those binds. */
+	if (mount_fs(stage, "state", "tmpfs", state_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e) <
 		    0 ||
 	    (state = open_inside(stage, "state", O_PATH | O_DIRECTORY, e)) < 0)
+		return -1;
+	{
+		const char *ovl_opts[] = { "lowerdir", "/lower",    "upperdir", upper, "workdir",
+					   work,       "userxattr", NULL,	NULL };
+
+		rootfd = fs_new("overlay", ovl_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
+		if (rootfd < 0)
+			return cell_err_prefix(e, "image %s: ", img->name);
+	}
+	if (enter_on_top(rootfd, e) < 0 || mount_proc(rootfd, e) < 0)
 		return -1;
 	/* identity = root owns its distribution's /etc/passwd; the others see
 	 * the image's system accounts and themselves. */
 	if ((img->own_accounts ? 0 : build_accounts(rootfd, state, s, e)) < 0 ||
-	    build_net_files(rootfd, state, s, e) < 0 || build_common(rootfd, state, s, e) < 0 ||
-	    pivot(rootfd, img->overlay == OVERLAY_NONE, e) < 0)
+	    build_net_files(rootfd, state, s, e) < 0 || build_common(rootfd, state, s, t, e) < 0 ||
+	    (img->overlay == OVERLAY_NONE && make_read_only(e) < 0))
 		return -1;
 	if (stat(s->shell, &st) < 0 || !S_ISREG(st.st_mode))
 		return cell_err_set(e, ENOENT,
 				    "image %s has no %s, the profile's shell: set 'shell =' to one "
 				    "it has (e.g. /bin/sh)",
 				    img->name, s->shell);
+	return 0;
+}
+
+/* ---- the host's trees, cloned by root (rootfs.h) ---- */
+
+_Static_assert(ARRAY_SIZE(system_dirs) == ROOTFS_SYS_DIRS, "ROOTFS_SYS_DIRS");
+_Static_assert(ARRAY_SIZE(host_extra_dirs) == ROOTFS_EXTRA_DIRS, "ROOTFS_EXTRA_DIRS");
+_Static_assert(ARRAY_SIZE(dev_nodes) == ROOTFS_DEV_NODES, "ROOTFS_DEV_NODES");
+
+void rootfs_trees_init(struct rootfs_trees *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->hostroot = t->etc = t->etc_all = t->home = -1;
+	for (size_t i = 0; i < ROOTFS_SYS_DIRS; i++)
+		t->sys[i] = -1;
+	for (size_t i = 0; i < ROOTFS_EXTRA_DIRS; i++)
+		t->extra[i] = -1;
+	for (size_t i = 0; i < ROOTFS_DEV_NODES; i++)
+		t->dev[i] = -1;
+	for (size_t i = 0; i < ROOTFS_BINDS_MAX; i++)
+		t->binds[i] = -1;
+}
+
+size_t rootfs_trees_fds(struct rootfs_trees *t, int **out, size_t max)
+{
+	int *all[4 + ROOTFS_SYS_DIRS + ROOTFS_EXTRA_DIRS + ROOTFS_DEV_NODES + ROOTFS_BINDS_MAX];
+	size_t n = 0, k = 0;
+
+	all[n++] = &t->hostroot;
+	all[n++] = &t->etc;
+	all[n++] = &t->etc_all;
+	all[n++] = &t->home;
+	for (size_t i = 0; i < ROOTFS_SYS_DIRS; i++)
+		all[n++] = &t->sys[i];
+	for (size_t i = 0; i < ROOTFS_EXTRA_DIRS; i++)
+		all[n++] = &t->extra[i];
+	for (size_t i = 0; i < ROOTFS_DEV_NODES; i++)
+		all[n++] = &t->dev[i];
+	for (size_t i = 0; i < ROOTFS_BINDS_MAX; i++)
+		all[n++] = &t->binds[i];
+	for (size_t i = 0; i < n && k < max; i++)
+		if (*all[i] >= 0)
+			out[k++] = all[i];
+	return k;
+}
+
+void rootfs_trees_close(struct rootfs_trees *t)
+{
+	int *fds[4 + ROOTFS_SYS_DIRS + ROOTFS_EXTRA_DIRS + ROOTFS_DEV_NODES + ROOTFS_BINDS_MAX];
+	size_t n = rootfs_trees_fds(t, fds, ARRAY_SIZE(fds));
+
+	for (size_t i = 0; i < n; i++) {
+		close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+/*
+ * Root's detached clone of the tree at dirfd/path (in root's own mount
+ * namespace: open_tree refuses another's), made private so that nothing
+ * mounted on either side propagates to the other, with attrs set. Safe:
+ * the clone is of what the caller chose, and only narrows it.
+ */
+static int clone_tree(int dirfd, const char *path, unsigned flags, unsigned attrs,
+		      struct cell_err *e)
+{
+	unsigned rec = flags & AT_RECURSIVE;
+	struct mount_attr a = { .attr_set = attrs, .propagation = MS_PRIVATE };
+	int tree = open_tree(dirfd, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | flags);
+
+	if (tree < 0)
+		return cell_err_sys(e, "cloning %s", *path ? path : "a tree");
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | rec, &a, sizeof(a)) < 0) {
+		cell_err_sys(e, "setting the attributes of %s", *path ? path : "a tree");
+		close(tree);
+		return -1;
+	}
+	return tree;
+}
+
+int rootfs_clone_host(struct rootfs_trees *t, bool host_rootfs, uid_t uid, struct cell_err *e)
+{
+	const unsigned ro = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+
+	/* Root-owned host paths throughout: resolving them by name is safe. */
+	t->hostroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (t->hostroot < 0)
+		return cell_err_sys(e, "opening the host's /");
+	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
+		char host[32];
+
+		snprintf(host, sizeof(host), "/dev/%s", dev_nodes[i]);
+		t->dev[i] = clone_tree(AT_FDCWD, host, AT_SYMLINK_NOFOLLOW,
+				       MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, e);
+		if (t->dev[i] < 0)
+			return -1;
+	}
+	if (!host_rootfs)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(system_dirs); i++) {
+		char host[64];
+		struct stat st;
+		ssize_t n;
+
+		snprintf(host, sizeof(host), "/%s", system_dirs[i]);
+		if (lstat(host, &st) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return cell_err_sys(e, "lstat %s", host);
+		}
+		if (S_ISLNK(st.st_mode)) { /* merged /usr: /bin -> usr/bin */
+			n = readlink(host, t->sys_link[i], sizeof(t->sys_link[i]) - 1);
+			if (n < 0)
+				return cell_err_sys(e, "readlink %s", host);
+			t->sys_link[i][n] = '\0';
+		} else if (S_ISDIR(st.st_mode)) {
+			t->sys[i] = clone_tree(AT_FDCWD, host, AT_SYMLINK_NOFOLLOW | AT_RECURSIVE,
+					       ro, e);
+			if (t->sys[i] < 0)
+				return -1;
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(host_extra_dirs); i++) {
+		_cleanup_close_ int src = -1;
+		char host[64];
+		struct stat st;
+
+		snprintf(host, sizeof(host), "/%s", host_extra_dirs[i]);
+		/* Reached without following a link, not the user's own, writable
+		 * by no one else: anything else is left out, not an error. The
+		 * user sees through the bind only what the host's permissions
+		 * already let them read. */
+		src = (int)syscall(SYS_openat2, AT_FDCWD, host,
+				   &(struct open_how){ .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+						       .resolve = RESOLVE_NO_SYMLINKS },
+				   sizeof(struct open_how));
+		if (src < 0 || fstat(src, &st) < 0 || st.st_uid == uid || (st.st_mode & 0022))
+			continue;
+		t->extra[i] = clone_tree(src, "", AT_EMPTY_PATH, ro, e);
+		if (t->extra[i] < 0)
+			return -1;
+	}
+	/* /etc alone: the lower layer of the cell's /etc (a less privileged
+	 * mount namespace may not leave its submounts behind); and with them,
+	 * where PID 1 finds them (an unbindable one is left out of a clone). */
+	t->etc = clone_tree(AT_FDCWD, "/etc", AT_SYMLINK_NOFOLLOW, ro, e);
+	if (t->etc < 0)
+		return -1;
+	t->etc_all = clone_tree(AT_FDCWD, "/etc", AT_SYMLINK_NOFOLLOW | AT_RECURSIVE, 0, e);
+	return t->etc_all < 0 ? -1 : 0;
+}
+
+/* ---- the user's own paths: looked up as the user, cloned by root ---- */
+
+struct lookup_ctx {
+	int hostroot;
+	int *fds;
+	struct cell_err *e;
+};
+
+/* SRC as the user, from the host's / (RESOLVE_IN_ROOT: as from the
+ * host's root, which it is), without following a link, still the inode
+ * pam_cell checked. */
+static int lookup_one(char *line, size_t i, void *arg)
+{
+	struct lookup_ctx *c = arg;
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS |
+					   RESOLVE_NO_MAGICLINKS };
+	struct stat st;
+	char *f[5];
+	int fd;
+
+	if (bind_fields(line, f, c->e) < 0)
+		return -1;
+	fd = (int)syscall(SYS_openat2, c->hostroot, f[0] + 1, &how, sizeof(how));
+	c->fds[1 + i] = fd;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return cell_err_sys(c->e, "bind: opening %s as the user (can the user reach it?)",
+				    f[0]);
+	if ((unsigned long long)st.st_dev != strtoull(f[3], NULL, 10) ||
+	    (unsigned long long)st.st_ino != strtoull(f[4], NULL, 10))
+		return cell_err_set(c->e, ESTALE,
+				    "bind: %s changed between pam_cell's check and the cell's "
+				    "mount: refused (something is renaming it)",
+				    f[0]);
+	return 0;
+}
+
+int rootfs_user_lookups(const struct rootfs_trees *t, const char *home, uid_t uid,
+			const char *binds, int *fds, size_t *n, struct cell_err *e)
+{
+	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT };
+	struct lookup_ctx c = { t->hostroot, fds, e };
+	struct stat st;
+
+	for (size_t i = 0; i < 1 + ROOTFS_BINDS_MAX; i++)
+		fds[i] = -1;
+	*n = 0;
+	if (rootfs_home_valid(home, e) < 0)
+		return -1;
+	fds[0] = (int)syscall(SYS_openat2, t->hostroot, home + 1, &how, sizeof(how));
+	if (fds[0] < 0)
+		return cell_err_sys(e,
+				    "opening home directory %s (create it, e.g. "
+				    "'mkhomedir_helper USER')",
+				    home);
+	if (fstat(fds[0], &st) < 0)
+		return cell_err_sys(e, "fstat %s", home);
+	if (st.st_uid != uid)
+		return cell_err_set(e, EPERM,
+				    "home directory %s is owned by uid %u, not the "
+				    "user's uid %u: fix with 'chown USER: %s'",
+				    home, (unsigned)st.st_uid, (unsigned)uid, home);
+	if (each_bind(binds, lookup_one, &c, e) < 0)
+		return -1;
+	while (*n < 1 + ROOTFS_BINDS_MAX && fds[*n] >= 0)
+		(*n)++;
+	return 0;
+}
+
+struct clone_ctx {
+	struct rootfs_trees *t;
+	int procfd;
+	pid_t pid;
+	const char *text; /* the fd numbers still to read */
+	struct cell_err *e;
+};
+
+/* The next fd number of the user side's, and root's clone of what it is:
+ * /proc/PID/fd/N, followed, names the user side's own lookup. */
+static int clone_next(struct clone_ctx *c, unsigned flags, unsigned attrs, struct stat *st)
+{
+	char *end, path[64];
+	long fd = strtol(c->text, &end, 10);
+	int tree;
+
+	if (end == c->text || fd < 3 || fd > 1 << 20 || (*end && *end != ' '))
+		return cell_err_set(c->e, EPROTO, "the user side's lookups came malformed");
+	c->text = *end ? end + 1 : end;
+	snprintf(path, sizeof(path), "%d/fd/%ld", (int)c->pid, fd);
+	tree = clone_tree(c->procfd, path, flags, attrs, c->e);
+	if (tree >= 0 && fstat(tree, st) < 0) {
+		cell_err_sys(c->e, "fstat of the user's tree");
+		close(tree);
+		return -1;
+	}
+	return tree;
+}
+
+static int clone_one(char *line, size_t i, void *arg)
+{
+	struct clone_ctx *c = arg;
+	unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+	struct stat st;
+	char *f[5];
+
+	if (bind_fields(line, f, c->e) < 0)
+		return -1;
+	if (strcmp(f[2], "rw") != 0)
+		attrs |= MOUNT_ATTR_RDONLY;
+	c->t->binds[i] = clone_next(c, 0, attrs, &st);
+	if (c->t->binds[i] < 0)
+		return -1;
+	c->t->nbinds = i + 1;
+	/* Root checks it again: the inode pam_cell checked. */
+	if ((unsigned long long)st.st_dev != strtoull(f[3], NULL, 10) ||
+	    (unsigned long long)st.st_ino != strtoull(f[4], NULL, 10))
+		return cell_err_set(c->e, ESTALE, "bind: %s is not what pam_cell checked", f[0]);
+	return 0;
+}
+
+int rootfs_clone_user(struct rootfs_trees *t, int procfd, pid_t pid, const char *text, uid_t uid,
+		      const char *binds, struct cell_err *e)
+{
+	struct clone_ctx c = { t, procfd, pid, text, e };
+	struct stat st;
+
+	t->home = clone_next(&c, AT_RECURSIVE, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, &st);
+	if (t->home < 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != uid)
+		return cell_err_set(e, EPERM, "the home directory is not the user's");
+	if (each_bind(binds, clone_one, &c, e) < 0)
+		return -1;
+	if (*c.text)
+		return cell_err_set(e, EPROTO, "the user side's lookups came malformed");
 	return 0;
 }

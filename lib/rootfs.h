@@ -2,7 +2,9 @@
 #ifndef CELL_ROOTFS_H
 #define CELL_ROOTFS_H
 
+#include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "err.h"
@@ -30,6 +32,65 @@ struct rootfs_spec {
 	int sys_accounts[2];
 };
 
+#define ROOTFS_SYS_DIRS	  7  /* /usr /bin /sbin /lib /lib32 /lib64 /libx32 */
+#define ROOTFS_EXTRA_DIRS 4  /* /opt /var/lib/dpkg /var/lib/apt /var/cache/man */
+#define ROOTFS_DEV_NODES  6  /* null zero full random urandom tty */
+#define ROOTFS_BINDS_MAX  32 /* bind lines per profile (conf.c refuses more) */
+
+/*
+ * What a cell shows of the host's trees, as detached clones root made in
+ * the host's mount namespace: private (nothing propagates either way),
+ * their attributes set. PID 1 starts in the template namespace
+ * (template.h) and reaches nothing of the host's by path; it attaches
+ * these. -1 where there is none.
+ *
+ * The monitor makes the system part before it forks the user side
+ * (rootfs_clone_host), which PID 1 inherits with the memory; the user side
+ * looks up the user's own paths as the user (rootfs_user_lookups) and the
+ * monitor clones what it found (rootfs_clone_user), sent with 'G'.
+ */
+struct rootfs_trees {
+	int hostroot;		  /* O_PATH of the host's /: for the user's lookups, and read
+		       * only (the accounts where pam_cell kept none) */
+	int sys[ROOTFS_SYS_DIRS]; /* read-only, nosuid, nodev, recursive */
+	char sys_link[ROOTFS_SYS_DIRS][PATH_MAX]; /* or a symlink (merged /usr) */
+	int extra[ROOTFS_EXTRA_DIRS];		  /* read-only, nosuid, nodev */
+	int dev[ROOTFS_DEV_NODES];		  /* nosuid, noexec */
+	int etc;		     /* read-only, nosuid, nodev, without its submounts */
+	int etc_all;		     /* with them: where PID 1 finds and binds them */
+	int home;		     /* nosuid, nodev, recursive */
+	int binds[ROOTFS_BINDS_MAX]; /* nosuid, nodev, read-only unless rw */
+	size_t nbinds;
+};
+
+/* Every slot -1, no links. */
+void rootfs_trees_init(struct rootfs_trees *t);
+/* Pointers to the open fds of t, in a fixed order: how many. */
+size_t rootfs_trees_fds(struct rootfs_trees *t, int **out, size_t max);
+void rootfs_trees_close(struct rootfs_trees *t);
+
+/* Root, in the host's mount namespace: the host's /, /dev's nodes and,
+ * for rootfs = host, the system directories, the extra directories (those
+ * not the user's, writable by no one else) and /etc. */
+int rootfs_clone_host(struct rootfs_trees *t, bool host_rootfs, uid_t uid, struct cell_err *e);
+
+/* The user side, as the user (host ids), from t->hostroot: the home
+ * (owned by uid, a directory) and each bind's source (still the inode
+ * pam_cell checked), opened O_PATH into fds[0] and fds[1..]; *n of them.
+ * An error names the path and the fix. */
+int rootfs_user_lookups(const struct rootfs_trees *t, const char *home, uid_t uid,
+			const char *binds, int *fds, size_t *n, struct cell_err *e);
+
+/* Root: clones of the user side's lookups, reached through
+ * /proc/PID/fd/N (PID the monitor's unreaped child, its fd numbers in
+ * text) and checked again: the home and binds into t. */
+int rootfs_clone_user(struct rootfs_trees *t, int procfd, pid_t pid, const char *text, uid_t uid,
+		      const char *binds, struct cell_err *e);
+
+/* Whether a home path is one a cell can bind: clean, absolute, not in
+ * what the cell builds itself. */
+int rootfs_home_valid(const char *home, struct cell_err *e);
+
 /*
  * The 'host' profile, built allow-list style in the caller's new mount
  * namespace (the caller holds CAP_SYS_ADMIN in the cell's user namespace
@@ -46,7 +107,8 @@ struct rootfs_spec {
  * s->hide below /etc absent, elsewhere unreadable; then pivot_root, the
  * old root detached, the root made read-only.
  */
-int rootfs_build_host(const struct rootfs_spec *s, int host_etc, struct cell_err *e);
+int rootfs_build_host(const struct rootfs_spec *s, const struct rootfs_trees *t,
+		      struct cell_err *e);
 
 /* rootfs = image:NAME: what the monitor prepared (image.h). */
 struct rootfs_image {
@@ -67,6 +129,6 @@ struct rootfs_image {
  * binds, /proc; the accounts unless own_accounts).
  */
 int rootfs_build_image(const struct rootfs_spec *s, const struct rootfs_image *img,
-		       struct cell_err *e);
+		       const struct rootfs_trees *t, struct cell_err *e);
 
 #endif

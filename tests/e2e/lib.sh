@@ -73,8 +73,10 @@ setup_install() {
 	: >"$LOG"
 	REG_BEFORE=$(reg_listing)
 	[ -d /run/cell ] || MADE_RUNCELL=1
-	# A proc views server a cell of ours starts is ours to stop.
+	# A proc views server a cell of ours starts is ours to stop, and the
+	# template namespace a cell of ours makes ours to drop.
 	procfs_served || STOP_PROCFS=1
+	template_held || DROP_TEMPLATE=1
 	CG_PARENTS_MADE=""
 	for f in /sys/fs/cgroup/pids /sys/fs/cgroup/memory /sys/fs/cgroup/cpu /sys/fs/cgroup/cpuacct /sys/fs/cgroup/unified /sys/fs/cgroup; do
 		[ -d "$f" ] && [ ! -d "$f/cell" ] && CG_PARENTS_MADE+=" $f/cell"
@@ -91,7 +93,7 @@ new_group() { # new_group VAR: a unique group
 # What a cell may leave behind: registry files, cell cgroups, cell-init.
 # /run/cell but the state any login or logout may leave: the last sweep's
 # time stamp (registry_sweep) and the profiles' compiled seccomp filters.
-REG_STATE='swept|seccomp-[0-9a-f]{16}|subid|etc'
+REG_STATE='swept|seccomp-[0-9a-f]{16}|subid|etc|template.mnt|lock-template'
 reg_listing() { ls /run/cell 2>/dev/null | grep -vxE "$REG_STATE" | sort; }
 # Nothing is in the registry that was not there at setup_install: what
 # another suite left may go meanwhile (the logout's sweep), never come.
@@ -315,7 +317,9 @@ give_deb() {
 	dpkg-deb -Zgzip --build "$pkg" "$home/cellhello.deb" >/dev/null && chown "$1" "$home/cellhello.deb"
 }
 
-host_mounts() { awk '{ print $5, $9, $10 }' /proc/self/mountinfo | sort; }
+# (Without the template cells start in: held once per boot, not a leak.)
+host_mounts() { awk '$5 != "/run/cell/template.mnt" { print $5, $9, $10 }' /proc/self/mountinfo | sort; }
+template_held() { [ "$(stat -f -c %t /run/cell/template.mnt 2>/dev/null)" = 6e736673 ]; }
 
 cleanup() {
 	local p u f uid
@@ -337,6 +341,8 @@ cleanup() {
 	# rm -rf removes a symlink itself, never what it points to.
 	for f in "${CREATED_PATHS[@]}"; do [ -n "$f" ] && [ "$f" != / ] && rm -rf -- "$f"; done
 	[ -n "${STOP_PROCFS:-}" ] && stop_procfs
+	[ -n "${DROP_TEMPLATE:-}" ] && template_held && umount -l /run/cell/template.mnt &&
+		rm -f /run/cell/template.mnt /run/cell/lock-template
 	# Cell cgroups: none may be left; the parents only if we made them.
 	for f in $CG_PARENTS_MADE; do rmdir "$f" 2>/dev/null; done
 	[ -n "$MADE_SSHD_DIR" ] && rmdir /run/sshd 2>/dev/null

@@ -90,6 +90,29 @@ wait "$RACER" 2>/dev/null
 eq "race on SRC: /etc is never bound ($got_mine logins got the user's dir, $refused_n refused)" 0 "$got_etc"
 check "... and logins still work under the race" test "$got_mine" -gt 0
 
+# The trees root cloned for the cell, and the cell's own mounts, are
+# locked: whoever holds the capabilities of the cell's user namespace (here
+# root, entering it; inside, root of a cell that keeps them) cannot make a
+# read-only bind writable, clear nosuid on the home, make the root writable
+# or unmount a mount to see what it covers. And nothing mounted on the host
+# below a bound directory after the start shows in the cell.
+write_conf "$BASE
+bind = $W/shared:/srv/shared"
+install -d -m 0755 "$W/shared/sub"
+ssh_to "$U" 'sleep 30' >/dev/null 2>&1 &
+STARTED_PIDS+=($!)
+wait_for 10 live_cell "$U" >/dev/null
+p1=$(sed -n 's/^pid=//p' "/run/cell/$(live_cell "$U")")
+check "(a cell is running: PID 1 $p1)" test -n "$p1"
+mount -t tmpfs -o size=64k celltest-late "$W/shared/sub" && CREATED_MOUNTS+=("$W/shared/sub")
+out=$(nsenter -t "$p1" -a -r -w sh -c 'for t in "rw /srv/shared" "rw /" "suid /home/'"$U"'" "rw /usr"; do
+	set -- $t; mount -o "remount,bind,$1" "$2" 2>/dev/null && echo "CHANGED $2"; done
+	umount /usr 2>/dev/null && echo "UNMOUNTED /usr"; umount /dev/null 2>/dev/null && echo "UNMOUNTED /dev/null"
+	grep -c celltest-late /proc/self/mountinfo; echo done' 2>&1)
+eq "with the cell's capabilities, no flag of a mount can be cleared, no mount taken away" \
+	"0 done" "$(tr '\n' ' ' <<<"$out" | sed 's/ $//')"
+umount "$W/shared/sub"
+
 # Config errors are caught at parse time with file:line.
 write_conf "$BASE
 bind = $W/shared:/proc/x"

@@ -149,6 +149,20 @@ has "login on a pty: logs in and out" "EXIT=0" "$out"
 in_cell "login on a pty" "$out"
 landed "login" via-login
 
+# ---- a login program in the host's mount namespace ----
+# (sshd and su above run in private copies, as some units do: each such
+# login makes its own template.) Here the first login makes the template
+# namespace and holds it on /run/cell/template.mnt; the next uses it.
+install_pam "celltest-entry$$" "session required $W/pam_cell.so conf=$CONF"
+out=$("$BUILD/bench/driver" run "celltest-entry$$" "$U" 1 "$CELLSH" 2>&1); rc=$?
+eq "a login in the host's mount namespace: works" 0 "$rc"
+check "... the template is held on /run/cell/template.mnt" template_held
+t1=$(stat -L -c %i /run/cell/template.mnt 2>&1)
+out=$("$BUILD/bench/driver" run "celltest-entry$$" "$U" 2 "$CELLSH" 2>&1); rc=$?
+eq "... two more logins: work" 0 "$rc"
+eq "... and start from the same template" "$t1" "$(stat -L -c %i /run/cell/template.mnt 2>&1)"
+rm -f "/etc/pam.d/celltest-entry$$"
+
 # ---- nothing left ----
 if wait_for 10 cell_gone "$U"; then ok "no cell, registry entry or cgroup is left"
 else not_ok "no cell, registry entry or cgroup is left" "$(leftovers "$U")"; fi

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: MIT
+#include "template.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "registry.h"
+#include "util.h"
+
+#define TEMPLATE_LOCK_MS 30000
+
+/* The template, if CELL_RUN_DIR/template.mnt holds one. */
+static int open_ns(int dfd)
+{
+	struct statfs sf;
+	int fd = openat(dfd, TEMPLATE_NAME, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (fstatfs(fd, &sf) < 0 || sf.f_type != NSFS_MAGIC ||
+	    ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNS) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Whatever is mounted on the name in our mount namespace, detached. The
+ * name itself stays: a login program in a private mount namespace (a
+ * systemd unit's namespacing, the tests' unshare -m) holds its own
+ * template on it, since copies of a namespace leave nsfs binds of mount
+ * namespaces out, and removing the name would detach the host's too. */
+static void clear_point(int dfd)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dfd, TEMPLATE_NAME);
+	while (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+		;
+}
+
+static int new_mount(const char *type, const char *const *opts, unsigned attrs)
+{
+	_cleanup_close_ int fs = fsopen(type, FSOPEN_CLOEXEC);
+
+	if (fs < 0)
+		return -1;
+	for (; opts && opts[0]; opts += 2)
+		if (fsconfig(fs, FSCONFIG_SET_STRING, opts[0], opts[1], 0) < 0)
+			return -1;
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -1;
+	return fsmount(fs, FSMOUNT_CLOEXEC, attrs);
+}
+
+/* The maker, a forked child of root's: builds the template as its own
+ * mount namespace, says so on `up`, and waits to be killed. */
+static void __attribute__((noreturn)) build(int up)
+{
+	static const char *const root_opts[] = { "mode",      "0755", "size", "4096",
+						 "nr_inodes", "4",    NULL };
+	const unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+	int root, status;
+	pid_t first;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 ||
+	    unshare(CLONE_NEWNS | CLONE_NEWPID) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		_exit(1);
+	/* Attached on root's /tmp in this private copy only, for pivot_root. */
+	root = new_mount("tmpfs", root_opts, attrs);
+	if (root < 0 || move_mount(root, "", AT_FDCWD, "/tmp", MOVE_MOUNT_F_EMPTY_PATH) < 0 ||
+	    mkdirat(root, "proc", 0555) < 0)
+		_exit(1);
+	/* The new pid namespace's first process mounts its procfs and exits:
+	 * the procfs stays, showing no process. */
+	first = fork();
+	if (first == 0) {
+		int proc = new_mount("proc", NULL, attrs);
+
+		_exit(proc < 0 || move_mount(proc, "", root, "proc", MOVE_MOUNT_F_EMPTY_PATH) < 0);
+	}
+	if (first < 0 || waitpid(first, &status, 0) != first || status != 0)
+		_exit(1);
+	/* The host's tree detached: the namespace holds the two mounts alone. */
+	if (fchdir(root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
+	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0 ||
+	    mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof(ro)) < 0 || write(up, "t", 1) != 1)
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+/* A new template: an fd of it, held on the name too (a failure to hold it
+ * costs the next login the making, not this one). */
+static int make(int dfd, struct cell_err *e)
+{
+	_cleanup_close_ int tree = -1, point = -1;
+	struct stat st;
+	int up[2], ns = -1;
+	char c, path[64];
+	pid_t maker;
+
+	if (pipe2(up, O_CLOEXEC) < 0)
+		return cell_err_sys(e, "pipe");
+	maker = fork();
+	if (maker == 0) {
+		close(up[0]);
+		build(up[1]);
+	}
+	close(up[1]);
+	if (maker < 0) {
+		close(up[0]);
+		return cell_err_sys(e, "fork");
+	}
+	if (read(up[0], &c, 1) != 1) {
+		cell_err_set(e, ECHILD,
+			     "making the template mount namespace failed (are mount and pid "
+			     "namespaces and tmpfs available?)");
+		goto out;
+	}
+	/* Our own unreaped child: its pid is stable. */
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)maker);
+	ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0) {
+		cell_err_sys(e, "opening the template mount namespace");
+		goto out;
+	}
+	clear_point(dfd);
+	tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	point = openat(dfd, TEMPLATE_NAME, O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+		       0600);
+	if (tree >= 0 && point >= 0 && fstat(point, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == 0)
+		move_mount(tree, "", point, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+out:
+	close(up[0]);
+	kill(maker, SIGKILL);
+	while (waitpid(maker, NULL, 0) < 0 && errno == EINTR)
+		;
+	return ns;
+}
+
+int template_open(struct cell_err *e)
+{
+	_cleanup_close_ int dfd = -1, lock = -1;
+	int fd;
+
+	dfd = registry_dir(e);
+	if (dfd < 0)
+		return -1;
+	fd = open_ns(dfd);
+	if (fd >= 0)
+		return fd;
+	/* One maker at a time; the others find its work done. */
+	lock = registry_lock("lock-template", TEMPLATE_LOCK_MS, e);
+	if (lock < 0)
+		return cell_err_prefix(e, "the template mount namespace: ");
+	fd = open_ns(dfd);
+	if (fd >= 0)
+		return fd;
+	return make(dfd, e);
+}
