@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * A probe of the way forward for the mount table (ARCHITECTURE.md, "What
- * still grows with the host"): a cell's mount namespace started from a small
- * template namespace instead of a copy of the host's, against the copy and
- * pivot_root a cell makes today. Both build the same root: a tmpfs, a clone
+ * A probe of the bare mechanism cells start with (lib/template.c,
+ * ARCHITECTURE.md "The template mount namespace"): a mount namespace started
+ * from a small template namespace instead of a copy of the host's, against
+ * the copy and pivot_root cells made before. Both build the same root: a tmpfs, a clone
  * of the host's /usr made by root and handed in (as the monitor would), a
  * procfs of the cell's own.
  *

@@ -92,20 +92,20 @@ int rootfs_clone_user(struct rootfs_trees *t, int procfd, pid_t pid, const char 
 int rootfs_home_valid(const char *home, struct cell_err *e);
 
 /*
- * The 'host' profile, built allow-list style in the caller's new mount
- * namespace (the caller holds CAP_SYS_ADMIN in the cell's user namespace
- * only): a fresh tmpfs root; read-only nosuid nodev binds of the host's
- * /usr /bin /sbin /lib* (symlinks recreated); /etc a read-only overlayfs
- * over host_etc (the monitor's non-recursive clone of the host's /etc: a
- * less privileged mount namespace may not clone one, its submounts are
- * locked) with the cell's own passwd and group, and absent what the host
- * keeps about other users (shadow, gshadow, passwd- and group-, subuid,
- * subgid) and /etc/security (cell.conf, the PAM policy), the host's mounts
- * below /etc bound on top; the user's home read-write nosuid nodev; fresh
- * /tmp /var/tmp /run /dev/shm; /dev with null zero full random urandom tty
- * and a new devpts of at most pty_max ptys; a fresh /proc; every file of
- * s->hide below /etc absent, elsewhere unreadable; then pivot_root, the
- * old root detached, the root made read-only.
+ * The 'host' profile, built allow-list style by PID 1 (CAP_SYS_ADMIN in the
+ * cell's user namespace only) on top of its root (the template's) from the
+ * trees t: a fresh tmpfs root, entered with chroot; its own /proc;
+ * read-only nosuid nodev binds of the host's /usr /bin /sbin /lib*
+ * (symlinks recreated); /etc a read-only overlayfs over t->etc (root's
+ * non-recursive clone of the host's /etc) with the cell's own passwd and
+ * group, and absent what the host keeps about other users (shadow, gshadow,
+ * passwd- and group-, subuid, subgid) and /etc/security (cell.conf, the PAM
+ * policy), the host's mounts below /etc (found in t->etc_all) bound on top;
+ * the user's home read-write nosuid nodev; fresh /tmp /var/tmp /run
+ * /dev/shm; /dev with null zero full random urandom tty and a new devpts of
+ * at most pty_max ptys; the binds; every file of s->hide below /etc absent,
+ * elsewhere unreadable; then the root made read-only. The caller copies the
+ * tree into the cell's user namespace afterwards (monitor.c: lock_mounts).
  */
 int rootfs_build_host(const struct rootfs_spec *s, const struct rootfs_trees *t,
 		      struct cell_err *e);
