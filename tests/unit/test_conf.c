@@ -172,6 +172,16 @@ static void test_errors_each(void **state)
 				    "/s/%u:/srv/s:ro\tt.conf:2\n/p:%h/p:rw\tt.conf:3\n");
 		done(c);
 	}
+	{
+		/* 32 binds a cell holds; the 33rd is an error with its line. */
+		char text[2048] = "[user a]\n";
+
+		for (int i = 0; i < 33; i++)
+			snprintf(text + strlen(text), sizeof(text) - strlen(text),
+				 "bind = /s:/d%d\n", i);
+		one_error(text, "t.conf:34: bind: more than 32 bind lines in this section: bind "
+				"a directory that holds them instead");
+	}
 }
 
 static void test_all_errors_reported(void **state)
