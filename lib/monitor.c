@@ -260,7 +260,7 @@ run_pid1(const struct init_args *a, const struct go_fds *g, int pair, int nsdir)
 	reap_forever();
 }
 
-/* 'G''s fds by the names its text gives them (ROOTFS_GO_* in send_go):
+/* 'G''s fds by the letters its text gives them (send_go writes them):
  * the user's trees into `trees`, the rest into g. */
 static int take_go(const struct init_args *a, const struct cell_msg *m, int *fds, size_t n,
 		   struct go_fds *g, struct cell_err *e)

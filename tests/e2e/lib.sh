@@ -350,7 +350,10 @@ cleanup() {
 	# Made by this test: its state files (locks, the sweep's stamp, the
 	# filters) are ours.
 	rmdir /run/cell/subid 2>/dev/null	# (the kept verdicts: empty once ours are gone)
-	[ -n "$MADE_RUNCELL" ] && rm -f /run/cell/swept /run/cell/lock-* /run/cell/seccomp-* \
+	# (template.mnt: the mount point a login in a private mount namespace
+	# held its template on, there only.)
+	[ -n "$MADE_RUNCELL" ] && { umount -l /run/cell/template.mnt 2>/dev/null; true; } &&
+		rm -f /run/cell/swept /run/cell/lock-* /run/cell/seccomp-* /run/cell/template.mnt \
 		/run/cell/etc/passwd /run/cell/etc/group && rmdir /run/cell/etc 2>/dev/null;
 	[ -n "$MADE_RUNCELL" ] && rmdir /run/cell 2>/dev/null
 	# cellctl enable adds the test's cellsh to /etc/shells.

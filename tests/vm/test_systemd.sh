@@ -111,7 +111,7 @@ gone() { # gone USER: no cell scope, cgroup, monitor, record or process of USER 
 	vm_root "[ -z \"\$(systemctl list-units --all --no-legend 'cell-*')\" ] &&
 		[ -z \"\$(find /sys/fs/cgroup -name 'cell-*' 2>/dev/null)\" ] &&
 		! pgrep -x cell-init >/dev/null && ! pgrep -u $1 >/dev/null &&
-		[ -z \"\$(ls /run/cell 2>/dev/null | grep -v -e '^lock-' -e '^swept\$' -e '^seccomp-' -e '^subid\$' -e '^etc\$')\" ]"
+		[ -z \"\$(ls /run/cell 2>/dev/null | grep -v -e '^lock-' -e '^swept\$' -e '^seccomp-' -e '^subid\$' -e '^etc\$' -e '^template.mnt\$')\" ]"
 }
 leftovers() {
 	vm_root "systemctl list-units --all --no-legend 'cell-*'; find /sys/fs/cgroup -name 'cell-*';
