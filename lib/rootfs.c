@@ -1296,9 +1296,15 @@ int rootfs_clone_host(struct rootfs_trees *t, bool host_rootfs, uid_t uid, struc
 			return cell_err_sys(e, "lstat %s", host);
 		}
 		if (S_ISLNK(st.st_mode)) { /* merged /usr: /bin -> usr/bin */
-			n = readlink(host, t->sys_link[i], sizeof(t->sys_link[i]) - 1);
+			n = readlink(host, t->sys_link[i], sizeof(t->sys_link[i]));
 			if (n < 0)
 				return cell_err_sys(e, "readlink %s", host);
+			if ((size_t)n >= sizeof(t->sys_link[i]))
+				return cell_err_set(
+					e, ENAMETOOLONG,
+					"%s is a symlink longer than %d bytes: cells "
+					"recreate only short ones (merged /usr's usr/bin)",
+					host, ROOTFS_LINK_MAX - 1);
 			t->sys_link[i][n] = '\0';
 		} else if (S_ISDIR(st.st_mode)) {
 			t->sys[i] = clone_tree(AT_FDCWD, host, AT_SYMLINK_NOFOLLOW | AT_RECURSIVE,

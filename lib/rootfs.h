@@ -36,6 +36,7 @@ struct rootfs_spec {
 #define ROOTFS_EXTRA_DIRS 4  /* /opt /var/lib/dpkg /var/lib/apt /var/cache/man */
 #define ROOTFS_DEV_NODES  6  /* null zero full random urandom tty */
 #define ROOTFS_BINDS_MAX  32 /* bind lines per profile (conf.c refuses more) */
+#define ROOTFS_LINK_MAX	  64 /* a system directory's symlink target, with its NUL */
 
 /*
  * What a cell shows of the host's trees, as detached clones root made in
@@ -53,13 +54,15 @@ struct rootfs_trees {
 	int hostroot;		  /* O_PATH of the host's /: for the user's lookups, and read
 		       * only (the accounts where pam_cell kept none) */
 	int sys[ROOTFS_SYS_DIRS]; /* read-only, nosuid, nodev, recursive */
-	char sys_link[ROOTFS_SYS_DIRS][PATH_MAX]; /* or a symlink (merged /usr) */
-	int extra[ROOTFS_EXTRA_DIRS];		  /* read-only, nosuid, nodev */
-	int dev[ROOTFS_DEV_NODES];		  /* nosuid, noexec */
-	int etc;		     /* read-only, nosuid, nodev, without its submounts */
-	int etc_all;		     /* with them: where PID 1 finds and binds them */
-	int home;		     /* nosuid, nodev, recursive */
-	int binds[ROOTFS_BINDS_MAX]; /* nosuid, nodev, read-only unless rw */
+	/* or a symlink (merged /usr: usr/bin); short, as the struct lives in
+	 * the monitor and PID 1 for the cell's life */
+	char sys_link[ROOTFS_SYS_DIRS][ROOTFS_LINK_MAX];
+	int extra[ROOTFS_EXTRA_DIRS]; /* read-only, nosuid, nodev */
+	int dev[ROOTFS_DEV_NODES];    /* nosuid, noexec */
+	int etc;		      /* read-only, nosuid, nodev, without its submounts */
+	int etc_all;		      /* with them: where PID 1 finds and binds them */
+	int home;		      /* nosuid, nodev, recursive */
+	int binds[ROOTFS_BINDS_MAX];  /* nosuid, nodev, read-only unless rw */
 	size_t nbinds;
 };
 
