@@ -171,19 +171,35 @@ time_into() {
 		t0=$(date +%s%N); "$@" >/dev/null 2>&1; echo $((($(date +%s%N) - t0) / 1000)) | awk '{ print $1 / 1000 }'
 	done >>"$W/$name.ms"
 }
+# su runs with its PAM file bound over /etc/pam.d/su in a private mount
+# namespace (the machine's file is never written): one per stack, held for
+# the whole section by a process of the run's own, as a host's su runs in
+# one namespace whose logins share the template it holds (a fresh
+# namespace per su would make a template for each).
+declare -A SU_NS
+for who in cell plain; do
+	if [ $who = cell ]; then printf '%s\n' "$SU_CELL"; else printf '%s\n' "$SU_PLAIN"; fi >"$W/pam.su.$who"
+	unshare -m --propagation private sh -c 'mount --bind "$1" /etc/pam.d/su &&
+		{ mount --bind "$2" /dev/log 2>/dev/null; true; } && exec sleep 3600' \
+		sh "$W/pam.su.$who" "${SINK_SOCK:-/dev/log}" &
+	SU_NS[$who]=$!
+	STARTED_PIDS+=("$!")
+	wait_for 10 grep -qx sleep "/proc/${SU_NS[$who]}/comm"
+done
 for k in ssh tty tty20 su; do : >"$W/${k}_cell.ms"; : >"$W/${k}_plain.ms"; done
 for round in 1 2 3 4 5; do
 	for who in cell plain; do
-		if [ $who = cell ]; then u=$U pam=$PAM_SSH_CELL su_pam=$SU_CELL; else u=$P pam=$PAM_SSH_PLAIN su_pam=$SU_PLAIN; fi
+		if [ $who = cell ]; then u=$U pam=$PAM_SSH_CELL; else u=$P pam=$PAM_SSH_PLAIN; fi
 		printf '%s\n' "$pam" >/etc/pam.d/sshd-celltest
 		time_into ssh_$who ssh "${SSH_BASE[@]}" -p "$PORT" "$u@127.0.0.1" true
 		# On a terminal cellsh gives the shell a pty of the cell's own and
 		# relays: a login's start, and 20 MB of output through it.
 		time_into tty_$who ssh "${SSH_BASE[@]}" -tt -p "$PORT" "$u@127.0.0.1" true
 		time_into tty20_$who ssh "${SSH_BASE[@]}" -tt -p "$PORT" "$u@127.0.0.1" "$OUT20"
-		time_into su_$who with_pam su "$su_pam" su "$u" -c true
+		time_into su_$who nsenter -t "${SU_NS[$who]}" -m su "$u" -c true
 	done
 done
+kill "${SU_NS[@]}"; wait "${SU_NS[@]}" 2>/dev/null
 printf '%s\n' "$PAM_SSH_CELL" >/etc/pam.d/sshd-celltest
 for k in ssh tty tty20 su; do
 	for who in cell plain; do [ -s "$W/${k}_$who.ms" ] && record < <(stats "${k}_$who" <"$W/${k}_$who.ms"); done
@@ -503,7 +519,7 @@ u=${MED[unshare]:-0}
 	echo "| \`ssh -tt user@127.0.0.1 true\` (a pty) | ${MED[tty_plain]:-} | ${MED[tty_cell]:-} | $(awk -v a="${MED[tty_cell]:-0}" -v b="${MED[tty_plain]:-0}" 'BEGIN { if (b > 0) printf "%+.1f ms (%+.1f%%)", a - b, (a - b) / b * 100 }') |"
 	echo "| \`ssh -tt\`, 20 MB of output | ${MED[tty20_plain]:-} | ${MED[tty20_cell]:-} | $(awk -v a="${MED[tty20_cell]:-0}" -v b="${MED[tty20_plain]:-0}" 'BEGIN { if (b > 0) printf "%+.1f ms (%.2fx)", a - b, a / b }') |"
 	echo
-	echo "With pam_cell the login shell is cellsh, which runs bash inside; without, bash directly (a like account, the same PAM stack less pam_cell); the two taken in turns, 5 rounds. On a pty, cellsh gives the shell a terminal of the cell's own devpts and relays it (the last two rows are that relay's cost)."
+	echo "With pam_cell the login shell is cellsh, which runs bash inside; without, bash directly (a like account, the same PAM stack less pam_cell); the two taken in turns, 5 rounds. su runs in one private mount namespace per stack for the whole section (its PAM file bound over /etc/pam.d/su there), as a host's su runs in one namespace. On a pty, cellsh gives the shell a terminal of the cell's own devpts and relays it (the last two rows are that relay's cost)."
 	echo
 	echo "## Proc views (\`proc_views = yes\`)"
 	echo
