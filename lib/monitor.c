@@ -421,7 +421,7 @@ static int send_go(const struct init_args *a, int chan_fd, int procfd, pid_t use
 	if (a->proc_views && (views = procview_mount(e)) < 0)
 		return -1;
 	/* Our own unreaped child, waiting for this answer: its fds stay. */
-	if (rootfs_clone_user(&u, procfd, user, lookups, (uid_t)a->uid, a->binds, e) < 0)
+	if (rootfs_clone_user(&u, procfd, user, lookups, (uid_t)a->uid, a->home, a->binds, e) < 0)
 		goto out;
 	if (*a->image) {
 		/* Our own unreaped child, in the namespace whose maps we just wrote. */
@@ -492,7 +492,7 @@ static int set_clock(int procfd, pid_t user, struct cell_err *e)
 /* *keep[i] onto fd 3 + i (closed where it is -1), every other fd closed. */
 static int keep_fds(int **keep, size_t n)
 {
-	int high[128];
+	int high[5 + ROOTFS_TREES_FDS];
 
 	if (n > ARRAY_SIZE(high))
 		return -1;
@@ -556,7 +556,8 @@ static int build(struct monitor *mon, struct cell_handle *h, pid_t *user, struct
 		 * us, the kept accounts, the host's /proc/self/ns, the template,
 		 * the host's trees. */
 		int nsdir = openat(procfd, "self/ns", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		int *keep[128] = { &sv[1], &sys_accounts[0], &sys_accounts[1], &nsdir, &tmpl };
+		int *keep[5 + ROOTFS_TREES_FDS] = { &sv[1], &sys_accounts[0], &sys_accounts[1],
+						    &nsdir, &tmpl };
 		size_t n = 5;
 
 		n += rootfs_trees_fds(&trees, keep + n, ARRAY_SIZE(keep) - n);

@@ -85,8 +85,7 @@ static int mkdir_inside(int rootfd, const char *rel, struct cell_err *e)
 	return 0;
 }
 
-/* A new filesystem instance as a detached mount: no path is involved. */
-static int fs_new(const char *type, const char *const *opts, unsigned attrs, struct cell_err *e)
+int rootfs_fs_new(const char *type, const char *const *opts, unsigned attrs, struct cell_err *e)
 {
 	_cleanup_close_ int fsfd = fsopen(type, FSOPEN_CLOEXEC);
 	int mfd;
@@ -126,7 +125,7 @@ static int mount_fs(int rootfd, const char *rel, const char *type, const char *c
 
 	if (mkdir_inside(rootfd, rel, e) < 0)
 		return -1;
-	mfd = fs_new(type, opts, attrs, e);
+	mfd = rootfs_fs_new(type, opts, attrs, e);
 	if (mfd < 0)
 		return -1;
 	return attach(mfd, rootfd, rel, e);
@@ -839,7 +838,7 @@ static int build_etc(int rootfd, const struct rootfs_spec *s, const struct rootf
 		if (etc_top_entry(top, subs[i], st.st_mode & S_IFMT, e) < 0)
 			goto out;
 	}
-	ovl = fs_new("overlay", ovl_opts, attrs, e);
+	ovl = rootfs_fs_new("overlay", ovl_opts, attrs, e);
 	if (ovl < 0 || attach(ovl, rootfd, "etc", e) < 0 ||
 	    scratch_drop(rootfd, ".host-etc", lower, e) < 0)
 		goto out;
@@ -1096,7 +1095,7 @@ int rootfs_build_host(const struct rootfs_spec *s, const struct rootfs_trees *t,
 	/* The root is the cell's scratch tmpfs too (read-only once built, its
 	 * scratch directories bound writable). */
 	scratch_size(s, size, sizeof(size));
-	rootfd = fs_new("tmpfs", root_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
+	rootfd = rootfs_fs_new("tmpfs", root_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
 	if (rootfd < 0 || enter_on_top(rootfd, e) < 0 || mount_proc(rootfd, e) < 0)
 		return -1;
 	timing_mark("root+proc");
@@ -1135,7 +1134,7 @@ int rootfs_build_image(const struct rootfs_spec *s, const struct rootfs_image *i
 				  : s->tmpfs_size); /* upper_max = none: as big as /tmp */
 	/* The stage, entered: overlayfs takes its layers by path. The cell's
 	 * root goes on top of it and covers it. */
-	stage = fs_new("tmpfs", stage_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
+	stage = rootfs_fs_new("tmpfs", stage_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
 	if (stage < 0 || enter_on_top(stage, e) < 0)
 		return -1;
 	if (mkdirat(stage, "lower", 0700) < 0)
@@ -1168,7 +1167,8 @@ int rootfs_build_image(const struct rootfs_spec *s, const struct rootfs_image *i
 		const char *ovl_opts[] = { "lowerdir", "/lower",    "upperdir", upper, "workdir",
 					   work,       "userxattr", NULL,	NULL };
 
-		rootfd = fs_new("overlay", ovl_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
+		rootfd =
+			rootfs_fs_new("overlay", ovl_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
 		if (rootfd < 0)
 			return cell_err_prefix(e, "image %s: ", img->name);
 	}
@@ -1210,7 +1210,7 @@ void rootfs_trees_init(struct rootfs_trees *t)
 
 size_t rootfs_trees_fds(struct rootfs_trees *t, int **out, size_t max)
 {
-	int *all[4 + ROOTFS_SYS_DIRS + ROOTFS_EXTRA_DIRS + ROOTFS_DEV_NODES + ROOTFS_BINDS_MAX];
+	int *all[ROOTFS_TREES_FDS];
 	size_t n = 0, k = 0;
 
 	all[n++] = &t->hostroot;
@@ -1233,7 +1233,7 @@ size_t rootfs_trees_fds(struct rootfs_trees *t, int **out, size_t max)
 
 void rootfs_trees_close(struct rootfs_trees *t)
 {
-	int *fds[4 + ROOTFS_SYS_DIRS + ROOTFS_EXTRA_DIRS + ROOTFS_DEV_NODES + ROOTFS_BINDS_MAX];
+	int *fds[ROOTFS_TREES_FDS];
 	size_t n = rootfs_trees_fds(t, fds, ARRAY_SIZE(fds));
 
 	for (size_t i = 0; i < n; i++) {
@@ -1339,7 +1339,7 @@ int rootfs_clone_host(struct rootfs_trees *t, bool host_rootfs, uid_t uid, struc
 	t->etc = clone_tree(AT_FDCWD, "/etc", AT_SYMLINK_NOFOLLOW, ro, e);
 	if (t->etc < 0)
 		return -1;
-	t->etc_all = clone_tree(AT_FDCWD, "/etc", AT_SYMLINK_NOFOLLOW | AT_RECURSIVE, 0, e);
+	t->etc_all = clone_tree(AT_FDCWD, "/etc", AT_SYMLINK_NOFOLLOW | AT_RECURSIVE, ro, e);
 	return t->etc_all < 0 ? -1 : 0;
 }
 
@@ -1422,8 +1422,9 @@ struct clone_ctx {
 };
 
 /* The next fd number of the user side's, and root's clone of what it is:
- * /proc/PID/fd/N, followed, names the user side's own lookup. */
-static int clone_next(struct clone_ctx *c, unsigned flags, unsigned attrs, struct stat *st)
+ * /proc/PID/fd/N, followed, names the user side's own lookup of `what`. */
+static int clone_next(struct clone_ctx *c, const char *what, unsigned flags, unsigned attrs,
+		      struct stat *st)
 {
 	char *end, path[64];
 	long fd = strtol(c->text, &end, 10);
@@ -1434,8 +1435,10 @@ static int clone_next(struct clone_ctx *c, unsigned flags, unsigned attrs, struc
 	c->text = *end ? end + 1 : end;
 	snprintf(path, sizeof(path), "%d/fd/%ld", (int)c->pid, fd);
 	tree = clone_tree(c->procfd, path, flags, attrs, c->e);
-	if (tree >= 0 && fstat(tree, st) < 0) {
-		cell_err_sys(c->e, "fstat of the user's tree");
+	if (tree < 0)
+		return cell_err_prefix(c->e, "%s, as the user found it: ", what);
+	if (fstat(tree, st) < 0) {
+		cell_err_sys(c->e, "fstat of %s", what);
 		close(tree);
 		return -1;
 	}
@@ -1453,28 +1456,34 @@ static int clone_one(char *line, size_t i, void *arg)
 		return -1;
 	if (strcmp(f[2], "rw") != 0)
 		attrs |= MOUNT_ATTR_RDONLY;
-	c->t->binds[i] = clone_next(c, 0, attrs, &st);
+	c->t->binds[i] = clone_next(c, f[0], 0, attrs, &st);
 	if (c->t->binds[i] < 0)
 		return -1;
 	c->t->nbinds = i + 1;
 	/* Root checks it again: the inode pam_cell checked. */
 	if ((unsigned long long)st.st_dev != strtoull(f[3], NULL, 10) ||
 	    (unsigned long long)st.st_ino != strtoull(f[4], NULL, 10))
-		return cell_err_set(c->e, ESTALE, "bind: %s is not what pam_cell checked", f[0]);
+		return cell_err_set(c->e, ESTALE,
+				    "bind: %s changed between pam_cell's check and the cell's "
+				    "mount: refused (something is renaming it)",
+				    f[0]);
 	return 0;
 }
 
 int rootfs_clone_user(struct rootfs_trees *t, int procfd, pid_t pid, const char *text, uid_t uid,
-		      const char *binds, struct cell_err *e)
+		      const char *home, const char *binds, struct cell_err *e)
 {
 	struct clone_ctx c = { t, procfd, pid, text, e };
 	struct stat st;
 
-	t->home = clone_next(&c, AT_RECURSIVE, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, &st);
+	t->home = clone_next(&c, home, AT_RECURSIVE, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, &st);
 	if (t->home < 0)
 		return -1;
 	if (!S_ISDIR(st.st_mode) || st.st_uid != uid)
-		return cell_err_set(e, EPERM, "the home directory is not the user's");
+		return cell_err_set(e, EPERM,
+				    "home directory %s changed during the login: it is no longer "
+				    "a directory of uid %u (refused; log in again)",
+				    home, (unsigned)uid);
 	if (each_bind(binds, clone_one, &c, e) < 0)
 		return -1;
 	if (*c.text)

@@ -66,6 +66,15 @@ struct rootfs_trees {
 	size_t nbinds;
 };
 
+/* Every fd slot of struct rootfs_trees. */
+#define ROOTFS_TREES_FDS \
+	(4 + ROOTFS_SYS_DIRS + ROOTFS_EXTRA_DIRS + ROOTFS_DEV_NODES + ROOTFS_BINDS_MAX)
+
+/* A new filesystem instance as a detached mount (fsopen, fsconfig, fsmount;
+ * no path involved): opts are key, value pairs (a NULL value sets a flag),
+ * NULL-terminated. */
+int rootfs_fs_new(const char *type, const char *const *opts, unsigned attrs, struct cell_err *e);
+
 /* Every slot -1, no links. */
 void rootfs_trees_init(struct rootfs_trees *t);
 /* Pointers to the open fds of t, in a fixed order: how many. */
@@ -88,7 +97,7 @@ int rootfs_user_lookups(const struct rootfs_trees *t, const char *home, uid_t ui
  * /proc/PID/fd/N (PID the monitor's unreaped child, its fd numbers in
  * text) and checked again: the home and binds into t. */
 int rootfs_clone_user(struct rootfs_trees *t, int procfd, pid_t pid, const char *text, uid_t uid,
-		      const char *binds, struct cell_err *e);
+		      const char *home, const char *binds, struct cell_err *e);
 
 /* Whether a home path is one a cell can bind: clean, absolute, not in
  * what the cell builds itself. */

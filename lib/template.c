@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "registry.h"
+#include "rootfs.h"
 #include "util.h"
 
 #define TEMPLATE_LOCK_MS 30000
@@ -52,20 +53,6 @@ static void clear_point(int dfd)
 		;
 }
 
-static int new_mount(const char *type, const char *const *opts, unsigned attrs)
-{
-	_cleanup_close_ int fs = fsopen(type, FSOPEN_CLOEXEC);
-
-	if (fs < 0)
-		return -1;
-	for (; opts && opts[0]; opts += 2)
-		if (fsconfig(fs, FSCONFIG_SET_STRING, opts[0], opts[1], 0) < 0)
-			return -1;
-	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return -1;
-	return fsmount(fs, FSMOUNT_CLOEXEC, attrs);
-}
-
 /* The maker, a forked child of root's: builds the template as its own
  * mount namespace, says so on `up`, and waits to be killed. */
 static void __attribute__((noreturn)) build(int up)
@@ -74,23 +61,28 @@ static void __attribute__((noreturn)) build(int up)
 						 "nr_inodes", "4",    NULL };
 	const unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
 	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
-	int root, status;
+	struct cell_err e;
+	struct stat st;
+	int root, tmp, status;
 	pid_t first;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 ||
 	    unshare(CLONE_NEWNS | CLONE_NEWPID) < 0 ||
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		_exit(1);
-	/* Attached on root's /tmp in this private copy only, for pivot_root. */
-	root = new_mount("tmpfs", root_opts, attrs);
-	if (root < 0 || move_mount(root, "", AT_FDCWD, "/tmp", MOVE_MOUNT_F_EMPTY_PATH) < 0 ||
+	/* Attached on /tmp itself (an entry of root's /, root's own, not
+	 * followed if a link) in this private copy only, for pivot_root. */
+	root = rootfs_fs_new("tmpfs", root_opts, attrs, &e);
+	tmp = open("/tmp", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (root < 0 || tmp < 0 || fstat(tmp, &st) < 0 || st.st_uid != 0 ||
+	    move_mount(root, "", tmp, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0 ||
 	    mkdirat(root, "proc", 0555) < 0)
 		_exit(1);
 	/* The new pid namespace's first process mounts its procfs and exits:
 	 * the procfs stays, showing no process. */
 	first = fork();
 	if (first == 0) {
-		int proc = new_mount("proc", NULL, attrs);
+		int proc = rootfs_fs_new("proc", NULL, attrs, &e);
 
 		_exit(proc < 0 || move_mount(proc, "", root, "proc", MOVE_MOUNT_F_EMPTY_PATH) < 0);
 	}
