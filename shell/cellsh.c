@@ -10,11 +10,13 @@
  *   cellsh -c COMMAND [ARG0 [ARG...]]   COMMAND passed verbatim
  */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -35,6 +37,9 @@
 
 static pid_t child_pid;
 static struct cell_pty pty = { -1, -1, "" }; /* on a terminal: the cell's own */
+/* Set by the shell's child, on memory it shares with the stopped parent
+ * (CLONE_VM), which clears it once the child has exec'd or exited. */
+static bool in_child;
 
 static void __attribute__((noreturn)) die(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
@@ -48,6 +53,9 @@ static void die(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	/* The child must not run the parent's exit handlers on shared memory. */
+	if (in_child)
+		_exit(EXIT_NO_CELL);
 	exit(EXIT_NO_CELL);
 }
 
@@ -70,7 +78,7 @@ static bool visible(const char *path)
 	return lstat(path, &st) == 0;
 }
 
-/* In the forked child, already inside every namespace. */
+/* In the shell's child, already inside every namespace. */
 static void __attribute__((noreturn))
 run_shell(const struct cell_join *j, int argc, char **argv, int cmd_index, bool login)
 {
@@ -80,6 +88,9 @@ run_shell(const struct cell_join *j, int argc, char **argv, int cmd_index, bool 
 	char arg0[300], **args, **env;
 	struct sb_rlimit rl[SB_NRLIMITS];
 	struct cell_err e = { 0 };
+	/* Our own copy: pty_attach clears what it closes, and the parent,
+	 * whose memory this is, still relays through its master. */
+	struct cell_pty mine = pty;
 	char pty_name[sizeof(pty.name)];
 	int n = 0;
 
@@ -92,7 +103,7 @@ run_shell(const struct cell_join *j, int argc, char **argv, int cmd_index, bool 
 	for (int sig = 1; sig < NSIG; sig++)
 		sigaction(sig, &dfl, NULL);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (pty.master >= 0 && pty_attach(&pty, &e) < 0)
+	if (mine.master >= 0 && pty_attach(&mine, &e) < 0)
 		die("%s", e.msg);
 	/* setns gave us every capability in the cell: drop them, then take the
 	 * in-cell ids (the ones we already have) and prove they are final. */
@@ -155,6 +166,61 @@ run_shell(const struct cell_join *j, int argc, char **argv, int cmd_index, bool 
 		dprintf(2, "cell timing cellsh %s\n", cell_timing.text);
 	execve(r->shell, args, env);
 	die("cannot run %s in the cell: %s", r->shell, strerror(errno));
+}
+
+struct shell_ctx {
+	const struct cell_join *j;
+	int argc;
+	char **argv;
+	int cmd_index;
+	bool login;
+};
+
+static int shell_child(void *arg)
+{
+	const struct shell_ctx *c = arg;
+
+	in_child = true;
+	run_shell(c->j, c->argc, c->argv, c->cmd_index, c->login);
+}
+
+/*
+ * The shell's process: clone with CLONE_VM | CLONE_VFORK on a stack of its
+ * own, as lib/spawn.c starts cell-init. The child shares our memory and we
+ * are stopped until its exec (or _exit), so no page table is copied: a
+ * fork's copy and its teardown at the exec cost about 1 ms of every join
+ * on a paravirtualised host. cellsh is single-threaded and nothing runs
+ * here while the child does; what the child allocates stays allocated in
+ * our heap (a few KiB, until we exit). Credentials, capabilities, the
+ * seccomp filter, rlimits, signal dispositions and fds are per process
+ * (no CLONE_THREAD, CLONE_SIGHAND, CLONE_FILES): the child's drop is its
+ * own. Nothing in the cell can trace it meanwhile: the memory is not
+ * dumpable (PR_SET_DUMPABLE 0 in main), and its owner is the host's user
+ * namespace.
+ */
+static pid_t start_shell(struct shell_ctx *c)
+{
+	const size_t size = 512 * 1024, guard = 4096;
+	char *stack;
+	pid_t pid;
+	int err;
+
+	stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
+		     -1, 0);
+	if (stack == MAP_FAILED)
+		return -1;
+	if (mprotect(stack, guard, PROT_NONE) < 0) { /* an overflow faults */
+		err = errno;
+		munmap(stack, size);
+		errno = err;
+		return -1;
+	}
+	pid = clone(shell_child, stack + size, CLONE_VM | CLONE_VFORK | SIGCHLD, c);
+	err = errno;
+	in_child = false;
+	munmap(stack, size);
+	errno = err;
+	return pid;
 }
 
 static int relay_status(int status)
@@ -232,11 +298,13 @@ int main(int argc, char **argv)
 		pty_block_signals();
 	}
 
-	child_pid = fork();
+	child_pid = start_shell(&(struct shell_ctx){ .j = &j,
+						     .argc = argc,
+						     .argv = argv,
+						     .cmd_index = args.cmd_index,
+						     .login = args.login });
 	if (child_pid < 0)
-		die("fork: %s", strerror(errno));
-	if (child_pid == 0)
-		run_shell(&j, argc, argv, args.cmd_index, args.login);
+		die("starting the shell's process: %s", strerror(errno));
 
 	/* The parent stays outside the cell's pid namespace only to relay. */
 	cell_join_close(&j);

@@ -55,6 +55,18 @@ cell_init = $W/unsafe/cell-init
 [user ct$$u*]"
 refused "cell-init in a world-writable directory" "$U" "cell_init: $W/unsafe is writable by group or others"
 
+# The cell is made but its shell cannot run in it: cellsh's child (started
+# on cellsh's own memory, CLONE_VM | CLONE_VFORK) fails after the drop and
+# before the exec; cellsh says why and exits 126, and the session ends.
+write_conf "$GOOD
+shell = /usr/bin/no-such-shell"
+: >"$LOG"
+out=$(ssh_to "$U" 'echo SHELL-RAN' 2>&1); rc=$?
+lacks "a shell missing in the cell: no shell" "SHELL-RAN" "$out"
+eq "... cellsh exits 126" 126 "$rc"
+has "... saying which shell and why" "cellsh: cannot run /usr/bin/no-such-shell in the cell: No such file or directory" "$out"
+check "... and the cell ends with the session" wait_for 5 sh -c "! pgrep -u $U >/dev/null && ! pgrep -x cell-init >/dev/null"
+
 # A home the cell would cover with its own mounts.
 write_conf "$GOOD"
 new_user TMPHOME
