@@ -389,6 +389,8 @@ UID_U=$(id -u "$U")
 cells_procs() { pgrep -f "^cell-init id.[0-9a-f]+ user.[^ ]+ uid.$UID_U " ; }
 # Live cell-init processes (zombies wait for their login program to reap them).
 live_inits() { ps -C cell-init -o stat= | grep -qv Z; }
+no_live_inits() { ! live_inits; }
+no_cell_files() { [ -z "$(cell_files)" ]; }
 wait_for 60 sh -c '! ps -C cell-init -o stat= | grep -qv Z'	# earlier cells have ended
 # Memory cgroups outlive their rmdir while pages are charged to them, with
 # kernel memory that grows with the host's superblocks: a row starting
@@ -450,7 +452,12 @@ scale_run() { # scale_run N LABEL
 	echo go >&"${HOLD[1]}"
 	read -r _ closed <&"${HOLD[0]}"
 	wait "$HOLD_PID" 2>/dev/null
-	wait_for 300 sh -c '! ps -C cell-init -o stat= | grep -qv Z' && wait_for 60 no_cell_cgroups
+	# The end, checked cheapest first: ps reads every process's /proc
+	# files (about 0.1 s of a core with 2000 cell-init processes), so
+	# polled from the start it would take a core's share from the very
+	# teardown it times. A monitor removes its registry files, then its
+	# cgroups, then exits: wait for the files, the cgroups, the processes.
+	wait_for 300 no_cell_files && wait_for 60 no_cell_cgroups && wait_for 60 no_live_inits
 	down=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
 	per_free=$(( (used1 - used0 - drv) / held ))
 	per_pss=$(( pss / held ))
@@ -550,7 +557,7 @@ u=${MED[unshare]:-0}
 	echo "|---|---|---|---|---|---|---|"
 	printf '%s' "$SCALE_ROWS"
 	echo
-	echo "With a single cell the \`free\` delta is inside the machine's noise; read the 100 and 1000 rows. *no cgroups*: the same profile with \`pids_max = none\`, \`memory_max = none\`."
+	echo "With a single cell the \`free\` delta is inside the machine's noise; read the 100 and 1000 rows. *no cgroups*: the same profile with \`pids_max = none\`, \`memory_max = none\`. *teardown*: from the close of the first session to the end of the last cell: its registry files, then its cgroups, then its processes gone, checked in that order (a \`ps\` polled from the start reads every process's /proc files and took a core's share from the teardown it timed)."
 	echo
 	echo "What grows with the cells: one more start's phases (as in *Where one cell start goes*, the median of 10) against the first row's, those 0.25 ms or more slower, largest first (*pam_cell:monitor* holds the *monitor:* phases, *monitor:clone+pid1* the *pid1:* ones)."
 	echo
