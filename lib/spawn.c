@@ -9,11 +9,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -81,34 +79,6 @@ static int spawn_child(void *arg)
 	_exit(127);
 }
 
-/* Start cell-init; returns its pid, or -1 with errno. */
-static pid_t spawn_cell_init(struct spawn_ctx *c)
-{
-	const size_t size = 64 * 1024, guard = 4096;
-	char *stack;
-	pid_t pid;
-	int err;
-
-	stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
-		     -1, 0);
-	if (stack == MAP_FAILED)
-		return -1;
-	/* An overflow faults instead of writing what lies below. */
-	if (mprotect(stack, guard, PROT_NONE) < 0) {
-		err = errno;
-		munmap(stack, size);
-		errno = err;
-		return -1;
-	}
-	/* Returns once the child has exec'd or exited (CLONE_VFORK): its
-	 * stack is ours to free then. */
-	pid = clone(spawn_child, stack + size, CLONE_VM | CLONE_VFORK | SIGCHLD, c);
-	err = errno;
-	munmap(stack, size);
-	errno = err;
-	return pid;
-}
-
 int cell_create(const struct cell_spec *s, struct cell_handle *h, struct cell_err *e)
 {
 	_cleanup_close_ int initfd = -1, procfd = -1, mine = -1, theirs = -1, go_r = -1, go_w = -1;
@@ -148,8 +118,13 @@ int cell_create(const struct cell_spec *s, struct cell_handle *h, struct cell_er
 		go_r = go[0];
 		go_w = go[1];
 	}
-	child = spawn_cell_init(&(struct spawn_ctx){
-		.initfd = initfd, .sock = theirs, .life = s->life_fd, .go_fd = go_r, .argv = argv });
+	child = clone_vfork(spawn_child,
+			    &(struct spawn_ctx){ .initfd = initfd,
+						 .sock = theirs,
+						 .life = s->life_fd,
+						 .go_fd = go_r,
+						 .argv = argv },
+			    64 * 1024);
 	if (child < 0) {
 		cell_err_sys(e, "starting cell-init");
 		goto out;

@@ -7,6 +7,7 @@
 #include <linux/close_range.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -361,4 +362,31 @@ void release_idle_memory(void)
 	}
 	if (low < top)
 		madvise((void *)low, top - low, MADV_DONTNEED);
+}
+
+pid_t clone_vfork(int (*fn)(void *), void *arg, size_t stack_size)
+{
+	const size_t guard = 4096;
+	char *stack;
+	pid_t pid;
+	int err;
+
+	stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		return -1;
+	/* An overflow faults instead of writing what lies below. */
+	if (mprotect(stack, guard, PROT_NONE) < 0) {
+		err = errno;
+		munmap(stack, stack_size);
+		errno = err;
+		return -1;
+	}
+	/* Returns once the child has exec'd or exited (CLONE_VFORK): its
+	 * stack is ours to free then. */
+	pid = clone(fn, stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, arg);
+	err = errno;
+	munmap(stack, stack_size);
+	errno = err;
+	return pid;
 }

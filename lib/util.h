@@ -66,6 +66,14 @@ ssize_t write_nosigpipe(int fd, const void *buf, size_t len);
 int replace_file_at(int dir, const char *name, const void *buf, size_t len, mode_t mode);
 ssize_t read_all(int fd, void *buf, size_t len);
 
+/* Run fn(arg) in a child that shares our memory and runs until it execs
+ * or exits, we stopped meanwhile (CLONE_VM | CLONE_VFORK), on a stack of
+ * stack_size bytes of its own with a guard page below: no page table is
+ * copied, as fork would. Returns the child's pid, or -1 with errno. The
+ * child may write only what it owns or we no longer need, and ends with
+ * an exec or _exit. */
+pid_t clone_vfork(int (*fn)(void *), void *arg, size_t stack_size);
+
 /* Read a small file below dirfd (O_NOFOLLOW) into buf, NUL-terminated. */
 int read_small_at(int dirfd, const char *name, char *buf, size_t size, struct cell_err *e);
 

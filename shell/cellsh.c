@@ -10,13 +10,11 @@
  *   cellsh -c COMMAND [ARG0 [ARG...]]   COMMAND passed verbatim
  */
 #include <errno.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -168,6 +166,20 @@ run_shell(const struct cell_join *j, int argc, char **argv, int cmd_index, bool 
 	die("cannot run %s in the cell: %s", r->shell, strerror(errno));
 }
 
+/*
+ * The shell's process: clone_vfork (util.h), as lib/spawn.c starts
+ * cell-init: the child shares our memory and we are stopped until its
+ * exec (or _exit), so no page table is copied: a
+ * fork's copy and its teardown at the exec cost about 1 ms of every join
+ * on a paravirtualised host. cellsh is single-threaded and nothing runs
+ * here while the child does; what the child allocates stays allocated in
+ * our heap (a few KiB, until we exit). Credentials, capabilities, the
+ * seccomp filter, rlimits, signal dispositions and fds are per process
+ * (no CLONE_THREAD, CLONE_SIGHAND, CLONE_FILES): the child's drop is its
+ * own. Nothing in the cell can trace it meanwhile: the memory is not
+ * dumpable (PR_SET_DUMPABLE 0 in main), and its owner is the host's user
+ * namespace.
+ */
 struct shell_ctx {
 	const struct cell_join *j;
 	int argc;
@@ -182,45 +194,6 @@ static int shell_child(void *arg)
 
 	in_child = true;
 	run_shell(c->j, c->argc, c->argv, c->cmd_index, c->login);
-}
-
-/*
- * The shell's process: clone with CLONE_VM | CLONE_VFORK on a stack of its
- * own, as lib/spawn.c starts cell-init. The child shares our memory and we
- * are stopped until its exec (or _exit), so no page table is copied: a
- * fork's copy and its teardown at the exec cost about 1 ms of every join
- * on a paravirtualised host. cellsh is single-threaded and nothing runs
- * here while the child does; what the child allocates stays allocated in
- * our heap (a few KiB, until we exit). Credentials, capabilities, the
- * seccomp filter, rlimits, signal dispositions and fds are per process
- * (no CLONE_THREAD, CLONE_SIGHAND, CLONE_FILES): the child's drop is its
- * own. Nothing in the cell can trace it meanwhile: the memory is not
- * dumpable (PR_SET_DUMPABLE 0 in main), and its owner is the host's user
- * namespace.
- */
-static pid_t start_shell(struct shell_ctx *c)
-{
-	const size_t size = 512 * 1024, guard = 4096;
-	char *stack;
-	pid_t pid;
-	int err;
-
-	stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
-		     -1, 0);
-	if (stack == MAP_FAILED)
-		return -1;
-	if (mprotect(stack, guard, PROT_NONE) < 0) { /* an overflow faults */
-		err = errno;
-		munmap(stack, size);
-		errno = err;
-		return -1;
-	}
-	pid = clone(shell_child, stack + size, CLONE_VM | CLONE_VFORK | SIGCHLD, c);
-	err = errno;
-	in_child = false;
-	munmap(stack, size);
-	errno = err;
-	return pid;
 }
 
 static int relay_status(int status)
@@ -298,11 +271,14 @@ int main(int argc, char **argv)
 		pty_block_signals();
 	}
 
-	child_pid = start_shell(&(struct shell_ctx){ .j = &j,
+	child_pid = clone_vfork(shell_child,
+				&(struct shell_ctx){ .j = &j,
 						     .argc = argc,
 						     .argv = argv,
 						     .cmd_index = args.cmd_index,
-						     .login = args.login });
+						     .login = args.login },
+				512 * 1024);
+	in_child = false;
 	if (child_pid < 0)
 		die("starting the shell's process: %s", strerror(errno));
 
