@@ -85,7 +85,7 @@ $(B)/lib:
 UNIT_PURE := $(B)/tests/test_conf $(B)/tests/test_idmap $(B)/tests/test_registry \
              $(B)/tests/test_initargs $(B)/tests/test_procview $(B)/tests/test_cgroup
 UNIT := $(UNIT_PURE) $(B)/tests/test_pam
-TEST_TOOLS := $(B)/tests/logsink $(B)/tests/dlopen_check $(B)/tests/attack \
+TEST_TOOLS := $(B)/tests/logsink $(B)/tests/dlopen_check $(B)/tests/attack $(B)/tests/deny_pidns \
               $(B)/tests/nss/libnss_celltest.so.2 $(B)/tests/nss/libsubid_celltest.so
 
 $(B)/tests/test_%: tests/unit/test_%.c $(B)/libcell.a

@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -22,6 +23,7 @@
 #include "util.h"
 
 #define TEMPLATE_LOCK_MS 30000
+#define TEMPLATE_MSG_MAX 400 /* a failed step, as the maker reports it */
 
 /* The template, if CELL_RUN_DIR/template.mnt holds one. */
 static int open_ns(int dfd)
@@ -53,45 +55,76 @@ static void clear_point(int dfd)
 		;
 }
 
+/* The maker's word on `up` that a step failed: 'f', the step and errno's
+ * text (err: its own message, if the step gave one), then _exit. */
+static void __attribute__((noreturn)) fail(int up, const char *step, const char *err)
+{
+	char msg[TEMPLATE_MSG_MAX];
+	int n = snprintf(msg, sizeof(msg), "f%s: %s", step, err ? err : strerror(errno));
+
+	if (n > 0)
+		(void)!write(up, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+	_exit(1);
+}
+
 /* The maker, a forked child of root's: builds the template as its own
- * mount namespace, says so on `up`, and waits to be killed. */
+ * mount namespace, says so on `up` ('t', or fail's report), and waits to
+ * be killed. */
 static void __attribute__((noreturn)) build(int up)
 {
 	static const char *const root_opts[] = { "mode",      "0755", "size", "4096",
 						 "nr_inodes", "4",    NULL };
 	const unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
 	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
-	struct cell_err e;
+	struct cell_err e = { 0 };
 	struct stat st;
 	int root, tmp, status;
 	pid_t first;
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 ||
-	    unshare(CLONE_NEWNS | CLONE_NEWPID) < 0 ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		_exit(1);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		fail(up, "prctl(PR_SET_PDEATHSIG)", NULL);
+	if (unshare(CLONE_NEWNS | CLONE_NEWPID) < 0)
+		fail(up, "unshare(CLONE_NEWNS | CLONE_NEWPID)", NULL);
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		fail(up, "making its copy of the host's mounts private", NULL);
 	/* Attached on /tmp itself (an entry of root's /, root's own, not
 	 * followed if a link) in this private copy only, for pivot_root. */
 	root = rootfs_fs_new("tmpfs", root_opts, attrs, &e);
+	if (root < 0)
+		fail(up, "its root tmpfs", e.msg);
 	tmp = open("/tmp", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (root < 0 || tmp < 0 || fstat(tmp, &st) < 0 || st.st_uid != 0 ||
-	    move_mount(root, "", tmp, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0 ||
+	if (tmp < 0 || fstat(tmp, &st) < 0)
+		fail(up, "/tmp, where it attaches its root", NULL);
+	if (st.st_uid != 0)
+		fail(up, "/tmp, where it attaches its root", "not root's directory");
+	if (move_mount(root, "", tmp, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0 ||
 	    mkdirat(root, "proc", 0555) < 0)
-		_exit(1);
-	/* The new pid namespace's first process mounts its procfs and exits:
-	 * the procfs stays, showing no process. */
+		fail(up, "attaching its root on /tmp", NULL);
+	/* The new pid namespace's first process mounts its procfs and exits
+	 * (its own failure reported as the maker's): the procfs stays,
+	 * showing no process. */
 	first = fork();
 	if (first == 0) {
 		int proc = rootfs_fs_new("proc", NULL, attrs, &e);
 
-		_exit(proc < 0 || move_mount(proc, "", root, "proc", MOVE_MOUNT_F_EMPTY_PATH) < 0);
+		if (proc < 0)
+			fail(up, "the procfs of its pid namespace", e.msg);
+		if (move_mount(proc, "", root, "proc", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			fail(up, "attaching the procfs of its pid namespace", NULL);
+		_exit(0);
 	}
-	if (first < 0 || waitpid(first, &status, 0) != first || status != 0)
-		_exit(1);
+	if (first < 0)
+		fail(up, "fork of its pid namespace's first process", NULL);
+	if (waitpid(first, &status, 0) != first || status != 0)
+		_exit(1); /* first reported why */
 	/* The host's tree detached: the namespace holds the two mounts alone. */
-	if (fchdir(root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
-	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0 ||
-	    mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof(ro)) < 0 || write(up, "t", 1) != 1)
+	if (fchdir(root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
+		fail(up, "pivot_root into its root", NULL);
+	if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+		fail(up, "detaching the host's mounts", NULL);
+	if (mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof(ro)) < 0)
+		fail(up, "making its root read-only", NULL);
+	if (write(up, "t", 1) != 1)
 		_exit(1);
 	for (;;)
 		pause();
@@ -104,7 +137,8 @@ static int make(int dfd, struct cell_err *e)
 	_cleanup_close_ int tree = -1, point = -1;
 	struct stat st;
 	int up[2], ns = -1;
-	char c, path[64];
+	char word[TEMPLATE_MSG_MAX], path[64];
+	ssize_t n;
 	pid_t maker;
 
 	if (pipe2(up, O_CLOEXEC) < 0)
@@ -119,10 +153,17 @@ static int make(int dfd, struct cell_err *e)
 		close(up[0]);
 		return cell_err_sys(e, "fork");
 	}
-	if (read(up[0], &c, 1) != 1) {
+	/* 't', or the failed step; nothing if the maker was killed. */
+	while ((n = read(up[0], word, sizeof(word) - 1)) < 0 && errno == EINTR)
+		;
+	word[n > 0 ? n : 0] = '\0';
+	if (word[0] != 't') {
 		cell_err_set(e, ECHILD,
-			     "making the template mount namespace failed (are mount and pid "
-			     "namespaces and tmpfs available?)");
+			     "making the template mount namespace: %s. Every cell starts from it: "
+			     "the login program must be able to make mount and pid namespaces "
+			     "and mount tmpfs and proc (check its seccomp or LSM policy and the "
+			     "sysctls user.max_mnt_namespaces and user.max_pid_namespaces)",
+			     word[0] == 'f' ? word + 1 : "its maker ended without a word");
 		goto out;
 	}
 	/* Our own unreaped child: its pid is stable. */

@@ -67,6 +67,22 @@ eq "... cellsh exits 126" 126 "$rc"
 has "... saying which shell and why" "cellsh: cannot run /usr/bin/no-such-shell in the cell: No such file or directory" "$out"
 check "... and the cell ends with the session" wait_for 5 sh -c "! pgrep -u $U >/dev/null && ! pgrep -x cell-init >/dev/null"
 
+# The template mount namespace cannot be made: the login program may not
+# make pid namespaces (a seccomp filter on unshare, as a unit's policy
+# would). with_pam's private mount namespace does not see the host's
+# template, so this login makes its own: the maker says which step failed.
+write_conf "$GOOD"
+: >"$LOG"
+out=$(with_pam su "$(PAM_ROOT_SESSION)" "$BUILD/tests/deny_pidns" su "$U" -c 'echo SHELL-RAN' </dev/null 2>&1); rc=$?
+lacks "no pid namespaces for the template: no shell" "SHELL-RAN" "$out"
+check "... su fails" test "$rc" -ne 0
+wait_for 3 grep -q "refused user=$U" "$LOG"
+has "... the log names the failed step and its errno" \
+	"making the template mount namespace: unshare(CLONE_NEWNS | CLONE_NEWPID): Operation not permitted" "$(cat "$LOG")"
+has "... and what to check" "user.max_pid_namespaces" "$(cat "$LOG")"
+check "... no process of $U left" wait_for 5 sh -c "! pgrep -u $U >/dev/null"
+check "... nothing added to the registry" reg_nothing_added
+
 # A home the cell would cover with its own mounts.
 write_conf "$GOOD"
 new_user TMPHOME
