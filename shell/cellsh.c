@@ -169,9 +169,9 @@ run_shell(const struct cell_join *j, int argc, char **argv, int cmd_index, bool 
 /*
  * The shell's process: clone_vfork (util.h), as lib/spawn.c starts
  * cell-init: the child shares our memory and we are stopped until its
- * exec (or _exit), so no page table is copied: a
- * fork's copy and its teardown at the exec cost about 1 ms of every join
- * on a paravirtualised host. cellsh is single-threaded and nothing runs
+ * exec (or _exit), so no page table is copied (a fork's copy and its
+ * undoing at the exec cost about 1 ms of every join on a paravirtualised
+ * host). cellsh is single-threaded and nothing runs
  * here while the child does; what the child allocates stays allocated in
  * our heap (a few KiB, until we exit). Credentials, capabilities, the
  * seccomp filter, rlimits, signal dispositions and fds are per process
@@ -279,8 +279,16 @@ int main(int argc, char **argv)
 						     .login = args.login },
 				512 * 1024);
 	in_child = false;
-	if (child_pid < 0)
-		die("starting the shell's process: %s", strerror(errno));
+	if (child_pid < 0) {
+		int err = errno;
+
+		die("starting the shell's process: %s%s", strerror(err),
+		    err == EAGAIN ? " (the cell has as many processes as its profile's "
+				    "pids_max in cell.conf allows, or the user as many as "
+				    "their RLIMIT_NPROC: end some, or ask the admin to "
+				    "raise the limit)"
+				  : "");
+	}
 
 	/* The parent stays outside the cell's pid namespace only to relay. */
 	cell_join_close(&j);
