@@ -876,6 +876,20 @@ static int bind_fields(char *line, char **f, struct cell_err *e)
 	return 0;
 }
 
+/* Is st still the inode pam_cell checked for this bind (its fields' DEV
+ * and INO)? Whoever looks the source up again asks this. */
+static int bind_same_inode(char **f, const struct stat *st, struct cell_err *e)
+{
+	if ((unsigned long long)st->st_dev != strtoull(f[3], NULL, 10) ||
+	    (unsigned long long)st->st_ino != strtoull(f[4], NULL, 10))
+		return cell_err_set(e, ESTALE,
+				    "bind: %s changed between pam_cell's check and the cell's "
+				    "mount: refused (something is renaming it: log in again, "
+				    "and if it persists ask the admin to check who)",
+				    f[0]);
+	return 0;
+}
+
 /* One resolved bind (binds.h), SRC's tree as root cloned it (the user side
  * looked it up as the user, the monitor checked it is still the inode
  * pam_cell checked): DST is made inside the new root if missing, reached
@@ -1371,13 +1385,7 @@ static int lookup_one(char *line, size_t i, void *arg)
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return cell_err_sys(c->e, "bind: opening %s as the user (can the user reach it?)",
 				    f[0]);
-	if ((unsigned long long)st.st_dev != strtoull(f[3], NULL, 10) ||
-	    (unsigned long long)st.st_ino != strtoull(f[4], NULL, 10))
-		return cell_err_set(c->e, ESTALE,
-				    "bind: %s changed between pam_cell's check and the cell's "
-				    "mount: refused (something is renaming it)",
-				    f[0]);
-	return 0;
+	return bind_same_inode(f, &st, c->e);
 }
 
 int rootfs_user_lookups(const struct rootfs_trees *t, const char *home, uid_t uid,
@@ -1461,13 +1469,7 @@ static int clone_one(char *line, size_t i, void *arg)
 		return -1;
 	c->t->nbinds = i + 1;
 	/* Root checks it again: the inode pam_cell checked. */
-	if ((unsigned long long)st.st_dev != strtoull(f[3], NULL, 10) ||
-	    (unsigned long long)st.st_ino != strtoull(f[4], NULL, 10))
-		return cell_err_set(c->e, ESTALE,
-				    "bind: %s changed between pam_cell's check and the cell's "
-				    "mount: refused (something is renaming it)",
-				    f[0]);
-	return 0;
+	return bind_same_inode(f, &st, c->e);
 }
 
 int rootfs_clone_user(struct rootfs_trees *t, int procfd, pid_t pid, const char *text, uid_t uid,
